@@ -1,0 +1,64 @@
+/** The engine's options, and the one place that fills their defaults and reads the environment. */
+import { isAbsolute, resolve } from 'node:path';
+import { consoleLogger, type Logger } from './logger.js';
+import { parseDefaults } from './prompt-file.js';
+import type { PromptDefaults } from './prompt-schema.js';
+import type { RetryPolicy } from './retry-policy.js';
+import { DEFAULT_BASE_URL } from './venice-client.js';
+
+export interface EngineOptions {
+  /** Project root: the cache directory and log paths are relative to it. @default process.cwd() */
+  root?: string;
+  /** Where generated images are kept. Commit it, or keep it in a CI cache. @default '<root>/.imageprompt' */
+  cacheDir?: string;
+  /** Venice API key. @default process.env.VENICE_API_KEY */
+  apiKey?: string;
+  /** Venice API base URL. @default process.env.VENICE_BASE_URL ?? 'https://api.venice.ai/api/v1' */
+  baseURL?: string;
+  /** Request fields every prompt file starts from; a prompt file's own fields win. @default {} */
+  defaults?: PromptDefaults;
+  /** Requests to Venice at once, across all prompt files. @default 3 */
+  concurrency?: number;
+  /** Per request attempt, in milliseconds. @default 180000 */
+  timeoutMs?: number;
+  /** Keep images Venice blurred under safe mode instead of failing them. @default false */
+  acceptBlurred?: boolean;
+  /** Retry tuning. @default { maxAttempts: 5, baseDelayMs: 500, maxBackoffMs: 8000, maxWaitMs: 120000 } */
+  retry?: Partial<RetryPolicy>;
+  /** @default console with an `[imageprompt]` prefix */
+  logger?: Logger;
+}
+
+export interface ResolvedEngineOptions {
+  root: string;
+  cacheDir: string;
+  apiKey: string | undefined;
+  baseURL: string;
+  defaults: PromptDefaults;
+  concurrency: number;
+  timeoutMs: number;
+  acceptBlurred: boolean;
+  retry: Partial<RetryPolicy>;
+  logger: Logger;
+}
+
+export function resolveEngineOptions(options: EngineOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedEngineOptions {
+  const root = resolve(options.root ?? process.cwd());
+  const cacheDir = options.cacheDir ?? '.imageprompt';
+  const concurrency = options.concurrency ?? 3;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`imageprompt: option "concurrency" must be a whole number of 1 or more, got ${String(concurrency)}`);
+  }
+  return {
+    root,
+    cacheDir: isAbsolute(cacheDir) ? cacheDir : resolve(root, cacheDir),
+    apiKey: options.apiKey || env.VENICE_API_KEY || undefined,
+    baseURL: options.baseURL || env.VENICE_BASE_URL || DEFAULT_BASE_URL,
+    defaults: parseDefaults(options.defaults),
+    concurrency,
+    timeoutMs: options.timeoutMs ?? 180_000,
+    acceptBlurred: options.acceptBlurred ?? false,
+    retry: options.retry ?? {},
+    logger: options.logger ?? consoleLogger,
+  };
+}

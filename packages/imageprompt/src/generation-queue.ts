@@ -1,0 +1,37 @@
+/**
+ * Runs generation tasks at most `concurrency` at a time, and runs a task only once while the same
+ * key is in flight: two prompt files with the same request, or the client and SSR passes of one
+ * build, share one call.
+ */
+export class GenerationQueue {
+  private active = 0;
+  private waiting: (() => void)[] = [];
+  private inFlight = new Map<string, Promise<unknown>>();
+
+  constructor(readonly concurrency: number) {
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError('concurrency must be a whole number of 1 or more');
+  }
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const existing = this.inFlight.get(key);
+    if (existing) return existing as Promise<T>;
+    const promise = this.withSlot(task).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, promise);
+    return promise;
+  }
+
+  get pending(): number {
+    return this.inFlight.size;
+  }
+
+  private async withSlot<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active += 1;
+    try {
+      return await task();
+    } finally {
+      this.active -= 1;
+      this.waiting.shift()?.();
+    }
+  }
+}

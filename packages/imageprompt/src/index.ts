@@ -1,0 +1,13 @@
+export { ImagePromptEngine, type ImageResult, type ResolvedImage, type BuildStats } from './engine.js';
+export { resolveEngineOptions, type EngineOptions, type ResolvedEngineOptions } from './engine-options.js';
+export { ImagePromptError, type ErrorCode } from './errors.js';
+export { readPromptFile, parsePromptFile, parseDefaults, PROMPT_FILE_SUFFIX } from './prompt-file.js';
+export { promptFileSchema, type PromptFile, type PromptDefaults, type ImageFormat, IMAGE_FORMATS } from './prompt-schema.js';
+export { prepareRequest, type NormalisedRequest, type PreparedRequest } from './normalise-request.js';
+export { requestKey, canonicalJson, deriveSeed, KEY_RECIPE_VERSION } from './request-key.js';
+export { CacheStore, type CacheEntry, type Manifest, type CachedOutput } from './cache-store.js';
+export { VeniceClient, DEFAULT_BASE_URL, type VeniceClientOptions, type GenerateResult } from './venice-client.js';
+export { GenerationQueue } from './generation-queue.js';
+export { ModelCatalog, CATALOG_DATE } from './model-catalog.js';
+export { sniffImage } from './image-bytes.js';
+export { consoleLogger, silentLogger, type Logger } from './logger.js';

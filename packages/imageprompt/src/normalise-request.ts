@@ -1,0 +1,129 @@
+/**
+ * From a prompt file to the exact request Venice receives: project defaults under the file's own
+ * fields, model-aware checks from the catalog, Venice's defaults made explicit, and a seed.
+ */
+import { ImagePromptError } from './errors.js';
+import { didYouMean } from './did-you-mean.js';
+import { CATALOG_DATE, ModelCatalog } from './model-catalog.js';
+import type { ImageFormat, PromptDefaults, PromptFile } from './prompt-schema.js';
+import { deriveSeed, requestKey } from './request-key.js';
+
+/** The request as sent to Venice (minus `return_binary`, which the client adds). */
+export interface NormalisedRequest {
+  model: string;
+  prompt: string;
+  format: ImageFormat;
+  variants: number;
+  seed: number;
+  safe_mode: boolean;
+  hide_watermark: boolean;
+  embed_exif_metadata: boolean;
+  enable_web_search: boolean;
+  enhance_prompt: boolean;
+  negative_prompt?: string;
+  width?: number;
+  height?: number;
+  aspect_ratio?: string;
+  resolution?: string;
+  quality?: string;
+  cfg_scale?: number;
+  steps?: number;
+  style_preset?: string;
+  lora_strength?: number;
+  disable_prompt_optimization_thinking?: boolean;
+  style_references?: { image: string; strength?: number }[];
+}
+
+export interface PreparedRequest {
+  request: NormalisedRequest;
+  key: string;
+  seedSource: 'file' | 'derived';
+  alt: string | undefined;
+  /** Things Venice would silently ignore, worth telling the user. */
+  warnings: string[];
+}
+
+const VENICE_DEFAULTS = {
+  format: 'webp',
+  variants: 1,
+  safe_mode: true,
+  hide_watermark: false,
+  embed_exif_metadata: false,
+  enable_web_search: false,
+  enhance_prompt: false,
+} as const;
+
+export function prepareRequest(
+  file: PromptFile,
+  defaults: PromptDefaults,
+  catalog: ModelCatalog,
+  fileName: string,
+): PreparedRequest {
+  const { $schema: _schema, alt, ...fields } = file;
+  const merged = { ...VENICE_DEFAULTS, ...defaults, ...fields };
+  const fail = (field: string, message: string, hint: string) =>
+    new ImagePromptError({ code: 'INVALID_PROMPT_FILE', file: fileName, field, message, hint });
+
+  if (!merged.model) {
+    throw fail('model', 'is required', 'add "model" (for example "z-image-turbo") or set defaults.model in the plugin options');
+  }
+  const model = catalog.get(merged.model);
+  if (!model) {
+    const suggestion = didYouMean(merged.model, catalog.ids());
+    throw new ImagePromptError({
+      code: 'UNKNOWN_MODEL',
+      file: fileName,
+      field: 'model',
+      message: `"${merged.model}" is not an image model in Venice's catalog (snapshot of ${CATALOG_DATE})`,
+      hint: suggestion ? `did you mean "${suggestion}"?` : `use one of ${catalog.ids().join(', ')}`,
+    });
+  }
+
+  const warnings: string[] = [];
+  const c = model.constraints;
+  if (merged.prompt.length > c.promptCharacterLimit) {
+    throw fail('prompt', `is ${merged.prompt.length} characters; ${model.id} accepts at most ${c.promptCharacterLimit}`, 'shorten the prompt or choose a model with a longer limit');
+  }
+  const hasPixelSize = merged.width !== undefined || merged.height !== undefined;
+  if (ModelCatalog.isPixelModel(model)) {
+    merged.width ??= 1024;
+    merged.height ??= 1024;
+    if (merged.aspect_ratio !== undefined) warnings.push(`${model.id} is sized by width/height and ignores "aspect_ratio"`);
+  } else {
+    if (hasPixelSize && ModelCatalog.rejectsPixelSize(model)) {
+      throw fail(merged.width !== undefined ? 'width' : 'height', `is not accepted by ${model.id}, which is sized by aspect ratio`, `remove width/height and set "aspect_ratio" to one of ${c.aspectRatios!.join(', ')}`);
+    }
+    if (hasPixelSize) warnings.push(`${model.id} is sized by aspect ratio and ignores width/height; set "aspect_ratio" instead`);
+    if (merged.aspect_ratio !== undefined && !c.aspectRatios!.includes(merged.aspect_ratio)) {
+      throw fail('aspect_ratio', `"${merged.aspect_ratio}" is not offered by ${model.id}`, `use one of ${c.aspectRatios!.join(', ')}`);
+    }
+    merged.aspect_ratio ??= c.defaultAspectRatio;
+  }
+  if (c.resolutions) {
+    if (merged.resolution !== undefined && !c.resolutions.includes(merged.resolution)) {
+      throw fail('resolution', `"${merged.resolution}" is not offered by ${model.id}`, `use one of ${c.resolutions.join(', ')}`);
+    }
+    merged.resolution ??= c.defaultResolution;
+  } else if (merged.resolution !== undefined) {
+    warnings.push(`${model.id} has no resolution tiers and ignores "resolution"`);
+  }
+  if (c.qualities) {
+    if (merged.quality !== undefined && !c.qualities.includes(merged.quality)) {
+      throw fail('quality', `"${merged.quality}" is not offered by ${model.id}`, `use one of ${c.qualities.join(', ')}`);
+    }
+    merged.quality ??= c.defaultQuality as typeof merged.quality;
+  } else if (merged.quality !== undefined) {
+    warnings.push(`${model.id} has no quality tiers and ignores "quality"`);
+  }
+  if (ModelCatalog.usesSteps(model)) {
+    if (merged.steps !== undefined && merged.steps > c.steps.max) {
+      throw fail('steps', `is ${merged.steps}; ${model.id} allows at most ${c.steps.max}`, `use a value from 1 to ${c.steps.max}`);
+    }
+    merged.steps ??= c.steps.default;
+  }
+
+  const { seed: givenSeed, ...withoutSeed } = merged;
+  const seed = givenSeed ?? deriveSeed(withoutSeed);
+  const request = { ...withoutSeed, seed } as NormalisedRequest;
+  return { request, key: requestKey(request), seedSource: givenSeed === undefined ? 'derived' : 'file', alt, warnings };
+}

@@ -1,0 +1,152 @@
+/**
+ * Reading a prompt file: size guard, JSON with line and column on syntax errors, then the strict
+ * schema, with every problem reported as file, field, what was wrong and what to do.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import type { z } from 'zod';
+import { didYouMean } from './did-you-mean.js';
+import { ImagePromptError } from './errors.js';
+import { KNOWN_FIELDS, REFUSED_FIELDS, defaultsSchema, promptFileSchema, type PromptDefaults, type PromptFile } from './prompt-schema.js';
+
+/** Prompt files are a few hundred bytes; anything this large is a mistake. */
+export const MAX_PROMPT_FILE_BYTES = 256 * 1024;
+
+export const PROMPT_FILE_SUFFIX = '.imageprompt.json';
+
+export async function readPromptFile(file: string): Promise<PromptFile> {
+  let text: string;
+  try {
+    const info = await stat(file);
+    if (info.size > MAX_PROMPT_FILE_BYTES) {
+      throw new ImagePromptError({
+        code: 'INVALID_PROMPT_FILE',
+        file,
+        message: `the file is ${info.size} bytes; prompt files are limited to ${MAX_PROMPT_FILE_BYTES} bytes`,
+        hint: 'a prompt file holds one request (model, prompt, size …); move anything else out of it',
+      });
+    }
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if (error instanceof ImagePromptError) throw error;
+    throw new ImagePromptError({
+      code: 'UNREADABLE_PROMPT_FILE',
+      file,
+      message: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      hint: 'check that the path exists and is readable',
+      cause: error,
+    });
+  }
+  return parsePromptFile(text, file);
+}
+
+export function parsePromptFile(text: string, file: string): PromptFile {
+  const data = parseJson(text, file);
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new ImagePromptError({
+      code: 'INVALID_PROMPT_FILE',
+      file,
+      message: `expected a JSON object, found ${Array.isArray(data) ? 'an array' : data === null ? 'null' : typeof data}`,
+      hint: 'write the request as an object: { "model": "z-image-turbo", "prompt": "…" }',
+    });
+  }
+  const result = promptFileSchema.safeParse(data);
+  if (!result.success) throw schemaError(result.error, file, 'prompt file');
+  return result.data;
+}
+
+/** Validates plugin-level defaults with the same rules as prompt files. */
+export function parseDefaults(defaults: unknown, origin = 'plugin option "defaults"'): PromptDefaults {
+  const result = defaultsSchema.safeParse(defaults ?? {});
+  if (!result.success) throw schemaError(result.error, origin, 'defaults');
+  return result.data;
+}
+
+function parseJson(text: string, file: string): unknown {
+  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (source.trim() === '') {
+    throw new ImagePromptError({
+      code: 'INVALID_JSON',
+      file,
+      message: 'the file is empty',
+      hint: 'write a JSON object with at least "prompt", e.g. { "model": "z-image-turbo", "prompt": "a lighthouse at dusk" }',
+    });
+  }
+  try {
+    return JSON.parse(source);
+  } catch (error) {
+    const reason = (error as Error).message;
+    const position = /position (\d+)/.exec(reason);
+    const offset = position ? Number(position[1]) : source.length;
+    const before = source.slice(0, offset);
+    const line = before.split('\n').length;
+    const column = offset - before.lastIndexOf('\n');
+    throw new ImagePromptError({
+      code: 'INVALID_JSON',
+      file: `${file}:${line}:${column}`,
+      message: `invalid JSON at line ${line}, column ${column}: ${reason.replace(/\s*\(line \d+ column \d+\)/, '').replace(/ in JSON at position \d+/, '')}`,
+      hint: 'fix the JSON syntax (a missing comma or quote, or a trailing comma, is the usual cause)',
+      cause: error,
+    });
+  }
+}
+
+function schemaError(error: z.ZodError, file: string, what: string): ImagePromptError {
+  const problems = error.issues.flatMap((issue) => describeIssue(issue));
+  const first = problems[0]!;
+  const rest = problems.slice(1).map((p) => `\n  also: field "${p.field}": ${p.message}${p.hint ? ` (${p.hint})` : ''}`);
+  return new ImagePromptError({
+    code: 'INVALID_PROMPT_FILE',
+    file,
+    field: first.field,
+    message: `${first.message}${rest.join('')}`,
+    hint: first.hint ?? `see the ${what} reference in the README of unplugin-imageprompt`,
+    cause: error,
+  });
+}
+
+interface Problem {
+  field: string;
+  message: string;
+  hint?: string;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): Problem[] {
+  const field = issue.path.map(String).join('.') || '(root)';
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => {
+      const refused = REFUSED_FIELDS[key];
+      if (refused) return { field: key, message: 'is not allowed in a prompt file', hint: refused };
+      const suggestion = didYouMean(key, KNOWN_FIELDS);
+      return {
+        field: key,
+        message: 'is not a field Venice accepts',
+        hint: suggestion
+          ? `did you mean "${suggestion}"? Venice's field names are snake_case`
+          : `remove it; allowed fields are ${KNOWN_FIELDS.join(', ')}`,
+      };
+    });
+  }
+  if (issue.code === 'invalid_type') {
+    const missing = issue.input === undefined;
+    if (missing) return [{ field, message: 'is required', hint: `add "${field}" to the file` }];
+    return [{ field, message: `must be ${article(issue.expected)}, found ${describeValue(issue.input)}` }];
+  }
+  if (issue.code === 'invalid_value') {
+    const options = issue.values.map((v) => JSON.stringify(v)).join(', ');
+    return [{ field, message: `${describeValue(issue.input)} is not allowed`, hint: `use one of ${options}` }];
+  }
+  return [{ field, message: `${issue.message}${issue.input === undefined ? '' : `, found ${describeValue(issue.input)}`}` }];
+}
+
+function article(type: string): string {
+  if (type === 'int') return 'a whole number';
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}

@@ -1,0 +1,305 @@
+/**
+ * Venice's `POST /image/generate` over HTTP. One image travels as raw bytes (`return_binary`) and
+ * is streamed straight to the cache; several variants come as JSON (compressed) and are decoded.
+ * The API key goes only into the Authorization header of requests to the configured base URL.
+ */
+import { ImagePromptError } from './errors.js';
+import { looksComplete, sniffImage, type ImageInfo } from './image-bytes.js';
+import type { NormalisedRequest } from './normalise-request.js';
+import { RatePacer } from './rate-pacer.js';
+import { DEFAULT_RETRY_POLICY, RETRYABLE_STATUSES, backoffDelay, rateLimitDelay, type RetryPolicy } from './retry-policy.js';
+import type { StagedFile } from './atomic-file.js';
+
+export const DEFAULT_BASE_URL = 'https://api.venice.ai/api/v1';
+
+/** Where the client puts image bytes; the cache store is one. */
+export interface BlobSink {
+  stage(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<StagedFile>;
+  discard(staged: StagedFile[]): Promise<void>;
+}
+
+export interface StagedImage extends ImageInfo {
+  staged: StagedFile;
+}
+
+export interface GenerateResult {
+  id: string | null;
+  cfRay: string | null;
+  timing: Record<string, number> | null;
+  blurred: boolean;
+  contentViolation: boolean;
+  images: StagedImage[];
+  attempts: number;
+}
+
+export interface RetryNotice {
+  attempt: number;
+  delayMs: number;
+  reason: string;
+}
+
+export interface VeniceClientOptions {
+  apiKey: string;
+  baseURL?: string;
+  /** Per attempt, headers and body included. @default 180000 */
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Keep images Venice blurred under safe mode instead of failing them. @default false */
+  acceptBlurred?: boolean;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+interface VeniceErrorBody {
+  error?: string | { message?: string };
+  message?: string;
+  details?: unknown;
+  issues?: { path?: (string | number)[]; message?: string }[];
+}
+
+const SETTINGS_URL = 'https://venice.ai/settings/api';
+
+export class VeniceClient {
+  readonly baseURL: string;
+  private readonly apiKey: string;
+  private readonly timeoutMs: number;
+  private readonly retry: RetryPolicy;
+  private readonly acceptBlurred: boolean;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly pacer: RatePacer;
+
+  constructor(options: VeniceClientOptions) {
+    this.apiKey = options.apiKey;
+    this.baseURL = (options.baseURL ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? 180_000;
+    this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.acceptBlurred = options.acceptBlurred ?? false;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.random = options.random ?? Math.random;
+    this.pacer = new RatePacer(Date.now, this.sleep);
+  }
+
+  async generate(request: NormalisedRequest, sink: BlobSink, onRetry?: (notice: RetryNotice) => void): Promise<GenerateResult> {
+    for (let attempt = 1; ; attempt++) {
+      let delayMs: number;
+      let failure: ImagePromptError;
+      try {
+        await this.pacer.acquire(request.model, request.variants);
+        const result = await this.attempt(request, sink);
+        return { ...result, attempts: attempt };
+      } catch (error) {
+        if (error instanceof RetryableResponse) {
+          failure = error.failure;
+          delayMs = error.delayMs;
+        } else if (error instanceof ImagePromptError) {
+          if (!error.retryable) throw error;
+          failure = error;
+          delayMs = backoffDelay(attempt, this.retry, this.random);
+        } else {
+          throw error;
+        }
+      }
+      if (attempt >= this.retry.maxAttempts) throw failure;
+      if (delayMs > this.retry.maxWaitMs) {
+        throw new ImagePromptError({
+          code: 'VENICE_UNAVAILABLE',
+          message: `${failure.message.split('\n')[0]}; Venice asked to wait ${Math.round(delayMs / 1000)} s`,
+          hint: 'try again later',
+          status: failure.status,
+        });
+      }
+      onRetry?.({ attempt, delayMs, reason: failure.message.split('\n')[0]! });
+      await this.sleep(delayMs);
+    }
+  }
+
+  private async attempt(request: NormalisedRequest, sink: BlobSink): Promise<Omit<GenerateResult, 'attempts'>> {
+    const binary = request.variants === 1;
+    const { variants: _variants, ...single } = request;
+    const body = binary ? { ...single, return_binary: true } : { ...request, return_binary: false };
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseURL}/image/generate`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${this.apiKey}`,
+          'Content-Type': 'application/json',
+          Accept: binary ? 'image/*' : 'application/json',
+          'Accept-Encoding': binary ? 'identity' : 'gzip, br',
+        },
+        body: JSON.stringify(body),
+        signal,
+      });
+    } catch (error) {
+      throw networkError(error, this.timeoutMs);
+    }
+    this.pacer.observe(request.model, response.headers);
+    const meta = {
+      cfRay: response.headers.get('cf-ray'),
+      blurred: response.headers.get('x-venice-is-blurred') === 'true',
+      contentViolation: response.headers.get('x-venice-is-content-violation') === 'true',
+    };
+    if (response.status !== 200) {
+      const text = await response.text().catch(() => '');
+      throw this.responseError(response, text);
+    }
+    if (meta.contentViolation) {
+      await response.body?.cancel();
+      throw new ImagePromptError({
+        code: 'CONTENT_VIOLATION',
+        message: 'Venice flagged this request as a content-policy violation and returned no image (not charged)',
+        hint: 'rephrase the prompt; nothing was cached',
+      });
+    }
+    if (meta.blurred && !this.acceptBlurred) {
+      await response.body?.cancel();
+      throw new ImagePromptError({
+        code: 'BLURRED',
+        message: 'Venice blurred this image because safe_mode is on and the output was judged adult content',
+        hint: 'change the prompt, set "safe_mode": false in the prompt file, or set the plugin option acceptBlurred: true to keep blurred images',
+      });
+    }
+    const contentType = response.headers.get('content-type') ?? '';
+    try {
+      if (binary) {
+        if (!contentType.startsWith('image/')) {
+          await response.body?.cancel();
+          throw badImage(`Venice answered with content type "${contentType}" instead of an image`);
+        }
+        const images = [await this.stageChecked(sink, response.body ?? emptyStream(), request.format, request.model)];
+        return { id: null, timing: null, ...meta, images };
+      }
+      if (!contentType.includes('json')) {
+        await response.body?.cancel();
+        throw badImage(`Venice answered with content type "${contentType}" instead of JSON`);
+      }
+      const json = (await response.json()) as { id?: unknown; images?: unknown; timing?: unknown };
+      if (!Array.isArray(json.images) || json.images.length !== request.variants || !json.images.every((i) => typeof i === 'string')) {
+        throw badImage(`Venice's JSON held ${Array.isArray(json.images) ? json.images.length : 'no'} images where ${request.variants} were asked for`);
+      }
+      const images: StagedImage[] = [];
+      try {
+        for (const encoded of json.images as string[]) {
+          images.push(await this.stageChecked(sink, [decodeBase64(encoded)], request.format, request.model));
+        }
+      } catch (error) {
+        await sink.discard(images.map((i) => i.staged));
+        throw error;
+      }
+      return {
+        id: typeof json.id === 'string' ? json.id : null,
+        timing: typeof json.timing === 'object' && json.timing !== null ? (json.timing as Record<string, number>) : null,
+        ...meta,
+        images,
+      };
+    } catch (error) {
+      if (error instanceof ImagePromptError) throw error;
+      throw networkError(error, this.timeoutMs);
+    }
+  }
+
+  /** Stages the bytes, then checks they are a whole image of the format asked for. */
+  private async stageChecked(sink: BlobSink, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, format: string, model: string): Promise<StagedImage> {
+    const staged = await sink.stage(chunks);
+    const info = sniffImage(staged.head);
+    let problem: string | undefined;
+    if (!info) problem = 'the bytes Venice sent are not a PNG, JPEG or WebP image';
+    else if (info.format !== format && !model.startsWith('grok-imagine')) problem = `Venice sent a ${info.format} image where ${format} was asked for`;
+    else if (!looksComplete(info.format, staged.head, staged.tail, staged.size)) {
+      problem = 'the image Venice sent is truncated';
+    }
+    if (problem || !info) {
+      await sink.discard([staged]);
+      throw badImage(problem ?? 'unreadable image');
+    }
+    return { ...info, staged };
+  }
+
+  private responseError(response: Response, text: string): Error {
+    let body: VeniceErrorBody = {};
+    try {
+      body = JSON.parse(text) as VeniceErrorBody;
+    } catch {
+      body = { error: text.slice(0, 200) };
+    }
+    const veniceMessage =
+      (typeof body.error === 'string' ? body.error : body.error?.message) ?? body.message ?? response.statusText ?? 'no message';
+    const status = response.status;
+    const quoted = `Venice answered ${status}: "${veniceMessage}"`;
+    if (RETRYABLE_STATUSES.has(status)) {
+      const failure = new ImagePromptError({ code: 'VENICE_UNAVAILABLE', message: quoted, hint: 'Venice may be busy; try again later', retryable: true, status });
+      const delayMs = status === 429 ? rateLimitDelay(response.headers, veniceMessage, Date.now(), this.random) : NaN;
+      if (status === 429) return new RetryableResponse(failure, delayMs);
+      return failure;
+    }
+    const issue = body.issues?.[0];
+    const field = issue?.path?.length ? issue.path.join('.') : undefined;
+    const details = body.issues?.map((i) => i.message).filter(Boolean).join('; ');
+    const hints: Record<number, string> = {
+      400: `fix ${field ? `field "${field}"` : 'the request'} in the prompt file${details ? ` (${details})` : ''}`,
+      401: `check the API key in VENICE_API_KEY or the apiKey option; keys are managed at ${SETTINGS_URL}`,
+      402: `add credits or raise the key's spend limit at ${SETTINGS_URL}`,
+      403: "this key may not use this model (its model privacy setting); choose another model or key",
+      404: 'check "model": list image models with GET /models?type=image',
+      413: 'the request is too large; shorten the prompt or drop style references',
+      415: 'this is a bug in imageprompt; please report it',
+      422: 'a style reference image is too large; use a smaller one',
+    };
+    return new ImagePromptError({
+      code: 'VENICE_REJECTED',
+      message: quoted,
+      field,
+      hint: hints[status] ?? 'see Venice\'s message above',
+      status,
+    });
+  }
+}
+
+/** A 429 with the wait Venice asked for. */
+class RetryableResponse extends Error {
+  constructor(
+    readonly failure: ImagePromptError,
+    readonly delayMs: number,
+  ) {
+    super(failure.message);
+  }
+}
+
+function badImage(message: string): ImagePromptError {
+  return new ImagePromptError({ code: 'BAD_IMAGE', message, hint: 'nothing was cached; the request is retried, then fails', retryable: true });
+}
+
+function networkError(error: unknown, timeoutMs: number): ImagePromptError {
+  const name = (error as Error)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return new ImagePromptError({
+      code: 'TIMEOUT',
+      message: `Venice did not answer within ${Math.round(timeoutMs / 1000)} s`,
+      hint: 'raise the timeout option if large images need longer',
+      retryable: true,
+      cause: error,
+    });
+  }
+  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
+  const reason = cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error);
+  return new ImagePromptError({
+    code: 'VENICE_UNAVAILABLE',
+    message: `the connection to Venice failed (${reason})`,
+    hint: 'check the network and the base URL (VENICE_BASE_URL or the baseURL option)',
+    retryable: true,
+    cause: error,
+  });
+}
+
+/** Strict base64: the right alphabet, padding and length, or an error (no silent partial decode). */
+export function decodeBase64(text: string): Uint8Array {
+  const clean = text.replace(/\s+/g, '');
+  if (clean.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(clean)) {
+    throw badImage('Venice sent an image that is not valid base64 (truncated or corrupted)');
+  }
+  return Buffer.from(clean, 'base64');
+}
+
+async function* emptyStream(): AsyncIterable<Uint8Array> {}
