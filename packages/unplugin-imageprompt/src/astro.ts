@@ -1,0 +1,40 @@
+/**
+ * Astro integration: `integrations: [imageprompt()]`. Prompt-file imports default-export Astro's
+ * own `ImageMetadata`, so they work with `<Image>` and `<Picture>` as a local image import does.
+ */
+import { fileURLToPath } from 'node:url';
+import type { AstroIntegration } from 'astro';
+import { createVitePlugin } from 'unplugin';
+import { createFactory } from './index.js';
+import type { Options } from './core/options.js';
+
+const vitePlugin = createVitePlugin(createFactory('image-import'));
+
+const TYPES = `declare module '*.imageprompt.json?imageprompt' {
+  /** The first (or only) generated image, as a local image import gives it. */
+  const image: import('astro').ImageMetadata;
+  export default image;
+  /** Every generated image, the first included (more than one when "variants" > 1). */
+  export const variants: import('astro').ImageMetadata[];
+  /** The prompt file's "alt" text. */
+  export const alt: string | undefined;
+  /** The seed the image was requested with. */
+  export const seed: number;
+  /** The request key: the cache entry's name. */
+  export const key: string;
+}
+`;
+
+export default function imageprompt(options: Options = {}): AstroIntegration {
+  return {
+    name: 'unplugin-imageprompt',
+    hooks: {
+      'astro:config:setup': ({ config, updateConfig }) => {
+        updateConfig({ vite: { plugins: [vitePlugin({ ...options, root: options.root ?? fileURLToPath(config.root) })] } });
+      },
+      'astro:config:done': ({ injectTypes }) => {
+        injectTypes({ filename: 'types.d.ts', content: TYPES });
+      },
+    },
+  };
+}

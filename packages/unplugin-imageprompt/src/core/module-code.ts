@@ -1,0 +1,41 @@
+/**
+ * The JavaScript a prompt-file import becomes. Each cached image is imported by its file path, so
+ * the bundler's own asset pipeline hashes and emits the bytes as they are (never re-encoded) and,
+ * in Astro, makes the `ImageMetadata`.
+ */
+import type { ImageResult } from 'imageprompt';
+import type { ExportShape } from './options.js';
+
+export function moduleCode(result: ImageResult, shape: ExportShape): string {
+  const imports = result.images.map((image, i) => `import image${i} from ${JSON.stringify(toImportPath(image.path))};`);
+  const alt = `export const alt = ${result.alt === undefined ? 'undefined' : JSON.stringify(result.alt)};`;
+  const meta = [`export const seed = ${result.seed};`, `export const key = ${JSON.stringify(result.key)};`];
+  if (shape === 'image-import') {
+    return [
+      ...imports,
+      alt,
+      ...meta,
+      `export const variants = [${result.images.map((_, i) => `image${i}`).join(', ')}];`,
+      'export default image0;',
+      '',
+    ].join('\n');
+  }
+  const variants = result.images.map(
+    (image, i) => `  { src: image${i}, width: ${image.width}, height: ${image.height}, format: ${JSON.stringify(image.format)} },`,
+  );
+  return [
+    ...imports,
+    alt,
+    ...meta,
+    'export const variants = [',
+    ...variants,
+    '];',
+    'export default { ...variants[0], alt, variants, seed, key };',
+    '',
+  ].join('\n');
+}
+
+/** Forward slashes, so the path is a valid import specifier on every platform. */
+function toImportPath(path: string): string {
+  return path.replace(/\\/g, '/');
+}

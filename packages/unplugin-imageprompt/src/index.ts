@@ -1,0 +1,52 @@
+/**
+ * The plugin, built once for every bundler: prompt-file imports resolve to virtual modules whose
+ * code imports the cached images. Nothing here knows HTTP (the engine does) or assumes Vite.
+ */
+import { createUnplugin, type UnpluginFactory, type UnpluginInstance } from 'unplugin';
+import { ImagePromptEngine } from 'imageprompt';
+import { moduleCode } from './core/module-code.js';
+import { isPromptImport, isVirtualId, promptFileOf, toVirtualId } from './core/module-id.js';
+import { resolveOptions, type ExportShape, type Options } from './core/options.js';
+
+export type { Options } from './core/options.js';
+
+export function createFactory(exportShape: ExportShape): UnpluginFactory<Options | undefined, false> {
+  return (rawOptions) => {
+    const options = resolveOptions(rawOptions, exportShape);
+    let root = options.root ?? process.cwd();
+    let engine: ImagePromptEngine | undefined;
+    const getEngine = () => (engine ??= new ImagePromptEngine({ ...options.engine, root }));
+
+    return {
+      name: 'unplugin-imageprompt',
+      enforce: 'pre',
+      resolveId(id, importer) {
+        if (!importer || !isPromptImport(id)) return null;
+        return toVirtualId(id, importer, root);
+      },
+      loadInclude: isVirtualId,
+      async load(id) {
+        if (!isVirtualId(id)) return null;
+        const file = promptFileOf(id);
+        this.addWatchFile(file);
+        return moduleCode(await getEngine().load(file), options.exportShape);
+      },
+      buildEnd() {
+        if (!engine) return;
+        const stats = engine.takeStats();
+        if (stats.cached + stats.generated + stats.failed > 0) engine.options.logger.info(engine.summary(stats));
+      },
+      vite: {
+        configResolved(config) {
+          if (!options.root) root = config.root;
+        },
+      },
+    };
+  };
+}
+
+export const unpluginFactory = createFactory('image-object');
+
+export const unplugin: UnpluginInstance<Options | undefined, false> = createUnplugin(unpluginFactory);
+
+export default unplugin;

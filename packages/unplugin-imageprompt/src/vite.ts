@@ -1,0 +1,4 @@
+import { createVitePlugin } from 'unplugin';
+import { unpluginFactory } from './index.js';
+
+export default createVitePlugin(unpluginFactory);

@@ -1,0 +1,27 @@
+/**
+ * Types for prompt-file imports in Vite and other bundlers:
+ *   /// <reference types="unplugin-imageprompt/types" />
+ *   import hero from './hero.imageprompt.json?imageprompt';
+ * (With `resolveJsonModule`, a plain `.json` import is typed as the raw JSON; the `?imageprompt`
+ * form is what these declarations match.)
+ */
+declare module '*.imageprompt.json?imageprompt' {
+  export interface GeneratedImage {
+    /** URL of the hashed asset the bundler emitted. */
+    src: string;
+    width: number;
+    height: number;
+    format: 'webp' | 'png' | 'jpeg';
+  }
+  /** Every generated image, the first included (more than one when "variants" > 1). */
+  export const variants: GeneratedImage[];
+  /** The prompt file's "alt" text. */
+  export const alt: string | undefined;
+  /** The seed the image was requested with. */
+  export const seed: number;
+  /** The request key: the cache entry's name. */
+  export const key: string;
+  /** The first image, with `alt`, `variants`, `seed` and `key`. */
+  const image: GeneratedImage & { alt: string | undefined; variants: GeneratedImage[]; seed: number; key: string };
+  export default image;
+}

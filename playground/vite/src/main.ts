@@ -1,0 +1,34 @@
+/// <reference types="unplugin-imageprompt/types" />
+import hero from './assets/hero.imageprompt.json?imageprompt';
+import banner from './assets/banner.imageprompt.json?imageprompt';
+import poster from './assets/poster.imageprompt.json?imageprompt';
+import badge from './assets/badge.imageprompt.json?imageprompt';
+import pears from './assets/pears.imageprompt.json?imageprompt';
+
+interface Shown {
+  name: string;
+  image: { src: string; width: number; height: number; format: string };
+  alt: string | undefined;
+}
+
+const shown: Shown[] = [
+  { name: 'hero (pixel size)', image: hero, alt: hero.alt },
+  { name: 'banner (aspect_ratio)', image: banner, alt: banner.alt },
+  { name: 'poster (aspect_ratio + resolution)', image: poster, alt: poster.alt },
+  { name: 'badge (style_preset)', image: badge, alt: badge.alt },
+  ...pears.variants.map((image, i) => ({ name: `pears variant ${i + 1} of ${pears.variants.length}`, image, alt: pears.alt })),
+];
+
+const gallery = document.querySelector<HTMLElement>('#gallery')!;
+for (const { name, image, alt } of shown) {
+  const figure = document.createElement('figure');
+  const img = document.createElement('img');
+  img.src = image.src;
+  img.width = image.width;
+  img.height = image.height;
+  img.alt = alt ?? '';
+  const caption = document.createElement('figcaption');
+  caption.textContent = `${name} · ${image.width}×${image.height} ${image.format}`;
+  figure.append(img, caption);
+  gallery.append(figure);
+}
