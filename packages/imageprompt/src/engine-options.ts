@@ -9,7 +9,10 @@ import { DEFAULT_BASE_URL } from './venice-client.js';
 export interface EngineOptions {
   /** Project root: the cache directory and log paths are relative to it. @default process.cwd() */
   root?: string;
-  /** Where generated images are kept. Commit it, or keep it in a CI cache. @default '<root>/.imageprompt' */
+  /**
+   * Where generated images are kept, relative to `root`. Commit it, or keep it in a CI cache.
+   * @default process.env.IMAGEPROMPT_CACHE_DIR ?? '.imageprompt'
+   */
   cacheDir?: string;
   /** Venice API key. @default process.env.VENICE_API_KEY */
   apiKey?: string;
@@ -44,7 +47,7 @@ export interface ResolvedEngineOptions {
 
 export function resolveEngineOptions(options: EngineOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedEngineOptions {
   const root = resolve(options.root ?? process.cwd());
-  const cacheDir = options.cacheDir ?? '.imageprompt';
+  const cacheDir = options.cacheDir ?? (env.IMAGEPROMPT_CACHE_DIR || '.imageprompt');
   const concurrency = options.concurrency ?? 3;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`imageprompt: option "concurrency" must be a whole number of 1 or more, got ${String(concurrency)}`);

@@ -32,6 +32,8 @@ export interface ControlRequest {
   corruptNext?: { count: number; kind: 'truncated-base64' | 'invalid-base64' | 'wrong-format' | 'wrong-content-type' };
   hangNext?: { count: number };
   clearFaults?: boolean;
+  /** Forget rate-limit windows and the error budget. */
+  resetLimits?: boolean;
   clearRequests?: boolean;
 }
 

@@ -28,6 +28,10 @@ export class RateLimiter {
     };
   }
 
+  reset(): void {
+    this.windows.clear();
+  }
+
   peek(scope: string, limit: number): RateWindow {
     const now = this.now();
     const window = this.windows.get(scope);
@@ -47,6 +51,11 @@ export class ErrorBudget {
     private readonly windowMs = 30_000,
     private readonly blockMs = 30_000,
   ) {}
+
+  reset(): void {
+    this.failures.clear();
+    this.blockedUntil.clear();
+  }
 
   isBlocked(scope: string): boolean {
     return (this.blockedUntil.get(scope) ?? 0) > this.now();

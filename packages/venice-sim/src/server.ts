@@ -110,6 +110,15 @@ export async function startVeniceSim(options: VeniceSimOptions = {}): Promise<Ve
   const requests: RecordedRequest[] = [];
   let generationCounter = 0;
 
+  function control(request: ControlRequest): void {
+    applyControl(behaviour, request);
+    if (request.clearRequests) requests.length = 0;
+    if (request.resetLimits) {
+      limiter.reset();
+      budget.reset();
+    }
+  }
+
   function baseHeaders(): Record<string, string> {
     return {
       'cf-ray': `${randomBytes(8).toString('hex')}-SIM`,
@@ -370,9 +379,7 @@ export async function startVeniceSim(options: VeniceSimOptions = {}): Promise<Ve
     const path = url.pathname.replace(/\/+$/, '');
     const method = req.method ?? 'GET';
     if (path === '/__sim/control' && method === 'POST') {
-      const control = JSON.parse(raw.toString('utf8') || '{}') as ControlRequest;
-      applyControl(behaviour, control);
-      if (control.clearRequests) requests.length = 0;
+      control(JSON.parse(raw.toString('utf8') || '{}') as ControlRequest);
       return json(200, { ok: true, behaviour });
     }
     if (path === '/__sim/requests' && method === 'GET') return json(200, { requests });
@@ -490,10 +497,7 @@ export async function startVeniceSim(options: VeniceSimOptions = {}): Promise<Ve
     port: address.port,
     requests,
     imageRequests: () => requests.filter((r) => r.method === 'POST' && /\/image\/generate$|\/images\/generations$/.test(r.path)),
-    script: (control) => {
-      applyControl(behaviour, control);
-      if (control.clearRequests) requests.length = 0;
-    },
+    script: control,
     behaviour,
     close: () =>
       new Promise<void>((resolve) => {
