@@ -49,14 +49,14 @@ export function parsePromptFile(text: string, file: string): PromptFile {
       hint: 'write the request as an object: { "model": "z-image-turbo", "prompt": "…" }',
     });
   }
-  const result = promptFileSchema.safeParse(data);
+  const result = promptFileSchema.safeParse(data, { reportInput: true });
   if (!result.success) throw schemaError(result.error, file, 'prompt file');
   return result.data;
 }
 
 /** Validates plugin-level defaults with the same rules as prompt files. */
 export function parseDefaults(defaults: unknown, origin = 'plugin option "defaults"'): PromptDefaults {
-  const result = defaultsSchema.safeParse(defaults ?? {});
+  const result = defaultsSchema.safeParse(defaults ?? {}, { reportInput: true });
   if (!result.success) throw schemaError(result.error, origin, 'defaults');
   return result.data;
 }

@@ -7,20 +7,24 @@ export interface RateWindow {
   resetAt: number;
 }
 
+/** What the headers report as the limit when the simulator's limit is switched off. */
+export const UNLIMITED = 1_000_000;
+
 export class RateLimiter {
   private windows = new Map<string, { start: number; used: number }>();
 
   constructor(private readonly now: () => number) {}
 
   /** Take `cost` requests from the window of `scope`; returns whether they fit and the window after. */
-  take(scope: string, limit: number, cost: number): { allowed: boolean; window: RateWindow } {
+  take(scope: string, configured: number, cost: number): { allowed: boolean; window: RateWindow } {
+    const limit = configured > 0 ? configured : UNLIMITED;
     const now = this.now();
     let window = this.windows.get(scope);
     if (!window || now >= window.start + 60_000) {
       window = { start: now, used: 0 };
       this.windows.set(scope, window);
     }
-    const allowed = limit <= 0 || window.used + cost <= limit;
+    const allowed = window.used + cost <= limit;
     if (allowed) window.used += cost;
     return {
       allowed,
@@ -32,7 +36,8 @@ export class RateLimiter {
     this.windows.clear();
   }
 
-  peek(scope: string, limit: number): RateWindow {
+  peek(scope: string, configured: number): RateWindow {
+    const limit = configured > 0 ? configured : UNLIMITED;
     const now = this.now();
     const window = this.windows.get(scope);
     if (!window || now >= window.start + 60_000) return { limit, remaining: limit, resetAt: now + 60_000 };
