@@ -2,7 +2,7 @@
  * The HTTP server: routes under `/api/v1` as Venice answers them, plus `/__sim/*` control routes
  * that tests and other processes use to script faults and read the request log.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
@@ -44,6 +44,8 @@ export interface RecordedRequest {
   body: unknown;
   status: number;
   receivedAt: number;
+  /** sha256 (hex) of each image in the answer, as served: the raw body or each decoded base64 image. */
+  servedImages: string[];
 }
 
 export interface VeniceSim {
@@ -60,6 +62,7 @@ export interface VeniceSim {
 }
 
 const MAX_BODY_BYTES = 35 * 1024 * 1024;
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Reply {
@@ -69,6 +72,7 @@ interface Reply {
   /** Whether Accept-Encoding may compress it (JSON only). */
   compressible: boolean;
   drop?: boolean;
+  servedImages?: string[];
 }
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Reply {
@@ -267,7 +271,7 @@ export async function startVeniceSim(options: VeniceSimOptions = {}): Promise<Ve
       if (fault?.kind === 'wrong-format') body = await renderImage({ fingerprint: 'wrong', label: 'wrong', width: pixelWidth, height: pixelHeight, format: request.format === 'png' ? 'jpeg' : 'png' });
       if (fault?.kind === 'wrong-content-type') contentType = 'text/html; charset=utf-8';
       if (fault?.kind === 'truncated-base64' || fault?.kind === 'invalid-base64') body = body.subarray(0, Math.floor(body.length / 2));
-      return { status: 200, headers: { ...headers, 'content-type': contentType }, body, compressible: false, drop: fault?.kind === 'drop' };
+      return { status: 200, headers: { ...headers, 'content-type': contentType }, body, compressible: false, drop: fault?.kind === 'drop', servedImages: [sha256(body)] };
     }
     let encoded = images.map((image) => image.toString('base64'));
     if (fault?.kind === 'truncated-base64') encoded = encoded.map((text) => text.slice(0, Math.floor(text.length / 2) + 1));
@@ -290,6 +294,7 @@ export async function startVeniceSim(options: VeniceSimOptions = {}): Promise<Ve
     }, headers);
     if (fault?.kind === 'wrong-content-type') reply.headers['content-type'] = 'text/html; charset=utf-8';
     reply.drop = fault?.kind === 'drop';
+    reply.servedImages = encoded.map((text) => sha256(Buffer.from(text, 'base64')));
     return reply;
   }
 
@@ -479,6 +484,7 @@ export async function startVeniceSim(options: VeniceSimOptions = {}): Promise<Ve
           body: bodyForLog,
           status: reply.status,
           receivedAt: Date.now(),
+          servedImages: reply.servedImages ?? [],
         });
       }
       send(req, res, reply);
