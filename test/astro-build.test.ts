@@ -1,0 +1,92 @@
+/**
+ * Real `astro build` runs of a fixture site (as a user runs them, in a child process) against the
+ * local Venice-compatible server: prompt-file imports work with <Image> and <Picture> as local images do.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VeniceSim } from 'venice-sim';
+import type { Manifest } from 'imageprompt';
+import { copyFixture, filesContaining, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
+import { binOf, runNode, type RunResult } from './helpers/processes.js';
+
+const KEY = secretKey();
+const astro = binOf('astro', 'bin/astro.mjs');
+let sim: VeniceSim;
+let root: string;
+const outputs: RunResult[] = [];
+
+const build = async () => {
+  const result = await runNode([astro, 'build'], { cwd: root, env: { VENICE_API_KEY: KEY, VENICE_BASE_URL: sim.url } });
+  outputs.push(result);
+  expect(result.code, result.output).toBe(0);
+  return result;
+};
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+const attribute = (html: string, id: string, name: string) => new RegExp(`<[^>]*id="${id}"[^>]*\\s${name}="([^"]*)"`).exec(html)?.[1] ?? new RegExp(`<[^>]*\\s${name}="([^"]*)"[^>]*id="${id}"`).exec(html)?.[1];
+
+beforeAll(async () => {
+  sim = await startSim(KEY);
+  root = await copyFixture('astro-site');
+});
+afterAll(async () => {
+  await sim.close();
+  await removeFixture(root);
+});
+
+describe('Astro build', () => {
+  it('builds with <Image> and <Picture>, emitting the served bytes and real ImageMetadata', async () => {
+    const { output } = await build();
+    expect(output).toContain('[imageprompt] src/hero.imageprompt.json: generated in');
+    expect(output).toMatch(/\[imageprompt\] \d+ images?: 0 cached, 2 generated, 0 failed/);
+    expect(sim.imageRequests()).toHaveLength(2);
+    const served = new Set(sim.imageRequests().flatMap((r) => r.servedImages));
+
+    const html = await readFile(join(root, 'dist', 'index.html'), 'utf8');
+    const meta = JSON.parse(/<pre id="meta">([^<]*)<\/pre>/.exec(html)![1]!.replace(/&quot;/g, '"')) as { width: number; height: number; format: string; pears: [number, number, string][] };
+    const entries = await Promise.all(
+      (await listFiles(join(root, '.imageprompt', 'entries'))).map(async (f) => JSON.parse(await readFile(f, 'utf8')) as Manifest),
+    );
+    const heroEntry = entries.find((e) => e.request.variants === 1)!;
+    const pearsEntry = entries.find((e) => e.request.variants === 2)!;
+    expect(meta).toEqual({
+      width: heroEntry.outputs[0]!.width,
+      height: heroEntry.outputs[0]!.height,
+      format: 'webp',
+      pears: pearsEntry.outputs.map((o) => [o.width, o.height, o.format]),
+    });
+
+    const original = attribute(html, 'original', 'src')!;
+    expect(original).toMatch(/^\/_astro\/[0-9a-f]{64}\.[\w-]+\.webp$/);
+    const bytes = await readFile(join(root, 'dist', original));
+    expect(served.has(sha256(bytes))).toBe(true);
+    expect(sha256(bytes)).toBe(heroEntry.outputs[0]!.digest);
+
+    const optimised = attribute(html, 'optimised', 'src')!;
+    expect(optimised).toMatch(/^\/_astro\/.+\.webp$/);
+    expect(attribute(html, 'optimised', 'width')).toBe('320');
+    expect(attribute(html, 'optimised', 'height')).toBe(String(Math.round((320 * 400) / 640)));
+    await expect(readFile(join(root, 'dist', optimised))).resolves.toBeInstanceOf(Buffer);
+    expect(html).toMatch(/<picture[^>]*>[\s\S]*<source[^>]*type="image\/webp"/);
+    expect(html.match(/class="pear"/g)).toHaveLength(2);
+  });
+
+  it('makes no API call on a second build', async () => {
+    sim.script({ clearRequests: true });
+    const { output } = await build();
+    expect(sim.imageRequests()).toHaveLength(0);
+    expect(output).toContain('[imageprompt] src/hero.imageprompt.json: cache hit');
+  });
+
+  it('never writes the API key to the output, the cache or the logs', async () => {
+    expect(await filesContaining(root, KEY)).toEqual([]);
+    expect(outputs.map((o) => o.output).join('\n')).not.toContain(KEY);
+  });
+
+  it('types prompt-file imports as ImageMetadata under the stock strict tsconfig (astro check)', async () => {
+    const result = await runNode([astro, 'check'], { cwd: root, env: { VENICE_API_KEY: KEY, VENICE_BASE_URL: sim.url } });
+    expect(result.output).toMatch(/0 errors/);
+    expect(result.code, result.output).toBe(0);
+  });
+});
