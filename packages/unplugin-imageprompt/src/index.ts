@@ -21,7 +21,9 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
       name: 'unplugin-imageprompt',
       enforce: 'pre',
       resolveId(id, importer) {
-        if (!importer || !isPromptImport(id)) return null;
+        // No importer, or our own module as importer: the bundler is resolving the watched prompt
+        // file itself, which must stay the file so that editing it invalidates our module.
+        if (!importer || isVirtualId(importer) || !isPromptImport(id)) return null;
         return toVirtualId(id, importer, root);
       },
       loadInclude: isVirtualId,

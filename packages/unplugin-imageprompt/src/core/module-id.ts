@@ -1,8 +1,9 @@
 /**
  * Prompt-file imports resolve to a virtual id so that no other plugin treats them as JSON: Vite's
  * JSON plugin transforms any id ending in `.json` (or `.json?…`), so the id gets a `.js` tail.
- * Only imports from a module are redirected; a lookup with no importer (the watcher registering the
- * prompt file itself) resolves to the file, so edits to it invalidate the virtual module.
+ * Only imports from other modules are redirected: when the bundler resolves the prompt file that the
+ * virtual module watches (with no importer, or with the virtual module as importer), it must get
+ * the file itself, or edits to it would never invalidate the virtual module.
  */
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -22,7 +23,7 @@ export function toVirtualId(id: string, importer: string, root: string): string 
   let file: string;
   if (isAbsolute(path) && existsSync(path)) file = path;
   else if (path.startsWith('/')) file = resolve(root, `.${path}`);
-  else file = resolve(dirname(stripVirtual(importer)), path);
+  else file = resolve(dirname(splitQuery(importer)[0]), path);
   return `${PREFIX}${file}${TAIL}`;
 }
 
@@ -32,11 +33,6 @@ export function isVirtualId(id: string): boolean {
 
 export function promptFileOf(virtualId: string): string {
   return virtualId.slice(PREFIX.length, -TAIL.length);
-}
-
-function stripVirtual(id: string): string {
-  const [path] = splitQuery(isVirtualId(id) ? promptFileOf(id) : id);
-  return path;
 }
 
 function splitQuery(id: string): [string, string | undefined] {
