@@ -1,6 +1,7 @@
 /** Runs the project's real command-line tools as child processes and collects what they print. */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -15,11 +16,18 @@ export function binOf(pkg: string, bin: string): string {
   return join(dirname(require.resolve(`${pkg}/package.json`)), bin);
 }
 
+/** The environment a user's shell would give a child: this test runner's own variables removed. */
+export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...extra };
+  for (const name of Object.keys(env)) {
+    if (env[name] === undefined || name.startsWith('VITEST') || name === 'NODE_ENV' || name === 'TEST') delete env[name];
+  }
+  return env as NodeJS.ProcessEnv;
+}
+
 export function runNode(args: string[], options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number }): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env };
-    for (const name of Object.keys(env)) if (env[name] === undefined) delete env[name];
-    const child = spawn(process.execPath, args, { cwd: options.cwd, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: options.cwd, env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -28,6 +36,18 @@ export function runNode(args: string[], options: { cwd: string; env?: Record<str
     child.on('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, output });
+    });
+  });
+}
+
+/** A port free right now on 127.0.0.1, for servers that cannot report the one they chose. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
     });
   });
 }

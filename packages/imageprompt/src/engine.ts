@@ -75,7 +75,8 @@ export class ImagePromptEngine {
     } catch (error) {
       this.stats.failed += 1;
       const failure = error instanceof ImagePromptError ? error.withFile(name) : error;
-      this.options.logger.error(`${name}: failed: ${(failure as Error).message.split('\n')[0]}`);
+      const message = (failure as Error).message.split('\n')[0]!;
+      this.options.logger.error(`${name}: failed: ${message.startsWith(name) ? message.slice(name.length).replace(/^[,:]\s*/, '') : message}`);
       throw failure;
     }
   }

@@ -26,6 +26,8 @@ export interface VeniceSimOptions {
   host?: string;
   /** API keys the server accepts. @default ['sim-key'] */
   keys?: string[];
+  /** Keys set to model privacy "PRIVATE_ONLY": anonymized models answer them 403. @default [] */
+  privateOnlyKeys?: string[];
   /** Added to every image request before it is answered. @default 0 */
   latencyMs?: number;
   /** Image requests per minute per key and model (each variant counts); 0 = no limit. @default 20 */
@@ -101,7 +103,8 @@ function redactHeaders(req: IncomingMessage): Record<string, string> {
 export async function startVeniceSim(options: VeniceSimOptions = {}): Promise<VeniceSim> {
   const catalog = loadCatalog();
   const models = new Map<string, CatalogModel>(catalog.map((m) => [m.id, m]));
-  const keys = new Set(options.keys ?? ['sim-key']);
+  const privateOnly = new Set(options.privateOnlyKeys ?? []);
+  const keys = new Set([...(options.keys ?? ['sim-key']), ...privateOnly]);
   const behaviour: Behaviour = {
     latencyMs: options.latencyMs ?? 0,
     rpm: options.rpm ?? 20,
@@ -138,6 +141,16 @@ export async function startVeniceSim(options: VeniceSimOptions = {}): Promise<Ve
       'x-ratelimit-remaining-requests': String(window.remaining),
       'x-ratelimit-reset-requests': String(window.resetAt),
     };
+  }
+
+  /** Checks that need the key and the model: model privacy (403) and style-reference size (422). */
+  function refuse(key: string, model: CatalogModel, references: { image: string }[] | undefined): ApiError | undefined {
+    if (privateOnly.has(key) && model.model_spec.privacy !== 'private') {
+      return standardError(403, `This API key is set to 'PRIVATE_ONLY', but \`${model.id}\` is an Anonymous model. Change the key's model privacy setting or use a private model.`);
+    }
+    const tooLarge = references?.find((r) => Buffer.byteLength(r.image.replace(/^data:[^,]*,/, ''), 'base64') > 8 * 1024 * 1024);
+    if (tooLarge) return standardError(422, 'Style reference image is too large. Images must be under 8 MB.');
+    return undefined;
   }
 
   type AuthResult = { ok: true; key: string | undefined } | { ok: false; error: ApiError };
@@ -224,6 +237,11 @@ export async function startVeniceSim(options: VeniceSimOptions = {}): Promise<Ve
       return errorReply(validated.error, { ...baseHeaders(), ...inferenceHeaders(limiter.peek(scope, behaviour.rpm), behaviour.balanceUsd) });
     }
     const { request, model, pixelWidth, pixelHeight, resolution, quality } = validated.value;
+    const refusal = refuse(key, model, request.style_references);
+    if (refusal) {
+      if (refusal.countsTowardBudget) budget.recordFailure(scope);
+      return errorReply(refusal, { ...baseHeaders(), ...inferenceHeaders(limiter.peek(scope, behaviour.rpm), behaviour.balanceUsd) });
+    }
     const price = imagePrice(model, resolution, quality) * request.variants;
     const balanceBefore = behaviour.balanceUsd;
     const gated = gate(scope, request.variants, price);

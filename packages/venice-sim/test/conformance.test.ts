@@ -10,7 +10,7 @@ let sim: VeniceSim;
 const KEY = 'conformance-key';
 
 beforeAll(async () => {
-  sim = await startVeniceSim({ keys: [KEY], rpm: 0 });
+  sim = await startVeniceSim({ keys: [KEY], privateOnlyKeys: ['private-only-key'], rpm: 0 });
 });
 afterAll(() => sim.close());
 beforeEach(() => sim.script({ clearFaults: true, clearRequests: true, resetLimits: true, rpm: 0, latencyMs: 0, balanceUsd: 1000 }));
@@ -168,6 +168,26 @@ describe('POST /image/generate errors (§2.7)', () => {
     expect(await wrong.json()).toEqual({ error: 'Authentication failed' });
   });
 
+  it('answers 403 when a private-only key asks for an anonymized model', async () => {
+    const res = await generate({ model: 'flux-2-pro', prompt: 'x' }, { key: 'private-only-key' });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: string }).error).toMatch(/is an Anonymous model/);
+    expect((await generate({ ...base, return_binary: true }, { key: 'private-only-key' })).status).toBe(200);
+  });
+
+  it('answers 422 for a style reference over 8 MB', async () => {
+    const image = Buffer.alloc(8 * 1024 * 1024 + 10).toString('base64');
+    const res = await generate({ model: 'krea-v2-medium', prompt: 'x', style_references: [{ image }] });
+    expect(res.status).toBe(422);
+  });
+
+  it('adds the configured latency to image requests', async () => {
+    sim.script({ latencyMs: 300 });
+    const started = Date.now();
+    await (await generate({ ...base, return_binary: true })).arrayBuffer();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+  });
+
   it('answers 402 with the balance message once the balance runs out', async () => {
     sim.script({ balanceUsd: 0.015 });
     expect((await generate({ ...base, return_binary: true })).status).toBe(200);
@@ -265,6 +285,21 @@ describe('other routes', () => {
     expect(refused.status).toBe(400);
     expect(await refused.text()).toContain("Unrecognized key(s) in object: 'safe_mode'");
     expect((await post({ model: 'z-image-turbo', prompt: 'a cat', n: 2 })).status).toBe(400);
+  });
+});
+
+describe('command line', () => {
+  it('prints its base URL first, serves requests with the given key, and stops on SIGTERM', async () => {
+    const { spawn } = await import('node:child_process');
+    const bin = new URL('../dist/cli.js', import.meta.url).pathname;
+    const child = spawn(process.execPath, [bin, '--port', '0', '--key', 'cli-key', '--rpm', '5', '--latency-ms', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const url = await new Promise<string>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().split('\n')[0]!)));
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/v1$/);
+    const res = await fetch(`${url}/image/generate`, { method: 'POST', headers: { authorization: 'Bearer cli-key', 'content-type': 'application/json' }, body: JSON.stringify({ ...base, return_binary: true }) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-ratelimit-limit-requests')).toBe('5');
+    child.kill('SIGTERM');
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
   });
 });
 

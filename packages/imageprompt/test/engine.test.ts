@@ -1,0 +1,88 @@
+/** The engine end to end: prompt file → cache → Venice (the local server) → cache hit. */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startVeniceSim, type VeniceSim } from 'venice-sim';
+import { ImagePromptEngine, ImagePromptError, silentLogger } from '../src/index.js';
+
+const KEY = 'engine-test-key';
+let sim: VeniceSim;
+let root: string;
+
+beforeAll(async () => {
+  sim = await startVeniceSim({ keys: [KEY], rpm: 0 });
+});
+afterAll(() => sim.close());
+beforeEach(async () => {
+  sim.script({ clearRequests: true, clearFaults: true, latencyMs: 0 });
+  root = await mkdtemp(join(tmpdir(), 'imageprompt-engine-'));
+  await writeFile(join(root, 'a.imageprompt.json'), JSON.stringify({ model: 'z-image-turbo', prompt: 'a fox', width: 256, height: 256 }));
+  await writeFile(join(root, 'b.imageprompt.json'), JSON.stringify({ width: 256, prompt: 'a fox', height: 256, model: 'z-image-turbo', alt: 'B' }));
+  return () => rm(root, { recursive: true, force: true });
+});
+
+const engine = (options = {}) => new ImagePromptEngine({ root, apiKey: KEY, baseURL: sim.url, logger: silentLogger, ...options });
+
+describe('ImagePromptEngine', () => {
+  it('pays once for identical requests from two prompt files loaded together', async () => {
+    sim.script({ latencyMs: 200 });
+    const e = engine();
+    const [a, b] = await Promise.all([e.load(join(root, 'a.imageprompt.json')), e.load(join(root, 'b.imageprompt.json'))]);
+    expect(sim.imageRequests()).toHaveLength(1);
+    expect(a.images[0]!.digest).toBe(b.images[0]!.digest);
+    expect([a.status, b.status]).toEqual(['generated', 'generated']);
+    expect(b.alt).toBe('B');
+    expect(e.takeStats()).toEqual({ cached: 0, generated: 2, failed: 0 });
+  });
+
+  it('pays once when two processes build on the same cache directory at once', async () => {
+    sim.script({ latencyMs: 500 });
+    const script = `
+      import { ImagePromptEngine, silentLogger } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      const engine = new ImagePromptEngine({ root: ${JSON.stringify(root)}, apiKey: ${JSON.stringify(KEY)}, baseURL: ${JSON.stringify(sim.url)}, logger: silentLogger });
+      const result = await engine.load(${JSON.stringify(join(root, 'a.imageprompt.json'))});
+      process.stdout.write(result.status + ' ' + result.images[0].digest);
+    `;
+    const run = () =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+        child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}`))));
+      });
+    const results = await Promise.all([run(), run()]);
+    expect(sim.imageRequests()).toHaveLength(1);
+    expect(results.map((r) => r.split(' ')[0]).sort()).toEqual(['cached', 'generated']);
+    expect(new Set(results.map((r) => r.split(' ')[1])).size).toBe(1);
+  });
+
+  it('serves a hit without a key, and fails a miss without a key naming the ways out', async () => {
+    await engine().load(join(root, 'a.imageprompt.json'));
+    const keyless = engine({ apiKey: undefined });
+    const previous = process.env.VENICE_API_KEY;
+    delete process.env.VENICE_API_KEY;
+    try {
+      expect((await keyless.load(join(root, 'b.imageprompt.json'))).status).toBe('cached');
+      await writeFile(join(root, 'c.imageprompt.json'), JSON.stringify({ model: 'z-image-turbo', prompt: 'a badger' }));
+      const error = await keyless.load(join(root, 'c.imageprompt.json')).catch((e: ImagePromptError) => e);
+      expect(error.code).toBe('MISSING_API_KEY');
+      expect(error.message).toMatch(/^c\.imageprompt\.json: this image is not in the cache \(\.imageprompt\)/);
+      expect(error.hint).toMatch(/set VENICE_API_KEY[\s\S]*restore the cache directory/);
+    } finally {
+      if (previous !== undefined) process.env.VENICE_API_KEY = previous;
+    }
+    expect(sim.imageRequests()).toHaveLength(1);
+  });
+
+  it('regenerates an entry whose blob was changed on disk', async () => {
+    const first = await engine().load(join(root, 'a.imageprompt.json'));
+    await writeFile(first.images[0]!.path, 'not the image');
+    const warnings: string[] = [];
+    const second = await engine({ logger: { ...silentLogger, warn: (m: string) => warnings.push(m) } }).load(join(root, 'a.imageprompt.json'));
+    expect(second.status).toBe('generated');
+    expect(warnings.join('\n')).toMatch(/does not match its digest/);
+    expect(sim.imageRequests()).toHaveLength(2);
+  });
+});
