@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VeniceSim } from 'venice-sim';
 import type { Manifest } from 'imageprompt';
 import { copyFixture, filesContaining, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
+import { attributeOf } from './helpers/html.js';
 import { binOf, runNode, type RunResult } from './helpers/processes.js';
 
 const KEY = secretKey();
@@ -24,7 +25,6 @@ const build = async () => {
   return result;
 };
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-const attribute = (html: string, id: string, name: string) => new RegExp(`<[^>]*id="${id}"[^>]*\\s${name}="([^"]*)"`).exec(html)?.[1] ?? new RegExp(`<[^>]*\\s${name}="([^"]*)"[^>]*id="${id}"`).exec(html)?.[1];
 
 beforeAll(async () => {
   sim = await startSim(KEY);
@@ -57,16 +57,16 @@ describe('Astro build', () => {
       pears: pearsEntry.outputs.map((o) => [o.width, o.height, o.format]),
     });
 
-    const original = attribute(html, 'original', 'src')!;
+    const original = attributeOf(html, 'original', 'src')!;
     expect(original).toMatch(/^\/_astro\/[0-9a-f]{64}\.[\w-]+\.webp$/);
     const bytes = await readFile(join(root, 'dist', original));
     expect(served.has(sha256(bytes))).toBe(true);
     expect(sha256(bytes)).toBe(heroEntry.outputs[0]!.digest);
 
-    const optimised = attribute(html, 'optimised', 'src')!;
+    const optimised = attributeOf(html, 'optimised', 'src')!;
     expect(optimised).toMatch(/^\/_astro\/.+\.webp$/);
-    expect(attribute(html, 'optimised', 'width')).toBe('320');
-    expect(attribute(html, 'optimised', 'height')).toBe(String(Math.round((320 * 400) / 640)));
+    expect(attributeOf(html, 'optimised', 'width')).toBe('320');
+    expect(attributeOf(html, 'optimised', 'height')).toBe(String(Math.round((320 * 400) / 640)));
     await expect(readFile(join(root, 'dist', optimised))).resolves.toBeInstanceOf(Buffer);
     expect(html).toMatch(/<picture[^>]*>[\s\S]*<source[^>]*type="image\/webp"/);
     expect(html.match(/class="pear"/g)).toHaveLength(2);

@@ -9,11 +9,19 @@ export const TEST_DIR = fileURLToPath(new URL('..', import.meta.url));
 /** Scratch space inside the repo, so fixtures resolve the workspace packages from node_modules. */
 const SCRATCH = join(TEST_DIR, '.tmp');
 
-export async function copyFixture(name: string): Promise<string> {
+export const REPO_DIR = join(TEST_DIR, '..');
+
+/** Copies a project (build output and caches left behind) to a fresh scratch folder. */
+export async function copyProject(source: string, name: string): Promise<string> {
   const dir = join(SCRATCH, `${name}-${randomBytes(4).toString('hex')}`);
   await mkdir(SCRATCH, { recursive: true });
-  await cp(join(TEST_DIR, 'fixtures', name), dir, { recursive: true });
+  const skip = new Set(['node_modules', 'dist', '.astro', '.imageprompt', '.imageprompt-sim']);
+  await cp(source, dir, { recursive: true, filter: (path) => !skip.has(path.slice(source.length + 1).split('/')[0]!) });
   return dir;
+}
+
+export function copyFixture(name: string): Promise<string> {
+  return copyProject(join(TEST_DIR, 'fixtures', name), name);
 }
 
 export async function removeFixture(dir: string): Promise<void> {

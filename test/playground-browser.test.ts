@@ -1,0 +1,120 @@
+/**
+ * The playgrounds as a person sees them, in Chromium: built sites served by their own preview
+ * servers, and the Vite dev server picking up an edited prompt file without a restart.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VeniceSim } from 'venice-sim';
+import type { Manifest } from 'imageprompt';
+import { REPO_DIR, copyProject, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
+import { binOf, runNode, startServer, type RunningServer } from './helpers/processes.js';
+import { launchBrowser, openPage, screenshot, shownImages } from './helpers/browser.js';
+
+const KEY = secretKey();
+const vite = binOf('vite', 'bin/vite.js');
+const astro = binOf('astro', 'bin/astro.mjs');
+let sim: VeniceSim;
+let browser: Browser;
+const cleanup: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  sim = await startSim(KEY);
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  for (const step of cleanup.reverse()) await step();
+  await browser?.close();
+  await sim.close();
+});
+
+const env = () => ({ VENICE_API_KEY: KEY, VENICE_BASE_URL: sim.url });
+
+async function playground(name: 'vite' | 'astro'): Promise<string> {
+  const dir = await copyProject(join(REPO_DIR, 'playground', name), `playground-${name}`);
+  cleanup.push(() => removeFixture(dir));
+  return dir;
+}
+
+async function serve(args: string[], cwd: string): Promise<RunningServer> {
+  const server = await startServer(args, { cwd, env: env() });
+  cleanup.push(() => server.stop());
+  return server;
+}
+
+/** The pixel sizes of every image the cache holds for a project, as "W×H". */
+async function manifestSizes(dir: string): Promise<Set<string>> {
+  const files = (await listFiles(join(dir, '.imageprompt', 'entries'))).filter((f) => f.endsWith('.json'));
+  const manifests = await Promise.all(files.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as Manifest));
+  return new Set(manifests.flatMap((m) => m.outputs.map((o) => `${o.width}×${o.height}`)));
+}
+
+describe('playground/vite in Chromium', () => {
+  it('shows every generated image at the size the manifest records, with no failed request', async () => {
+    const dir = await playground('vite');
+    const build = await runNode([vite, 'build'], { cwd: dir, env: env() });
+    expect(build.code, build.output).toBe(0);
+    const preview = await serve([vite, 'preview', '--strictPort'], dir);
+    const { page, failures } = await openPage(browser, `${preview.url}/`);
+    const images = await shownImages(page);
+    await screenshot(page, 'playground-vite');
+    expect(images).toHaveLength(7);
+    const sizes = await manifestSizes(dir);
+    for (const image of images) {
+      expect(image.src).toMatch(/\/assets\/[0-9a-f]{64}-[\w-]+\.(webp|png|jpg)$/);
+      expect(image.naturalWidth, image.src).toBeGreaterThan(0);
+      expect(sizes.has(`${image.naturalWidth}×${image.naturalHeight}`), `${image.src} ${image.naturalWidth}×${image.naturalHeight}`).toBe(true);
+    }
+    expect(failures).toEqual([]);
+  });
+});
+
+describe('playground/astro in Chromium', () => {
+  it('shows <Image> and <Picture> output, optimised, in the manifest’s proportions', async () => {
+    const dir = await playground('astro');
+    const build = await runNode([astro, 'build'], { cwd: dir, env: env() });
+    expect(build.code, build.output).toBe(0);
+    const preview = await serve([astro, 'preview'], dir);
+    const { page, failures } = await openPage(browser, `${preview.url}/`);
+    const images = await shownImages(page);
+    await screenshot(page, 'playground-astro');
+    expect(images).toHaveLength(7);
+    const ratios = [...(await manifestSizes(dir))].map((size) => size.split('×').map(Number)).map(([w, h]) => w! / h!);
+    for (const image of images) {
+      expect(image.src).toMatch(/\/_astro\/[0-9a-f]{64}\.[\w-]+\.(webp|avif|jpg|png)$/);
+      expect(image.naturalWidth).toBe(image.width);
+      const ratio = image.naturalWidth / image.naturalHeight;
+      expect(ratios.some((r) => Math.abs(r - ratio) < 0.01), `${image.src} ratio ${ratio}`).toBe(true);
+    }
+    // <Picture> chose one of the formats it offered
+    expect(images.some((image) => /\.(avif|webp)$/.test(image.src) && image.width === 640)).toBe(true);
+    expect(failures).toEqual([]);
+  });
+});
+
+describe('Vite dev server in Chromium', () => {
+  it('shows the new image after a prompt file is edited, without a restart', async () => {
+    const dir = await playground('vite');
+    const dev = await serve([vite, '--strictPort'], dir);
+    const { page, failures } = await openPage(browser, `${dev.url}/`);
+    await shownImages(page);
+    const heroSrc = () => page.evaluate(() => document.querySelector('img')!.currentSrc);
+    const before = await heroSrc();
+    const bytesOf = (src: string) => page.evaluate(async (url) => Array.from(new Uint8Array(await (await fetch(url)).arrayBuffer())).join(','), src);
+    const beforeBytes = await bytesOf(before);
+
+    const file = join(dir, 'src', 'assets', 'hero.imageprompt.json');
+    const prompt = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    await writeFile(file, JSON.stringify({ ...prompt, prompt: 'A lighthouse on a rocky coast at dawn, pale pink sky' }, null, 2));
+
+    await page.waitForFunction((old) => document.querySelector('img')?.currentSrc !== old && document.querySelector('img')!.complete, before, { timeout: 30_000 });
+    const after = await heroSrc();
+    const images = await shownImages(page);
+    expect(images[0]!.naturalWidth).toBe(1024);
+    expect(await bytesOf(after)).not.toBe(beforeBytes);
+    await screenshot(page, 'playground-vite-dev-after-edit');
+    expect(dev.output()).toContain('hero.imageprompt.json: generated in');
+    expect(failures).toEqual([]);
+  });
+});
