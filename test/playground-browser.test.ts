@@ -108,7 +108,14 @@ describe('Vite dev server in Chromium', () => {
     const prompt = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     await writeFile(file, JSON.stringify({ ...prompt, prompt: 'A lighthouse on a rocky coast at dawn, pale pink sky' }, null, 2));
 
-    await page.waitForFunction((old) => document.querySelector('img')?.currentSrc !== old && document.querySelector('img')!.complete, before, { timeout: 30_000 });
+    await page.waitForFunction(
+      (old) => {
+        const img = document.querySelector('img');
+        return img !== null && img.currentSrc !== old && img.complete;
+      },
+      before,
+      { timeout: 30_000 },
+    );
     const after = await heroSrc();
     const images = await shownImages(page);
     expect(images[0]!.naturalWidth).toBe(1024);

@@ -6,6 +6,16 @@ import type { PromptDefaults } from './prompt-schema.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { DEFAULT_BASE_URL } from './venice-client.js';
 
+/**
+ * What to do on a cache miss:
+ * - `generate`: call Venice (needs a key);
+ * - `frozen`: call nothing; the build fails listing every miss;
+ * - `placeholder`: call nothing; draw a marked local placeholder of the right size and format.
+ * Unset: `generate` with a key; without one, a dev server shows placeholders and a build fails.
+ */
+export type Mode = 'generate' | 'frozen' | 'placeholder';
+export const MODES: readonly Mode[] = ['generate', 'frozen', 'placeholder'];
+
 export interface EngineOptions {
   /** Project root: the cache directory and log paths are relative to it. @default process.cwd() */
   root?: string;
@@ -30,6 +40,12 @@ export interface EngineOptions {
   retry?: Partial<RetryPolicy>;
   /** @default console with an `[imageprompt]` prefix */
   logger?: Logger;
+  /** What a cache miss does; `IMAGEPROMPT_MODE` overrides it. @default by key: see {@link Mode} */
+  mode?: Mode;
+  /** Set by the plugin: a dev server may fall back to placeholders, a build may not. @default 'build' */
+  context?: 'dev' | 'build';
+  /** Where placeholders are drawn. @default '<root>/node_modules/.cache/imageprompt' */
+  placeholderDir?: string;
 }
 
 export interface ResolvedEngineOptions {
@@ -43,6 +59,10 @@ export interface ResolvedEngineOptions {
   acceptBlurred: boolean;
   retry: Partial<RetryPolicy>;
   logger: Logger;
+  /** The mode chosen by option or environment, or undefined to decide by key and context. */
+  mode: Mode | undefined;
+  context: 'dev' | 'build';
+  placeholderDir: string;
 }
 
 export function resolveEngineOptions(options: EngineOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedEngineOptions {
@@ -51,6 +71,10 @@ export function resolveEngineOptions(options: EngineOptions = {}, env: NodeJS.Pr
   const concurrency = options.concurrency ?? 3;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`imageprompt: option "concurrency" must be a whole number of 1 or more, got ${String(concurrency)}`);
+  }
+  const mode = (env.IMAGEPROMPT_MODE || options.mode || undefined) as Mode | undefined;
+  if (mode !== undefined && !MODES.includes(mode)) {
+    throw new RangeError(`imageprompt: mode "${mode}" (from ${env.IMAGEPROMPT_MODE ? 'IMAGEPROMPT_MODE' : 'the mode option'}) is not one of ${MODES.join(', ')}`);
   }
   return {
     root,
@@ -63,5 +87,8 @@ export function resolveEngineOptions(options: EngineOptions = {}, env: NodeJS.Pr
     acceptBlurred: options.acceptBlurred ?? false,
     retry: options.retry ?? {},
     logger: options.logger ?? consoleLogger,
+    mode,
+    context: options.context ?? 'build',
+    placeholderDir: options.placeholderDir ?? resolve(root, 'node_modules', '.cache', 'imageprompt'),
   };
 }

@@ -1,42 +1,54 @@
 /**
- * The engine as the plugin and the CLI use it: from a prompt file path to cached image files,
- * generating on a miss, never twice for the same request.
+ * The engine as the plugin and the CLI use it: from a prompt file path to image files, from the
+ * cache or generated on a miss (never twice for the same request), or, where the mode says so,
+ * a placeholder or a recorded miss.
  */
 import { relative } from 'node:path';
 import { CacheStore, type CacheEntry } from './cache-store.js';
-import { resolveEngineOptions, type EngineOptions, type ResolvedEngineOptions } from './engine-options.js';
+import { resolveEngineOptions, type EngineOptions, type Mode, type ResolvedEngineOptions } from './engine-options.js';
 import { ImagePromptError } from './errors.js';
 import { GenerationQueue } from './generation-queue.js';
 import { ModelCatalog } from './model-catalog.js';
 import { prepareRequest, type PreparedRequest } from './normalise-request.js';
+import { placeholderImages } from './placeholder-image.js';
 import { readPromptFile } from './prompt-file.js';
 import { PROVIDER } from './request-key.js';
 import { VeniceClient } from './venice-client.js';
 import type { ImageFormat } from './prompt-schema.js';
 
 export interface ResolvedImage {
-  /** Absolute path of the cached image file. */
+  /** Absolute path of the image file. */
   path: string;
   width: number;
   height: number;
   format: ImageFormat;
-  digest: string;
+  /** sha256 of the bytes; null for placeholders. */
+  digest: string | null;
 }
+
+export type ImageStatus = 'cached' | 'generated' | 'placeholder' | 'missing';
 
 export interface ImageResult {
   file: string;
   key: string;
   alt: string | undefined;
   seed: number;
-  status: 'cached' | 'generated';
+  /** `placeholder` and `missing` (frozen mode) images are local drawings, not Venice output. */
+  status: ImageStatus;
   images: ResolvedImage[];
 }
 
-export interface BuildStats {
-  cached: number;
-  generated: number;
-  failed: number;
+/** What prompt files with the same request share. */
+type SharedResult = Omit<ImageResult, 'file' | 'alt'>;
+
+export type BuildStats = Record<ImageStatus | 'failed', number>;
+
+export interface MissingImage {
+  file: string;
+  key: string;
 }
+
+const emptyStats = (): BuildStats => ({ cached: 0, generated: 0, placeholder: 0, missing: 0, failed: 0 });
 
 export class ImagePromptEngine {
   readonly options: ResolvedEngineOptions;
@@ -44,12 +56,20 @@ export class ImagePromptEngine {
   private readonly catalog = ModelCatalog.bundled();
   private readonly queue: GenerationQueue;
   private client: VeniceClient | undefined;
-  private stats: BuildStats = { cached: 0, generated: 0, failed: 0 };
+  private stats = emptyStats();
+  private missing = new Map<string, MissingImage>();
 
   constructor(options: EngineOptions = {}) {
     this.options = resolveEngineOptions(options);
     this.store = new CacheStore(this.options.cacheDir, this.options.logger);
     this.queue = new GenerationQueue(this.options.concurrency);
+  }
+
+  /** What a miss does here: the mode chosen, or by key (and dev server or build) when none was. */
+  get missMode(): Mode | 'fail' {
+    if (this.options.mode) return this.options.mode;
+    if (this.options.apiKey) return 'generate';
+    return this.options.context === 'dev' ? 'placeholder' : 'fail';
   }
 
   /** Reads and checks a prompt file and works out its request and key; no network, no cache. */
@@ -60,17 +80,17 @@ export class ImagePromptEngine {
     return prepared;
   }
 
-  /** The images for a prompt file: from the cache, or generated and cached. */
+  /** The images for a prompt file. */
   async load(file: string): Promise<ImageResult> {
     const name = this.display(file);
     try {
       const prepared = await this.prepare(file);
       const started = Date.now();
-      const { entry, generated } = await this.queue.run(prepared.key, () => this.obtain(prepared, name));
-      const result = this.toResult(file, prepared, entry, generated ? 'generated' : 'cached');
+      // shared by every prompt file with this request; the file and its alt are each file's own
+      const shared = await this.queue.run(prepared.key, () => this.obtain(prepared, name));
+      const result: ImageResult = { ...shared, file, alt: prepared.alt };
       this.stats[result.status] += 1;
-      const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      this.options.logger.info(generated ? `${name}: generated in ${seconds} s` : `${name}: cache hit`);
+      this.report(name, result, Date.now() - started);
       return result;
     } catch (error) {
       this.stats.failed += 1;
@@ -84,23 +104,78 @@ export class ImagePromptEngine {
   /** Counts since the last call, for a per-build summary. */
   takeStats(): BuildStats {
     const stats = this.stats;
-    this.stats = { cached: 0, generated: 0, failed: 0 };
+    this.stats = emptyStats();
     return stats;
   }
 
-  summary(stats: BuildStats): string {
-    const total = stats.cached + stats.generated + stats.failed;
-    return `${total} image${total === 1 ? '' : 's'}: ${stats.cached} cached, ${stats.generated} generated, ${stats.failed} failed`;
+  /** Prompt files a frozen build found missing since the last call. */
+  takeMissing(): MissingImage[] {
+    const missing = [...this.missing.values()];
+    this.missing.clear();
+    return missing;
   }
 
-  private async obtain(prepared: PreparedRequest, name: string): Promise<{ entry: CacheEntry; generated: boolean }> {
+  summary(stats: BuildStats): string {
+    const total = Object.values(stats).reduce((a, b) => a + b, 0);
+    const parts = [`${stats.cached} cached`, `${stats.generated} generated`];
+    if (stats.placeholder) parts.push(`${stats.placeholder} placeholders`);
+    if (stats.missing) parts.push(`${stats.missing} missing`);
+    parts.push(`${stats.failed} failed`);
+    return `${total} image${total === 1 ? '' : 's'}: ${parts.join(', ')}`;
+  }
+
+  /** The error a frozen build ends with: every missing prompt file, its key, and how to fill the cache. */
+  frozenError(missing: MissingImage[]): ImagePromptError {
+    const lines = missing.map((m) => `\n  ${m.file} (key ${m.key})`).join('');
+    return new ImagePromptError({
+      code: 'FROZEN_MISS',
+      message: `${missing.length} image${missing.length === 1 ? ' is' : 's are'} not in the cache (${this.cacheName()}) and frozen mode generates nothing:${lines}`,
+      hint: 'fill the cache with `npx imageprompt generate` (VENICE_API_KEY set), or build once in generate mode, then commit or save the cache',
+    });
+  }
+
+  private report(name: string, result: ImageResult, ms: number): void {
+    const { logger } = this.options;
+    if (result.status === 'generated') logger.info(`${name}: generated in ${(ms / 1000).toFixed(1)} s`);
+    else if (result.status === 'cached') logger.info(`${name}: cache hit`);
+    else if (result.status === 'missing') logger.error(`${name}: not in the cache (frozen mode: nothing is generated)`);
+    else {
+      const why = this.options.mode === 'placeholder' ? 'placeholder mode' : 'no VENICE_API_KEY is set';
+      logger.warn(`${name}: PLACEHOLDER (not in the cache; ${why}); set VENICE_API_KEY to generate the real image`);
+    }
+  }
+
+  private async obtain(prepared: PreparedRequest, name: string): Promise<SharedResult> {
     const hit = await this.store.read(prepared.key);
-    if (hit) return { entry: hit, generated: false };
+    if (hit) return this.fromEntry(prepared, hit, 'cached');
+    const mode = this.missMode;
+    if (mode === 'placeholder' || mode === 'frozen') {
+      if (mode === 'frozen') this.missing.set(prepared.key + name, { file: name, key: prepared.key });
+      const images = await placeholderImages(this.options.placeholderDir, prepared.key, prepared.request);
+      return {
+        key: prepared.key,
+        seed: prepared.request.seed,
+        status: mode === 'frozen' ? 'missing' : 'placeholder',
+        images: images.map((image) => ({ ...image, digest: null })),
+      };
+    }
+    if (mode === 'fail') {
+      throw new ImagePromptError({
+        code: 'MISSING_API_KEY',
+        file: name,
+        message: `this image is not in the cache (${this.cacheName()}) and no Venice API key is set`,
+        hint: 'set VENICE_API_KEY (or the apiKey option) to generate it, restore the cache directory from CI or git, or choose placeholders on purpose with IMAGEPROMPT_MODE=placeholder',
+      });
+    }
+    return this.generate(prepared, name);
+  }
+
+  private async generate(prepared: PreparedRequest, name: string): Promise<SharedResult> {
     const client = this.getClient(name);
     const release = await this.store.lock(prepared.key);
     try {
       const raced = await this.store.read(prepared.key);
-      if (raced) return { entry: raced, generated: false };
+      if (raced) return this.fromEntry(prepared, raced, 'cached');
       const started = Date.now();
       const result = await client.generate(prepared.request, this.store, (notice) => {
         this.options.logger.warn(`${name}: attempt ${notice.attempt} failed (${notice.reason}); retrying in ${(notice.delayMs / 1000).toFixed(1)} s`);
@@ -120,7 +195,7 @@ export class ImagePromptEngine {
         },
         result.images.map((image) => ({ staged: image.staged, format: image.format, width: image.width, height: image.height })),
       );
-      return { entry, generated: true };
+      return this.fromEntry(prepared, entry, 'generated');
     } finally {
       await release();
     }
@@ -132,8 +207,8 @@ export class ImagePromptEngine {
       throw new ImagePromptError({
         code: 'MISSING_API_KEY',
         file: name,
-        message: `this image is not in the cache (${relative(this.options.root, this.options.cacheDir) || '.'}) and no Venice API key is set`,
-        hint: 'set VENICE_API_KEY (or the apiKey option) to generate it, or restore the cache directory from CI or git',
+        message: 'generate mode needs a Venice API key, and none is set',
+        hint: 'set VENICE_API_KEY (or the apiKey option)',
       });
     }
     this.client ??= new VeniceClient({
@@ -146,11 +221,9 @@ export class ImagePromptEngine {
     return this.client;
   }
 
-  private toResult(file: string, prepared: PreparedRequest, entry: CacheEntry, status: ImageResult['status']): ImageResult {
+  private fromEntry(prepared: PreparedRequest, entry: CacheEntry, status: 'cached' | 'generated'): SharedResult {
     return {
-      file,
       key: prepared.key,
-      alt: prepared.alt,
       seed: entry.manifest.seed,
       status,
       images: entry.manifest.outputs.map((output, i) => ({
@@ -161,6 +234,10 @@ export class ImagePromptEngine {
         digest: output.digest,
       })),
     };
+  }
+
+  private cacheName(): string {
+    return relative(this.options.root, this.options.cacheDir) || '.';
   }
 
   private display(file: string): string {

@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'BLURRED'
   | 'BAD_IMAGE'
   | 'TIMEOUT'
-  | 'CACHE_LOCKED';
+  | 'CACHE_LOCKED'
+  | 'FROZEN_MISS';
 
 export interface ErrorDetails {
   code: ErrorCode;

@@ -1,5 +1,6 @@
-export { ImagePromptEngine, type ImageResult, type ResolvedImage, type BuildStats } from './engine.js';
-export { resolveEngineOptions, type EngineOptions, type ResolvedEngineOptions } from './engine-options.js';
+export { ImagePromptEngine, type ImageResult, type ImageStatus, type ResolvedImage, type BuildStats, type MissingImage } from './engine.js';
+export { resolveEngineOptions, MODES, type EngineOptions, type ResolvedEngineOptions, type Mode } from './engine-options.js';
+export { expectedSize } from './expected-size.js';
 export { ImagePromptError, type ErrorCode } from './errors.js';
 export { readPromptFile, parsePromptFile, parseDefaults, PROMPT_FILE_SUFFIX } from './prompt-file.js';
 export { promptFileSchema, type PromptFile, type PromptDefaults, type ImageFormat, IMAGE_FORMATS } from './prompt-schema.js';

@@ -34,7 +34,7 @@ describe('ImagePromptEngine', () => {
     expect(a.images[0]!.digest).toBe(b.images[0]!.digest);
     expect([a.status, b.status]).toEqual(['generated', 'generated']);
     expect(b.alt).toBe('B');
-    expect(e.takeStats()).toEqual({ cached: 0, generated: 2, failed: 0 });
+    expect(e.takeStats()).toEqual({ cached: 0, generated: 2, placeholder: 0, missing: 0, failed: 0 });
   });
 
   it('pays once when two processes build on the same cache directory at once', async () => {
@@ -84,5 +84,70 @@ describe('ImagePromptEngine', () => {
     expect(second.status).toBe('generated');
     expect(warnings.join('\n')).toMatch(/does not match its digest/);
     expect(sim.imageRequests()).toHaveLength(2);
+  });
+});
+
+describe('modes', () => {
+  const file = () => join(root, 'a.imageprompt.json');
+
+  it('placeholder: draws a local image of the expected size and format, calls nothing, caches nothing', async () => {
+    await writeFile(file(), JSON.stringify({ model: 'flux-2-pro', prompt: 'hills', aspect_ratio: '16:9', format: 'png', variants: 2 }));
+    const result = await engine({ mode: 'placeholder', placeholderDir: join(root, 'ph') }).load(file());
+    expect(result.status).toBe('placeholder');
+    expect(result.images).toHaveLength(2);
+    const { readFile, readdir } = await import('node:fs/promises');
+    const { sniffImage } = await import('../src/index.js');
+    for (const image of result.images) {
+      expect(image.path.startsWith(join(root, 'ph'))).toBe(true);
+      expect(sniffImage(await readFile(image.path))).toEqual({ format: 'png', width: 1360, height: 768 });
+    }
+    expect(sim.imageRequests()).toHaveLength(0);
+    expect(await readdir(join(root, '.imageprompt')).catch(() => [])).toEqual([]);
+  });
+
+  it('frozen: records every miss, calls nothing, and ends with an error listing file, key and the fix', async () => {
+    const e = engine({ mode: 'frozen', placeholderDir: join(root, 'ph') });
+    const a = await e.load(file());
+    await writeFile(join(root, 'c.imageprompt.json'), JSON.stringify({ model: 'z-image-turbo', prompt: 'a badger' }));
+    await e.load(join(root, 'c.imageprompt.json'));
+    expect(a.status).toBe('missing');
+    expect(sim.imageRequests()).toHaveLength(0);
+    const missing = e.takeMissing();
+    expect(missing.map((m) => m.file).sort()).toEqual(['a.imageprompt.json', 'c.imageprompt.json']);
+    const error = e.frozenError(missing);
+    expect(error.message).toContain(`a.imageprompt.json (key ${a.key})`);
+    expect(error.hint).toMatch(/imageprompt generate/);
+  });
+
+  it('frozen: serves hits as usual', async () => {
+    await engine().load(file());
+    const result = await engine({ mode: 'frozen' }).load(file());
+    expect(result.status).toBe('cached');
+  });
+
+  it('without a key: a dev server shows placeholders, a build fails naming the ways out', async () => {
+    const previous = process.env.VENICE_API_KEY;
+    delete process.env.VENICE_API_KEY;
+    try {
+      const dev = await engine({ apiKey: undefined, context: 'dev', placeholderDir: join(root, 'ph') }).load(file());
+      expect(dev.status).toBe('placeholder');
+      const error = await engine({ apiKey: undefined, context: 'build' }).load(file()).catch((e: ImagePromptError) => e);
+      expect(error.code).toBe('MISSING_API_KEY');
+      expect(error.hint).toMatch(/VENICE_API_KEY[\s\S]*restore the cache[\s\S]*IMAGEPROMPT_MODE=placeholder/);
+    } finally {
+      if (previous !== undefined) process.env.VENICE_API_KEY = previous;
+    }
+    expect(sim.imageRequests()).toHaveLength(0);
+  });
+
+  it('IMAGEPROMPT_MODE overrides the option, and a wrong mode is a clear error', async () => {
+    process.env.IMAGEPROMPT_MODE = 'placeholder';
+    try {
+      expect(engine({ mode: 'generate', placeholderDir: join(root, 'ph') }).missMode).toBe('placeholder');
+      process.env.IMAGEPROMPT_MODE = 'frozzen';
+      expect(() => engine()).toThrow(/mode "frozzen" \(from IMAGEPROMPT_MODE\) is not one of generate, frozen, placeholder/);
+    } finally {
+      delete process.env.IMAGEPROMPT_MODE;
+    }
   });
 });

@@ -22,6 +22,8 @@ const TYPES = `declare module '*.imageprompt.json?imageprompt' {
   export const seed: number;
   /** The request key: the cache entry's name. */
   export const key: string;
+  /** True when the images are local placeholders (no key, or placeholder mode), not generated ones. */
+  export const placeholder: boolean;
 }
 `;
 

@@ -14,8 +14,9 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
   return (rawOptions) => {
     const options = resolveOptions(rawOptions, exportShape);
     let root = options.root ?? process.cwd();
+    let context: 'dev' | 'build' = 'build';
     let engine: ImagePromptEngine | undefined;
-    const getEngine = () => (engine ??= new ImagePromptEngine({ ...options.engine, root }));
+    const getEngine = () => (engine ??= new ImagePromptEngine({ ...options.engine, root, context }));
 
     return {
       name: 'unplugin-imageprompt',
@@ -36,11 +37,14 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
       buildEnd() {
         if (!engine) return;
         const stats = engine.takeStats();
-        if (stats.cached + stats.generated + stats.failed > 0) engine.options.logger.info(engine.summary(stats));
+        if (Object.values(stats).some((n) => n > 0)) engine.options.logger.info(engine.summary(stats));
+        const missing = engine.takeMissing();
+        if (missing.length > 0) throw engine.frozenError(missing);
       },
       vite: {
         configResolved(config) {
           if (!options.root) root = config.root;
+          context = config.command === 'serve' ? 'dev' : 'build';
         },
       },
     };

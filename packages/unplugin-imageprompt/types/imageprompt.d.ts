@@ -21,7 +21,9 @@ declare module '*.imageprompt.json?imageprompt' {
   export const seed: number;
   /** The request key: the cache entry's name. */
   export const key: string;
-  /** The first image, with `alt`, `variants`, `seed` and `key`. */
-  const image: GeneratedImage & { alt: string | undefined; variants: GeneratedImage[]; seed: number; key: string };
+  /** True when the images are local placeholders (no key, or placeholder mode), not generated ones. */
+  export const placeholder: boolean;
+  /** The first image, with `alt`, `variants`, `seed`, `key` and `placeholder`. */
+  const image: GeneratedImage & { alt: string | undefined; variants: GeneratedImage[]; seed: number; key: string; placeholder: boolean };
   export default image;
 }

@@ -9,7 +9,13 @@ import type { ExportShape } from './options.js';
 export function moduleCode(result: ImageResult, shape: ExportShape): string {
   const imports = result.images.map((image, i) => `import image${i} from ${JSON.stringify(toImportPath(image.path))};`);
   const alt = `export const alt = ${result.alt === undefined ? 'undefined' : JSON.stringify(result.alt)};`;
-  const meta = [`export const seed = ${result.seed};`, `export const key = ${JSON.stringify(result.key)};`];
+  const placeholder = result.status === 'placeholder' || result.status === 'missing';
+  const meta = [
+    `export const seed = ${result.seed};`,
+    `export const key = ${JSON.stringify(result.key)};`,
+    `/** True when these are local placeholder drawings, not the generated images. */`,
+    `export const placeholder = ${placeholder};`,
+  ];
   if (shape === 'image-import') {
     return [
       ...imports,
@@ -30,7 +36,7 @@ export function moduleCode(result: ImageResult, shape: ExportShape): string {
     'export const variants = [',
     ...variants,
     '];',
-    'export default { ...variants[0], alt, variants, seed, key };',
+    'export default { ...variants[0], alt, variants, seed, key, placeholder };',
     '',
   ].join('\n');
 }

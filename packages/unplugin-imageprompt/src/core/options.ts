@@ -1,7 +1,7 @@
 /** Plugin options: the engine's options, resolved once per plugin instance. */
 import type { EngineOptions } from 'imageprompt';
 
-export interface Options extends Omit<EngineOptions, 'root'> {
+export interface Options extends Omit<EngineOptions, 'root' | 'context'> {
   /**
    * Project root; the default cache directory and the paths in log lines are relative to it.
    * @default the bundler's root (Vite's `config.root`, Astro's `root`), else `process.cwd()`
@@ -17,7 +17,7 @@ export type ExportShape =
   | 'image-import';
 
 export interface ResolvedOptions {
-  engine: Omit<EngineOptions, 'root'>;
+  engine: Omit<EngineOptions, 'root' | 'context'>;
   root: string | undefined;
   exportShape: ExportShape;
 }

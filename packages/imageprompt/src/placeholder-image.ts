@@ -1,0 +1,50 @@
+/**
+ * Placeholder images: drawn locally (no network), deterministic for a request, of the size and
+ * format the real image will have, and clearly marked "placeholder". They live in their own
+ * directory, never in the cache, so a later real build never mistakes one for a paid image.
+ */
+import { mkdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic-file.js';
+import { expectedSize } from './expected-size.js';
+import type { NormalisedRequest } from './normalise-request.js';
+import type { ImageFormat } from './prompt-schema.js';
+
+export interface PlaceholderImage {
+  path: string;
+  width: number;
+  height: number;
+  format: ImageFormat;
+}
+
+function svg(width: number, height: number, label: string): string {
+  const font = Math.max(10, Math.round(Math.min(width, height) / 12));
+  const stripe = Math.max(8, Math.round(Math.min(width, height) / 20));
+  const text = label.replace(/[<>&"']/g, '');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
+<defs><pattern id="s" width="${stripe * 2}" height="${stripe * 2}" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+<rect width="${stripe}" height="${stripe * 2}" fill="#d9d9d9"/></pattern></defs>
+<rect width="100%" height="100%" fill="#ececec"/><rect width="100%" height="100%" fill="url(#s)"/>
+<rect x="${font}" y="${height / 2 - font}" width="${width - 2 * font}" height="${font * 2}" fill="#ffffff" fill-opacity="0.85"/>
+<text x="50%" y="50%" dominant-baseline="middle" text-anchor="middle" font-family="DejaVu Sans, sans-serif" font-size="${font}" fill="#555">${text}</text>
+</svg>`;
+}
+
+export async function placeholderImages(dir: string, key: string, request: NormalisedRequest): Promise<PlaceholderImage[]> {
+  const { width, height } = expectedSize(request);
+  const format = request.format;
+  await mkdir(dir, { recursive: true });
+  const images: PlaceholderImage[] = [];
+  for (let i = 0; i < request.variants; i++) {
+    const path = join(dir, `${key}-${i}.${format === 'jpeg' ? 'jpg' : format}`);
+    const exists = await stat(path).then(() => true, () => false);
+    if (!exists) {
+      const { default: sharp } = await import('sharp');
+      const image = sharp(Buffer.from(svg(width, height, `placeholder ${width}×${height}`)));
+      const bytes = await (format === 'png' ? image.png() : format === 'jpeg' ? image.jpeg() : image.webp()).toBuffer();
+      await writeFileAtomic(path, bytes);
+    }
+    images.push({ path, width, height, format });
+  }
+  return images;
+}
