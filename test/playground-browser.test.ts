@@ -37,8 +37,8 @@ async function playground(name: 'vite' | 'astro'): Promise<string> {
   return dir;
 }
 
-async function serve(args: string[], cwd: string): Promise<RunningServer> {
-  const server = await startServer(args, { cwd, env: env() });
+async function serve(args: string[], cwd: string, serverEnv: Record<string, string | undefined> = env()): Promise<RunningServer> {
+  const server = await startServer(args, { cwd, env: serverEnv });
   cleanup.push(() => server.stop());
   return server;
 }
@@ -122,6 +122,23 @@ describe('Vite dev server in Chromium', () => {
     expect(await bytesOf(after)).not.toBe(beforeBytes);
     await screenshot(page, 'playground-vite-dev-after-edit');
     expect(dev.output()).toContain('hero.imageprompt.json: generated in');
+    expect(failures).toEqual([]);
+  });
+});
+
+describe('Vite dev server in Chromium without a key', () => {
+  it('shows placeholders of the right size, and the terminal says why', async () => {
+    const dir = await playground('vite');
+    const dev = await serve([vite, '--strictPort'], dir, { VENICE_API_KEY: undefined, VENICE_BASE_URL: sim.url });
+    sim.script({ clearRequests: true });
+    const { page, failures } = await openPage(browser, `${dev.url}/`);
+    const images = await shownImages(page);
+    await screenshot(page, 'playground-vite-dev-no-key');
+    expect(images).toHaveLength(7);
+    expect([images[0]!.naturalWidth, images[0]!.naturalHeight]).toEqual([1024, 640]);
+    expect(images.every((image) => image.src.includes('/node_modules/.cache/imageprompt/'))).toBe(true);
+    expect(dev.output()).toMatch(/src\/assets\/hero\.imageprompt\.json: PLACEHOLDER \(not in the cache; no VENICE_API_KEY is set\)/);
+    expect(sim.imageRequests()).toHaveLength(0);
     expect(failures).toEqual([]);
   });
 });

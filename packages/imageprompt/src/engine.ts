@@ -89,6 +89,7 @@ export class ImagePromptEngine {
       // shared by every prompt file with this request; the file and its alt are each file's own
       const shared = await this.queue.run(prepared.key, () => this.obtain(prepared, name));
       const result: ImageResult = { ...shared, file, alt: prepared.alt };
+      if (result.status === 'missing') this.missing.set(name, { file: name, key: prepared.key });
       this.stats[result.status] += 1;
       this.report(name, result, Date.now() - started);
       return result;
@@ -146,11 +147,11 @@ export class ImagePromptEngine {
   }
 
   private async obtain(prepared: PreparedRequest, name: string): Promise<SharedResult> {
+    // runs once per request key at a time: whatever is per file belongs in load()
     const hit = await this.store.read(prepared.key);
     if (hit) return this.fromEntry(prepared, hit, 'cached');
     const mode = this.missMode;
     if (mode === 'placeholder' || mode === 'frozen') {
-      if (mode === 'frozen') this.missing.set(prepared.key + name, { file: name, key: prepared.key });
       const images = await placeholderImages(this.options.placeholderDir, prepared.key, prepared.request);
       return {
         key: prepared.key,

@@ -18,7 +18,8 @@ export interface PlaceholderImage {
 }
 
 function svg(width: number, height: number, label: string): string {
-  const font = Math.max(10, Math.round(Math.min(width, height) / 12));
+  // as large as fits: a twelfth of the short side, and the label within the width
+  const font = Math.max(8, Math.round(Math.min(Math.min(width, height) / 12, (width * 0.8) / (label.length * 0.6))));
   const stripe = Math.max(8, Math.round(Math.min(width, height) / 20));
   const text = label.replace(/[<>&"']/g, '');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
