@@ -2,5 +2,6 @@ import { defineConfig } from 'astro/config';
 import imageprompt from 'unplugin-imageprompt/astro';
 
 export default defineConfig({
-  integrations: [imageprompt({ defaults: { model: 'z-image-turbo' } })],
+  // project-wide defaults live in imageprompt.config.json, shared with the imageprompt command
+  integrations: [imageprompt()],
 });

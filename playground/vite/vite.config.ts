@@ -2,5 +2,6 @@ import { defineConfig } from 'vite';
 import imageprompt from 'unplugin-imageprompt/vite';
 
 export default defineConfig({
-  plugins: [imageprompt({ defaults: { model: 'z-image-turbo' } })],
+  // project-wide defaults live in imageprompt.config.json, shared with the imageprompt command
+  plugins: [imageprompt()],
 });

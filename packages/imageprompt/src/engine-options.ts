@@ -1,5 +1,7 @@
 /** The engine's options, and the one place that fills their defaults and reads the environment. */
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { ImagePromptError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { parseDefaults } from './prompt-file.js';
 import type { PromptDefaults } from './prompt-schema.js';
@@ -46,6 +48,35 @@ export interface EngineOptions {
   context?: 'dev' | 'build';
   /** Where placeholders are drawn. @default '<root>/node_modules/.cache/imageprompt' */
   placeholderDir?: string;
+  /**
+   * Stop generating before the call that would take this run's spending (catalog prices) over this
+   * many US dollars. @default no cap
+   */
+  maxSpendUsd?: number;
+}
+
+/** The options `imageprompt.config.json` at the project root may hold, shared by the plugin and the CLI. */
+const CONFIG_FILE = 'imageprompt.config.json';
+const CONFIG_KEYS = ['defaults', 'cacheDir', 'concurrency', 'timeoutMs', 'acceptBlurred', 'mode', 'maxSpendUsd', 'retry'] as const;
+
+function readConfigFile(root: string): Partial<EngineOptions> {
+  const path = join(root, CONFIG_FILE);
+  if (!existsSync(path)) return {};
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ImagePromptError({ code: 'INVALID_JSON', file: path, message: `invalid JSON: ${(error as Error).message}`, hint: 'fix the JSON syntax' });
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new ImagePromptError({ code: 'INVALID_PROMPT_FILE', file: path, message: 'expected a JSON object', hint: `allowed keys: ${CONFIG_KEYS.join(', ')}` });
+  }
+  for (const key of Object.keys(data)) {
+    if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
+      throw new ImagePromptError({ code: 'INVALID_PROMPT_FILE', file: path, field: key, message: 'is not an imageprompt option', hint: `allowed keys: ${CONFIG_KEYS.join(', ')}; the API key belongs in VENICE_API_KEY, never in a file` });
+    }
+  }
+  return data as Partial<EngineOptions>;
 }
 
 export interface ResolvedEngineOptions {
@@ -63,10 +94,12 @@ export interface ResolvedEngineOptions {
   mode: Mode | undefined;
   context: 'dev' | 'build';
   placeholderDir: string;
+  maxSpendUsd: number | undefined;
 }
 
-export function resolveEngineOptions(options: EngineOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedEngineOptions {
-  const root = resolve(options.root ?? process.cwd());
+export function resolveEngineOptions(given: EngineOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedEngineOptions {
+  const root = resolve(given.root ?? process.cwd());
+  const options: EngineOptions = { ...readConfigFile(root), ...definedOnly(given) };
   const cacheDir = options.cacheDir ?? (env.IMAGEPROMPT_CACHE_DIR || '.imageprompt');
   const concurrency = options.concurrency ?? 3;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
@@ -90,5 +123,18 @@ export function resolveEngineOptions(options: EngineOptions = {}, env: NodeJS.Pr
     mode,
     context: options.context ?? 'build',
     placeholderDir: options.placeholderDir ?? resolve(root, 'node_modules', '.cache', 'imageprompt'),
+    maxSpendUsd: checkSpend(options.maxSpendUsd),
   };
+}
+
+function checkSpend(value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new RangeError(`imageprompt: option "maxSpendUsd" must be a number of US dollars, 0 or more, got ${String(value)}`);
+  }
+  return value;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -13,6 +13,7 @@ import { prepareRequest, type PreparedRequest } from './normalise-request.js';
 import { placeholderImages } from './placeholder-image.js';
 import { readPromptFile } from './prompt-file.js';
 import { PROVIDER } from './request-key.js';
+import { requestPriceUsd, round } from './pricing.js';
 import { VeniceClient } from './venice-client.js';
 import type { ImageFormat } from './prompt-schema.js';
 
@@ -53,13 +54,16 @@ const emptyStats = (): BuildStats => ({ cached: 0, generated: 0, placeholder: 0,
 export class ImagePromptEngine {
   readonly options: ResolvedEngineOptions;
   readonly store: CacheStore;
-  private readonly catalog = ModelCatalog.bundled();
+  readonly catalog: ModelCatalog;
+  /** US dollars this engine has spent, at catalog prices. */
+  spentUsd = 0;
   private readonly queue: GenerationQueue;
   private client: VeniceClient | undefined;
   private stats = emptyStats();
   private missing = new Map<string, MissingImage>();
 
-  constructor(options: EngineOptions = {}) {
+  constructor(options: EngineOptions = {}, catalog: ModelCatalog = ModelCatalog.bundled()) {
+    this.catalog = catalog;
     this.options = resolveEngineOptions(options);
     this.store = new CacheStore(this.options.cacheDir, this.options.logger);
     this.queue = new GenerationQueue(this.options.concurrency);
@@ -74,7 +78,7 @@ export class ImagePromptEngine {
 
   /** Reads and checks a prompt file and works out its request and key; no network, no cache. */
   async prepare(file: string): Promise<PreparedRequest> {
-    const prompt = await readPromptFile(file);
+    const prompt = await readPromptFile(file, this.display(file));
     const prepared = prepareRequest(prompt, this.options.defaults, this.catalog, this.display(file));
     for (const warning of prepared.warnings) this.options.logger.warn(`${this.display(file)}: ${warning}`);
     return prepared;
@@ -173,14 +177,24 @@ export class ImagePromptEngine {
 
   private async generate(prepared: PreparedRequest, name: string): Promise<SharedResult> {
     const client = this.getClient(name);
+    const price = this.priceOf(prepared) ?? 0;
+    const cap = this.options.maxSpendUsd;
     const release = await this.store.lock(prepared.key);
     try {
       const raced = await this.store.read(prepared.key);
       if (raced) return this.fromEntry(prepared, raced, 'cached');
+      if (cap !== undefined && round(this.spentUsd + price) > cap) throw spendCapError(name, price, this.spentUsd, cap);
+      this.spentUsd = round(this.spentUsd + price);
       const started = Date.now();
-      const result = await client.generate(prepared.request, this.store, (notice) => {
-        this.options.logger.warn(`${name}: attempt ${notice.attempt} failed (${notice.reason}); retrying in ${(notice.delayMs / 1000).toFixed(1)} s`);
-      });
+      let result;
+      try {
+        result = await client.generate(prepared.request, this.store, (notice) => {
+          this.options.logger.warn(`${name}: attempt ${notice.attempt} failed (${notice.reason}); retrying in ${(notice.delayMs / 1000).toFixed(1)} s`);
+        });
+      } catch (error) {
+        this.spentUsd = round(this.spentUsd - price); // nothing was delivered
+        throw error;
+      }
       const entry = await this.store.commit(
         {
           version: 1,
@@ -200,6 +214,12 @@ export class ImagePromptEngine {
     } finally {
       await release();
     }
+  }
+
+  /** The catalog price of a request in US dollars, or undefined when the catalog has none. */
+  priceOf(prepared: PreparedRequest): number | undefined {
+    const model = this.catalog.get(prepared.request.model);
+    return model ? requestPriceUsd(model, prepared.request) : undefined;
   }
 
   private getClient(name: string): VeniceClient {
@@ -245,4 +265,13 @@ export class ImagePromptEngine {
     const rel = relative(this.options.root, file);
     return rel.startsWith('..') ? file : rel;
   }
+}
+
+function spendCapError(file: string, price: number, spent: number, cap: number): ImagePromptError {
+  return new ImagePromptError({
+    code: 'SPEND_CAP',
+    file,
+    message: `not generated: it costs $${price}, which would take this run's spending from $${spent} to $${round(spent + price)}, over the cap of $${cap}`,
+    hint: 'raise the cap (--max-spend, or the maxSpendUsd option) to generate it',
+  });
 }

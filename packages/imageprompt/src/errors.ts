@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'BAD_IMAGE'
   | 'TIMEOUT'
   | 'CACHE_LOCKED'
-  | 'FROZEN_MISS';
+  | 'FROZEN_MISS'
+  | 'SPEND_CAP';
 
 export interface ErrorDetails {
   code: ErrorCode;

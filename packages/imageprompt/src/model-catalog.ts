@@ -16,10 +16,29 @@ export interface ModelConstraints {
   defaultQuality?: string;
 }
 
+export interface Price {
+  usd: number;
+  diem?: number;
+}
+
+/** Per-image prices (reference §5.4): flat, per resolution tier, or per tier × quality. */
+export interface ModelPricing {
+  generation?: Price;
+  resolutions?: Record<string, Price>;
+  quality?: Record<string, Record<string, Price>>;
+}
+
 export interface ImageModel {
   id: string;
   name: string;
   constraints: ModelConstraints;
+  pricing: ModelPricing;
+}
+
+interface ModelsResponseEntry {
+  id: string;
+  type: string;
+  model_spec: { name: string; constraints: ModelConstraints; pricing?: ModelPricing };
 }
 
 export const CATALOG_DATE = '2026-08-20';
@@ -38,16 +57,33 @@ export class ModelCatalog {
 
   /** The snapshot bundled with this package. */
   static bundled(): ModelCatalog {
-    const raw = JSON.parse(readFileSync(new URL('../data/venice-image-models.json', import.meta.url), 'utf8')) as {
-      id: string;
-      type: string;
-      model_spec: { name: string; constraints: ModelConstraints };
-    }[];
+    const raw = JSON.parse(readFileSync(new URL('../data/venice-image-models.json', import.meta.url), 'utf8')) as ModelsResponseEntry[];
+    return ModelCatalog.fromEntries(raw);
+  }
+
+  /** From the `data` of Venice's `GET /models?type=image`. */
+  static fromEntries(entries: ModelsResponseEntry[]): ModelCatalog {
     return new ModelCatalog(
-      raw
-        .filter((m) => m.type === 'image' && m.id !== 'bria-bg-remover')
-        .map((m) => ({ id: m.id, name: m.model_spec.name, constraints: m.model_spec.constraints })),
+      entries
+        .filter((m) => m.type === 'image' && m.id !== 'bria-bg-remover' && m.model_spec?.constraints)
+        .map((m) => ({ id: m.id, name: m.model_spec.name, constraints: m.model_spec.constraints, pricing: m.model_spec.pricing ?? {} })),
     );
+  }
+
+  /** Venice's live catalog (a public route), or undefined when it cannot be had. */
+  static async fetch(baseURL: string, timeoutMs = 15_000): Promise<ModelCatalog | undefined> {
+    try {
+      const response = await fetch(`${baseURL.replace(/\/+$/, '')}/models?type=image`, { signal: AbortSignal.timeout(timeoutMs) });
+      if (!response.ok) return undefined;
+      const body = (await response.json()) as { data?: ModelsResponseEntry[] };
+      return Array.isArray(body.data) ? ModelCatalog.fromEntries(body.data) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  list(): ImageModel[] {
+    return [...this.models.values()];
   }
 
   get(id: string): ImageModel | undefined {

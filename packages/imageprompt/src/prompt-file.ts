@@ -13,10 +13,12 @@ export const MAX_PROMPT_FILE_BYTES = 256 * 1024;
 
 export const PROMPT_FILE_SUFFIX = '.imageprompt.json';
 
-export async function readPromptFile(file: string): Promise<PromptFile> {
+/** Reads a prompt file; errors name it as `name` (a path relative to the project, say). */
+export async function readPromptFile(path: string, name: string = path): Promise<PromptFile> {
+  const file = name;
   let text: string;
   try {
-    const info = await stat(file);
+    const info = await stat(path);
     if (info.size > MAX_PROMPT_FILE_BYTES) {
       throw new ImagePromptError({
         code: 'INVALID_PROMPT_FILE',
@@ -25,7 +27,7 @@ export async function readPromptFile(file: string): Promise<PromptFile> {
         hint: 'a prompt file holds one request (model, prompt, size …); move anything else out of it',
       });
     }
-    text = await readFile(file, 'utf8');
+    text = await readFile(path, 'utf8');
   } catch (error) {
     if (error instanceof ImagePromptError) throw error;
     throw new ImagePromptError({
