@@ -3,7 +3,8 @@
  * cache or generated on a miss (never twice for the same request), or, where the mode says so,
  * a placeholder or a recorded miss.
  */
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
+import { loadLiveCatalog } from './live-catalog.js';
 import { CacheStore, type CacheEntry } from './cache-store.js';
 import { resolveEngineOptions, type EngineOptions, type Mode, type ResolvedEngineOptions } from './engine-options.js';
 import { ImagePromptError } from './errors.js';
@@ -54,7 +55,10 @@ const emptyStats = (): BuildStats => ({ cached: 0, generated: 0, placeholder: 0,
 export class ImagePromptEngine {
   readonly options: ResolvedEngineOptions;
   readonly store: CacheStore;
-  readonly catalog: ModelCatalog;
+  private liveCatalog: Promise<ModelCatalog> | undefined;
+  private explicitCatalog: ModelCatalog | undefined;
+  /** The catalog in use: the live one once fetched (when generating), else the bundled snapshot. */
+  catalog: ModelCatalog;
   /** US dollars this engine has spent, at catalog prices. */
   spentUsd = 0;
   private readonly queue: GenerationQueue;
@@ -62,8 +66,9 @@ export class ImagePromptEngine {
   private stats = emptyStats();
   private missing = new Map<string, MissingImage>();
 
-  constructor(options: EngineOptions = {}, catalog: ModelCatalog = ModelCatalog.bundled()) {
-    this.catalog = catalog;
+  constructor(options: EngineOptions = {}, catalog?: ModelCatalog) {
+    this.explicitCatalog = catalog;
+    this.catalog = catalog ?? ModelCatalog.bundled();
     this.options = resolveEngineOptions(options);
     this.store = new CacheStore(this.options.cacheDir, this.options.logger);
     this.queue = new GenerationQueue(this.options.concurrency);
@@ -79,7 +84,8 @@ export class ImagePromptEngine {
   /** Reads and checks a prompt file and works out its request and key; no network, no cache. */
   async prepare(file: string): Promise<PreparedRequest> {
     const prompt = await readPromptFile(file, this.display(file));
-    const prepared = prepareRequest(prompt, this.options.defaults, this.catalog, this.display(file));
+    const catalog = await this.currentCatalog();
+    const prepared = prepareRequest(prompt, this.options.defaults, catalog, this.display(file));
     for (const warning of prepared.warnings) this.options.logger.warn(`${this.display(file)}: ${warning}`);
     return prepared;
   }
@@ -214,6 +220,20 @@ export class ImagePromptEngine {
     } finally {
       await release();
     }
+  }
+
+  /**
+   * When this engine will talk to Venice anyway (generate mode with a key), Venice's live catalog
+   * (models and styles, kept for an hour beside the placeholders); otherwise, or when it cannot be
+   * had, the bundled snapshot. No network call is made in frozen or placeholder mode or without a key.
+   */
+  private currentCatalog(): Promise<ModelCatalog> {
+    if (this.explicitCatalog || this.missMode !== 'generate' || !this.options.apiKey) return Promise.resolve(this.catalog);
+    this.liveCatalog ??= loadLiveCatalog(this.options.baseURL, join(this.options.placeholderDir, '..', 'catalog.json')).then((live) => {
+      this.catalog = live ?? ModelCatalog.bundled();
+      return this.catalog;
+    });
+    return this.liveCatalog;
   }
 
   /** The catalog price of a request in US dollars, or undefined when the catalog has none. */

@@ -33,13 +33,16 @@ export interface ImageModel {
   name: string;
   constraints: ModelConstraints;
   pricing: ModelPricing;
+  supportsWebSearch: boolean;
 }
 
-interface ModelsResponseEntry {
+export interface ModelsResponseEntry {
   id: string;
   type: string;
-  model_spec: { name: string; constraints: ModelConstraints; pricing?: ModelPricing };
+  model_spec: { name: string; constraints: ModelConstraints; pricing?: ModelPricing; supportsWebSearch?: boolean };
 }
+
+const BUNDLED_STYLES = new URL('../data/venice-image-styles.json', import.meta.url);
 
 export const CATALOG_DATE = '2026-08-20';
 
@@ -47,39 +50,55 @@ export const CATALOG_DATE = '2026-08-20';
 const REJECTS_PIXEL_SIZE = new Set(['qwen-image', 'qwen-image-3', 'qwen-image-3-pro']);
 /** Models whose `steps` is used and bounded by `steps.max`; everywhere else it is ignored. */
 const USES_STEPS = new Set(['venice-sd35', 'wai-Illustrious', 'lustify-sdxl', 'lustify-v7', 'lustify-v8']);
+/** Models that honour `negative_prompt` (reference §2.1); the others drop it silently. */
+const HONOURS_NEGATIVE_PROMPT = /^(venice-sd35|lustify-|wai-Illustrious|qwen-image-2|qwen-image-3|wan-2-7-)/;
+/** Model families that ignore `seed` (reference §2.1). */
+const IGNORES_SEED = /^(gpt-image-|luma-|recraft-|imagineart-|seedream-v5-pro|nano-banana-pro|grok-imagine-)/;
+/** Models that can search the web (`supportsWebSearch` in the live catalog; these two in the snapshot). */
+const WEB_SEARCH = new Set(['nano-banana-2', 'nano-banana-pro']);
 
 export class ModelCatalog {
   private readonly models: Map<string, ImageModel>;
 
-  constructor(models: ImageModel[]) {
+  constructor(
+    models: ImageModel[],
+    /** Valid `style_preset` values (case-sensitive). */
+    readonly styles: readonly string[],
+    /** Where this catalog came from, for messages. */
+    readonly source: string,
+  ) {
     this.models = new Map(models.map((m) => [m.id, m]));
   }
 
-  /** The snapshot bundled with this package. */
+  private static snapshot: ModelCatalog | undefined;
+
+  /** The snapshot bundled with this package (read once). */
   static bundled(): ModelCatalog {
-    const raw = JSON.parse(readFileSync(new URL('../data/venice-image-models.json', import.meta.url), 'utf8')) as ModelsResponseEntry[];
-    return ModelCatalog.fromEntries(raw);
+    ModelCatalog.snapshot ??= ModelCatalog.readSnapshot();
+    return ModelCatalog.snapshot;
   }
 
-  /** From the `data` of Venice's `GET /models?type=image`. */
-  static fromEntries(entries: ModelsResponseEntry[]): ModelCatalog {
+  private static readSnapshot(): ModelCatalog {
+    const raw = JSON.parse(readFileSync(new URL('../data/venice-image-models.json', import.meta.url), 'utf8')) as ModelsResponseEntry[];
+    const styles = JSON.parse(readFileSync(BUNDLED_STYLES, 'utf8')) as string[];
+    return ModelCatalog.fromEntries(raw, styles, `the bundled catalog of ${CATALOG_DATE}`);
+  }
+
+  /** From the `data` of Venice's `GET /models?type=image` and `GET /image/styles`. */
+  static fromEntries(entries: ModelsResponseEntry[], styles: readonly string[], source: string): ModelCatalog {
     return new ModelCatalog(
       entries
         .filter((m) => m.type === 'image' && m.id !== 'bria-bg-remover' && m.model_spec?.constraints)
-        .map((m) => ({ id: m.id, name: m.model_spec.name, constraints: m.model_spec.constraints, pricing: m.model_spec.pricing ?? {} })),
+        .map((m) => ({
+          id: m.id,
+          name: m.model_spec.name,
+          constraints: m.model_spec.constraints,
+          pricing: m.model_spec.pricing ?? {},
+          supportsWebSearch: m.model_spec.supportsWebSearch ?? WEB_SEARCH.has(m.id),
+        })),
+      styles,
+      source,
     );
-  }
-
-  /** Venice's live catalog (a public route), or undefined when it cannot be had. */
-  static async fetch(baseURL: string, timeoutMs = 15_000): Promise<ModelCatalog | undefined> {
-    try {
-      const response = await fetch(`${baseURL.replace(/\/+$/, '')}/models?type=image`, { signal: AbortSignal.timeout(timeoutMs) });
-      if (!response.ok) return undefined;
-      const body = (await response.json()) as { data?: ModelsResponseEntry[] };
-      return Array.isArray(body.data) ? ModelCatalog.fromEntries(body.data) : undefined;
-    } catch {
-      return undefined;
-    }
   }
 
   list(): ImageModel[] {
@@ -105,5 +124,13 @@ export class ModelCatalog {
 
   static usesSteps(model: ImageModel): boolean {
     return USES_STEPS.has(model.id);
+  }
+
+  static honoursNegativePrompt(model: ImageModel): boolean {
+    return HONOURS_NEGATIVE_PROMPT.test(model.id);
+  }
+
+  static ignoresSeed(model: ImageModel): boolean {
+    return IGNORES_SEED.test(model.id);
   }
 }

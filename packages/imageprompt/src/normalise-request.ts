@@ -4,7 +4,7 @@
  */
 import { ImagePromptError } from './errors.js';
 import { didYouMean } from './did-you-mean.js';
-import { CATALOG_DATE, ModelCatalog } from './model-catalog.js';
+import { ModelCatalog } from './model-catalog.js';
 import type { ImageFormat, PromptDefaults, PromptFile } from './prompt-schema.js';
 import { deriveSeed, requestKey } from './request-key.js';
 
@@ -74,13 +74,16 @@ export function prepareRequest(
       code: 'UNKNOWN_MODEL',
       file: fileName,
       field: 'model',
-      message: `"${merged.model}" is not an image model in Venice's catalog (snapshot of ${CATALOG_DATE})`,
+      message: `"${merged.model}" is not an image model in Venice's catalog (${catalog.source})`,
       hint: suggestion ? `did you mean "${suggestion}"?` : `use one of ${catalog.ids().join(', ')}`,
     });
   }
 
   const warnings: string[] = [];
+  // Defaults that go into the key come from the bundled snapshot where it knows the model, so a build
+  // with the live catalog and one without compute the same key; the live catalog only adds checks.
   const c = model.constraints;
+  const d = ModelCatalog.bundled().get(model.id)?.constraints ?? c;
   if (merged.prompt.length > c.promptCharacterLimit) {
     throw fail('prompt', `is ${merged.prompt.length} characters; ${model.id} accepts at most ${c.promptCharacterLimit}`, 'shorten the prompt or choose a model with a longer limit');
   }
@@ -97,13 +100,13 @@ export function prepareRequest(
     if (merged.aspect_ratio !== undefined && !c.aspectRatios!.includes(merged.aspect_ratio)) {
       throw fail('aspect_ratio', `"${merged.aspect_ratio}" is not offered by ${model.id}`, `use one of ${c.aspectRatios!.join(', ')}`);
     }
-    merged.aspect_ratio ??= c.defaultAspectRatio;
+    merged.aspect_ratio ??= d.defaultAspectRatio ?? c.defaultAspectRatio;
   }
   if (c.resolutions) {
     if (merged.resolution !== undefined && !c.resolutions.includes(merged.resolution)) {
       throw fail('resolution', `"${merged.resolution}" is not offered by ${model.id}`, `use one of ${c.resolutions.join(', ')}`);
     }
-    merged.resolution ??= c.defaultResolution;
+    merged.resolution ??= d.defaultResolution ?? c.defaultResolution;
   } else if (merged.resolution !== undefined) {
     warnings.push(`${model.id} has no resolution tiers and ignores "resolution"`);
   }
@@ -111,7 +114,7 @@ export function prepareRequest(
     if (merged.quality !== undefined && !c.qualities.includes(merged.quality)) {
       throw fail('quality', `"${merged.quality}" is not offered by ${model.id}`, `use one of ${c.qualities.join(', ')}`);
     }
-    merged.quality ??= c.defaultQuality as typeof merged.quality;
+    merged.quality ??= (d.defaultQuality ?? c.defaultQuality) as typeof merged.quality;
   } else if (merged.quality !== undefined) {
     warnings.push(`${model.id} has no quality tiers and ignores "quality"`);
   }
@@ -119,8 +122,21 @@ export function prepareRequest(
     if (merged.steps !== undefined && merged.steps > c.steps.max) {
       throw fail('steps', `is ${merged.steps}; ${model.id} allows at most ${c.steps.max}`, `use a value from 1 to ${c.steps.max}`);
     }
-    merged.steps ??= c.steps.default;
+    merged.steps ??= d.steps.default;
   }
+
+  if (merged.style_preset !== undefined && !catalog.styles.includes(merged.style_preset)) {
+    const suggestion = didYouMean(merged.style_preset, catalog.styles);
+    throw fail('style_preset', `"${merged.style_preset}" is not one of Venice's styles (${catalog.source})`, suggestion ? `did you mean "${suggestion}"? Names are case-sensitive; \`imageprompt styles\` lists them` : 'run `imageprompt styles` to list them; names are case-sensitive');
+  }
+  if (merged.negative_prompt !== undefined && !ModelCatalog.honoursNegativePrompt(model)) {
+    warnings.push(`${model.id} ignores "negative_prompt"; describe what you want in "prompt" instead`);
+  }
+  if (fields.seed !== undefined && ModelCatalog.ignoresSeed(model)) {
+    warnings.push(`${model.id} ignores "seed": its images cannot be reproduced from a seed, which makes the cached bytes the only record`);
+  }
+  if (merged.enable_web_search && !model.supportsWebSearch) warnings.push(`${model.id} cannot search the web and ignores "enable_web_search"`);
+  if (merged.steps !== undefined && !ModelCatalog.usesSteps(model)) warnings.push(`${model.id} ignores "steps"`);
 
   const { seed: givenSeed, ...withoutSeed } = merged;
   const seed = givenSeed ?? deriveSeed(withoutSeed);

@@ -9,14 +9,24 @@ export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
 const SEED_LIMIT = 999_999_999;
 
+/** Text fields may hold tabs and newlines, never other control characters (usually a paste accident). */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const text = () =>
+  z.string().refine((s) => !CONTROL.test(s), {
+    error: (issue) => {
+      const input = String(issue.input);
+      const index = input.search(CONTROL);
+      return `contains a control character (U+${input.charCodeAt(index).toString(16).padStart(4, '0').toUpperCase()}) at position ${index + 1}; only tabs and newlines are allowed`;
+    },
+  });
+
 /** Venice's request fields that a prompt file may set. */
 export const requestFields = {
   model: z.string().min(1, 'must name a model'),
-  prompt: z
-    .string()
+  prompt: text()
     .min(1, 'must not be empty')
     .refine((s) => s.trim().length > 0, 'must not be blank'),
-  negative_prompt: z.string().max(7500, 'must be at most 7500 characters'),
+  negative_prompt: text().max(7500, 'must be at most 7500 characters'),
   width: z.number().int('must be a whole number').gt(0, 'must be greater than 0').lte(1280, 'must be at most 1280'),
   height: z.number().int('must be a whole number').gt(0, 'must be greater than 0').lte(1280, 'must be at most 1280'),
   aspect_ratio: z.string().regex(/^(auto|\d+(\.\d+)?:\d+(\.\d+)?)$/, 'must look like "16:9" (or "auto")'),
@@ -52,7 +62,7 @@ export const requestFields = {
 /** Fields the plugin reads itself; never sent to Venice, never part of the request key. */
 export const pluginFields = {
   $schema: z.string(),
-  alt: z.string(),
+  alt: text(),
 } as const;
 
 /** Fields that exist in Venice's API but that a prompt file must not set, and why. */

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { ImagePromptEngine } from '../engine.js';
 import { ImagePromptError } from '../errors.js';
 import { expectedSize } from '../expected-size.js';
-import { CATALOG_DATE, ModelCatalog, type ImageModel } from '../model-catalog.js';
+import { CATALOG_DATE, type ImageModel } from '../model-catalog.js';
+import { fetchLiveCatalog } from '../live-catalog.js';
 import { round } from '../pricing.js';
 import { TEMP_PREFIX } from '../atomic-file.js';
 import type { Manifest } from '../cache-store.js';
@@ -187,7 +188,7 @@ function priceText(model: ImageModel): string {
 }
 
 export async function models(ctx: CommandContext): Promise<number> {
-  const live = await ModelCatalog.fetch(ctx.engine.options.baseURL);
+  const live = await fetchLiveCatalog(ctx.engine.options.baseURL);
   const catalog = live ?? ctx.engine.catalog;
   const list = catalog.list();
   if (ctx.json) {

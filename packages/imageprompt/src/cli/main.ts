@@ -8,7 +8,8 @@
 import { parseArgs } from 'node:util';
 import { ImagePromptEngine } from '../engine.js';
 import { ImagePromptError } from '../errors.js';
-import { CATALOG_DATE, ModelCatalog } from '../model-catalog.js';
+import { CATALOG_DATE } from '../model-catalog.js';
+import { fetchLiveCatalog } from '../live-catalog.js';
 import type { Logger } from '../logger.js';
 import { EXIT, check, generate, models, plan, prune, styles, type CommandContext } from './commands.js';
 import { findPromptFiles } from './find-prompt-files.js';
@@ -86,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
     const base = { root: values.root, cacheDir: values['cache-dir'], concurrency: number('concurrency', values.concurrency), maxSpendUsd: number('max-spend', values['max-spend']), logger: warnings, mode: 'generate' as const };
     engine = new ImagePromptEngine(base);
     if (name === 'plan' || name === 'generate') {
-      const live = await ModelCatalog.fetch(engine.options.baseURL);
+      const live = await fetchLiveCatalog(engine.options.baseURL);
       if (live) {
         engine = new ImagePromptEngine(base, live);
         priceSource = `${engine.options.baseURL}/models?type=image`;
