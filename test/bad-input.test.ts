@@ -1,0 +1,57 @@
+/**
+ * A corpus of malformed prompt files (test/fixtures/bad-prompts, expectations in expected.json):
+ * each gives one clear error naming the file, the field and the fix, and no API call is made.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VeniceSim } from 'venice-sim';
+import { ImagePromptEngine, ImagePromptError, silentLogger } from 'imageprompt';
+import { copyFixture, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
+
+const KEY = secretKey();
+let sim: VeniceSim;
+let root: string;
+let engine: ImagePromptEngine;
+const expected = JSON.parse(
+  await readFile(new URL('./fixtures/bad-prompts/expected.json', import.meta.url), 'utf8'),
+) as Record<string, { field: string | null; message: string }>;
+expected['99-five-megabytes.imageprompt.json'] = { field: null, message: 'prompt files are limited to 262144 bytes' };
+
+beforeAll(async () => {
+  sim = await startSim(KEY);
+  root = await copyFixture('bad-prompts');
+  // a 5 MB prompt file, made here rather than committed
+  await writeFile(join(root, '99-five-megabytes.imageprompt.json'), JSON.stringify({ model: 'z-image-turbo', prompt: 'x'.repeat(5 * 1024 * 1024) }));
+  engine = new ImagePromptEngine({ root, apiKey: KEY, baseURL: sim.url, logger: silentLogger });
+});
+afterAll(async () => {
+  await sim.close();
+  await removeFixture(root);
+});
+
+describe('malformed prompt files', () => {
+  it('the corpus holds at least 40 cases', () => {
+    expect(Object.keys(expected).length).toBeGreaterThanOrEqual(40);
+  });
+
+  it.each(Object.keys(expected))('%s', async (name) => {
+    const { field, message } = expected[name]!;
+    const error = await engine.load(join(root, name)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error, 'the file must be rejected').toBeInstanceOf(ImagePromptError);
+    const failure = error as ImagePromptError;
+    expect(failure.message.startsWith(name), failure.message).toBe(true);
+    expect(failure.field ?? null).toBe(field);
+    if (field) expect(failure.message).toContain(`field "${field}"`);
+    expect(failure.message).toMatch(new RegExp(message));
+    expect(failure.hint, 'every error says what to do').toBeTruthy();
+    expect(failure.message).not.toContain(KEY);
+  });
+
+  it('made no image request for any of them', () => {
+    expect(sim.imageRequests()).toHaveLength(0);
+  });
+});
