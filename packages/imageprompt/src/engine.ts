@@ -112,6 +112,14 @@ export class ImagePromptEngine {
     }
   }
 
+  /**
+   * Waits for every generation in flight. A build that fails on one prompt file calls this before it
+   * exits, so that images already being paid for still reach the cache.
+   */
+  drain(): Promise<void> {
+    return this.queue.settled();
+  }
+
   /** Counts since the last call, for a per-build summary. */
   takeStats(): BuildStats {
     const stats = this.stats;

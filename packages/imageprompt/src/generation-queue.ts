@@ -24,6 +24,11 @@ export class GenerationQueue {
     return this.inFlight.size;
   }
 
+  /** Resolves once every task now in flight has settled, however it ended. */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
+  }
+
   private async withSlot<T>(task: () => Promise<T>): Promise<T> {
     if (this.active >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.active += 1;

@@ -68,6 +68,8 @@ export class VeniceClient {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly pacer: RatePacer;
+  /** A 401 or 402 holds for every request with this key: later requests fail without being sent. */
+  private refused: ImagePromptError | undefined;
 
   constructor(options: VeniceClientOptions) {
     this.apiKey = options.apiKey;
@@ -81,6 +83,14 @@ export class VeniceClient {
   }
 
   async generate(request: NormalisedRequest, sink: BlobSink, onRetry?: (notice: RetryNotice) => void): Promise<GenerateResult> {
+    if (this.refused) {
+      throw new ImagePromptError({
+        code: this.refused.code,
+        message: `${this.refused.message.split('\n')[0]} (not sent: an earlier request with this key was refused)`,
+        hint: this.refused.hint,
+        status: this.refused.status,
+      });
+    }
     for (let attempt = 1; ; attempt++) {
       let delayMs: number;
       let failure: ImagePromptError;
@@ -93,6 +103,7 @@ export class VeniceClient {
           failure = error.failure;
           delayMs = error.delayMs;
         } else if (error instanceof ImagePromptError) {
+          if (error.status === 401 || error.status === 402) this.refused = error;
           if (!error.retryable) throw error;
           failure = error;
           delayMs = backoffDelay(attempt, this.retry, this.random);

@@ -34,8 +34,10 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
         this.addWatchFile(file);
         return moduleCode(await getEngine().load(file), options.exportShape);
       },
-      buildEnd() {
+      async buildEnd() {
         if (!engine) return;
+        // a failed build must not drop images already being paid for: let them reach the cache
+        await engine.drain();
         const stats = engine.takeStats();
         if (Object.values(stats).some((n) => n > 0)) engine.options.logger.info(engine.summary(stats));
         const missing = engine.takeMissing();
