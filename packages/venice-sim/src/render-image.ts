@@ -16,6 +16,8 @@ export interface RenderInput {
   format: ImageFormat;
   blurred?: boolean;
   blackedOut?: boolean;
+  /** Overlay grain that compresses about as badly as a photograph (for size and memory tests). */
+  grain?: boolean;
 }
 
 function escapeXml(text: string): string {
@@ -59,6 +61,20 @@ export async function renderImage(input: RenderInput): Promise<Buffer> {
     ? sharp({ create: { width: input.width, height: input.height, channels: 3, background: '#000000' } })
     : sharp(Buffer.from(svgFor(input)));
   if (input.blurred && !input.blackedOut) image = image.blur(Math.max(8, Math.round(input.width / 40)));
+  if (input.grain && !input.blackedOut) {
+    // 4 bits of noise per channel: incompressible enough to make files of a photograph's size
+    const noise = createHash('sha256').update(input.fingerprint).digest();
+    const pixels = Buffer.alloc(input.width * input.height * 3);
+    let state = noise.readUInt32BE(0) || 1;
+    for (let i = 0; i < pixels.length; i++) {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      pixels[i] = state & 0xf0;
+    }
+    const base = await image.png().toBuffer();
+    image = sharp(base).composite([{ input: pixels, raw: { width: input.width, height: input.height, channels: 3 }, blend: 'overlay' }]);
+  }
   switch (input.format) {
     case 'png':
       return image.png().toBuffer();

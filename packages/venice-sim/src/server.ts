@@ -18,6 +18,7 @@ export const VENICE_VERSION = '20260821.193530';
 /** Prompt markers that make the simulator answer as Venice does for moderated output. */
 export const BLUR_TRIGGER = '[sim:blur]';
 export const VIOLATION_TRIGGER = '[sim:violation]';
+export const GRAIN_TRIGGER = '[sim:grain]';
 
 export interface VeniceSimOptions {
   /** Port to listen on; 0 picks a free one. @default 0 */
@@ -268,6 +269,7 @@ export async function startVeniceSim(options: VeniceSimOptions = {}): Promise<Ve
           format: request.format,
           blurred,
           blackedOut: violation,
+          grain: request.prompt.includes(GRAIN_TRIGGER),
         }),
       );
     }

@@ -1,0 +1,61 @@
+/** Generated fixture projects for the benchmarks, written under bench/.work (ignored by git). */
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const WORK = new URL('./.work/', import.meta.url).pathname;
+
+export function freshDir(name) {
+  const dir = join(WORK, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'src'), { recursive: true });
+  return dir;
+}
+
+export const promptOf = (i) => ({ model: 'z-image-turbo', prompt: `benchmark image number ${i}`, width: 64, height: 64, seed: i });
+
+/** A Vite app importing N prompt files (kind "prompt") or N image files (kind "direct"). */
+export function viteProject(name, n, kind, blobs = []) {
+  const dir = freshDir(name);
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><html><body><script type="module" src="/src/main.js"></script></body></html>\n');
+  const plugin = kind === 'prompt' ? "import imageprompt from 'unplugin-imageprompt/vite';\n" : '';
+  writeFileSync(
+    join(dir, 'vite.config.mjs'),
+    `import { defineConfig } from 'vite';\n${plugin}export default defineConfig({ logLevel: 'warn', ${kind === 'prompt' ? "plugins: [imageprompt({ logger: { info() {}, warn: console.warn, error: console.error } })], " : ''}build: { assetsInlineLimit: 0 } });\n`,
+  );
+  const lines = [];
+  for (let i = 0; i < n; i++) {
+    if (kind === 'prompt') {
+      writeFileSync(join(dir, 'src', `p${i}.imageprompt.json`), JSON.stringify(promptOf(i)));
+      lines.push(`import p${i} from './p${i}.imageprompt.json?imageprompt';`);
+    } else {
+      copyFileSync(blobs[i], join(dir, 'src', `p${i}.webp`));
+      lines.push(`import p${i} from './p${i}.webp';`);
+    }
+  }
+  const value = kind === 'prompt' ? (i) => `p${i}.src` : (i) => `p${i}`;
+  lines.push(`globalThis.images = [${Array.from({ length: n }, (_, i) => value(i)).join(', ')}];`);
+  writeFileSync(join(dir, 'src', 'main.js'), `${lines.join('\n')}\n`);
+  return dir;
+}
+
+/** An Astro site rendering N images through <Image>, from prompt files or from image files. */
+export function astroProject(name, n, kind, blobs = []) {
+  const dir = freshDir(name);
+  mkdirSync(join(dir, 'src', 'pages'), { recursive: true });
+  mkdirSync(join(dir, 'src', 'assets'), { recursive: true });
+  const integration = kind === 'prompt' ? "import imageprompt from 'unplugin-imageprompt/astro';\n" : '';
+  writeFileSync(
+    join(dir, 'astro.config.mjs'),
+    `import { defineConfig } from 'astro/config';\n${integration}export default defineConfig({ logLevel: 'warn'${kind === 'prompt' ? ', integrations: [imageprompt({ logger: { info() {}, warn: console.warn, error: console.error } })]' : ''} });\n`,
+  );
+  for (let i = 0; i < n; i++) {
+    if (kind === 'prompt') writeFileSync(join(dir, 'src', 'assets', `p${i}.imageprompt.json`), JSON.stringify(promptOf(i)));
+    else copyFileSync(blobs[i], join(dir, 'src', 'assets', `p${i}.webp`));
+  }
+  const glob = kind === 'prompt' ? "import.meta.glob('../assets/*.imageprompt.json', { eager: true, query: '?imageprompt' })" : "import.meta.glob('../assets/*.webp', { eager: true })";
+  writeFileSync(
+    join(dir, 'src', 'pages', 'index.astro'),
+    `---\nimport { Image } from 'astro:assets';\nconst images = Object.values(${glob}).map((m) => m.default);\n---\n<html><body>{images.map((image) => <Image src={image} alt="" width={32} />)}</body></html>\n`,
+  );
+  return dir;
+}

@@ -1,0 +1,187 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: what the plugin costs a build, measured side by side in one run on this machine.
+ * Machines here are shared and noisy, so every result is a ratio of two things measured alternately,
+ * never an absolute time on its own. Prints one table and writes it as JSON to bench/results/.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { ImagePromptEngine, silentLogger } from 'imageprompt';
+import { startVeniceSim } from 'venice-sim';
+import { measure, median } from './measure.mjs';
+import { WORK, astroProject, freshDir, promptOf, viteProject } from './projects.mjs';
+
+const require = createRequire(import.meta.url);
+const bin = (pkg, path) => join(dirname(require.resolve(`${pkg}/package.json`)), path);
+const VITE = bin('vite', 'bin/vite.js');
+const ASTRO = bin('astro', 'bin/astro.mjs');
+const CLI = bin('imageprompt', 'dist/cli/main.js');
+const KEY = `bench-${randomBytes(8).toString('hex')}`;
+const quick = process.argv.includes('--quick');
+const results = [];
+
+function record(name, measured, ratio, target, met, notes = '') {
+  results.push({ name, measured, ratio: Number(ratio.toFixed(3)), target, met, notes });
+  console.log(`  ${met ? 'ok ' : 'MISS'} ${name}: ${measured} → ratio ${ratio.toFixed(3)} (target ${target})`);
+}
+
+/** Fills a project's cache for the prompt files p0…p(n-1) in `folder` (setup, not measured); returns the blob paths. */
+async function fillCache(root, folder, n, sim) {
+  const engine = new ImagePromptEngine({ root, apiKey: KEY, baseURL: sim.url, logger: silentLogger, concurrency: 8 });
+  const blobs = [];
+  for (let i = 0; i < n; i += 50) {
+    const batch = Array.from({ length: Math.min(50, n - i) }, (_, j) => engine.load(join(root, folder, `p${i + j}.imageprompt.json`)));
+    for (const result of await Promise.all(batch)) blobs.push(result.images[0].path);
+  }
+  return blobs;
+}
+
+/** Alternates A and B runs (after one warm-up each) and returns the medians. */
+async function sideBySide(runs, a, b) {
+  await a();
+  await b();
+  const as = [];
+  const bs = [];
+  for (let i = 0; i < runs; i++) {
+    as.push(await a());
+    bs.push(await b());
+  }
+  return {
+    a: { seconds: median(as.map((r) => r.seconds)), peakRss: median(as.map((r) => r.peakRss)) },
+    b: { seconds: median(bs.map((r) => r.seconds)), peakRss: median(bs.map((r) => r.peakRss)) },
+  };
+}
+
+const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+
+async function hitOverhead(sim) {
+  console.log('1. cache-hit overhead');
+  for (const n of quick ? [100] : [100, 500]) {
+    const prompts = viteProject(`vite-prompt-${n}`, n, 'prompt');
+    const blobs = await fillCache(prompts, 'src', n, sim);
+    const direct = viteProject(`vite-direct-${n}`, n, 'direct', blobs);
+    const build = (cwd) => () => measure([VITE, 'build'], { cwd, env: { VENICE_API_KEY: '' } });
+    const { a, b } = await sideBySide(quick ? 1 : 3, build(prompts), build(direct));
+    record(`Vite build, ${n} cached prompt files vs ${n} image files: wall time`, `${a.seconds.toFixed(2)} s vs ${b.seconds.toFixed(2)} s`, a.seconds / b.seconds, n === 500 ? '≤ 1.05' : 'report', n === 500 ? a.seconds / b.seconds <= 1.05 : true);
+    record(`Vite build, ${n} cached prompt files vs ${n} image files: peak RSS`, `${mb(a.peakRss)} vs ${mb(b.peakRss)}`, a.peakRss / b.peakRss, 'report', true);
+  }
+  const n = 100;
+  const prompts = astroProject(`astro-prompt-${n}`, n, 'prompt');
+  const blobs = await fillCache(prompts, 'src/assets', n, sim);
+  const direct = astroProject(`astro-direct-${n}`, n, 'direct', blobs);
+  const build = (cwd) => () => measure([ASTRO, 'build'], { cwd, env: { VENICE_API_KEY: '' } });
+  const { a, b } = await sideBySide(quick ? 1 : 2, build(prompts), build(direct));
+  record(`Astro build with <Image>, ${n} cached prompt files vs ${n} image files: wall time`, `${a.seconds.toFixed(2)} s vs ${b.seconds.toFixed(2)} s`, a.seconds / b.seconds, 'report', true);
+  record(`Astro build with <Image>, ${n} cached prompt files vs ${n} image files: peak RSS`, `${mb(a.peakRss)} vs ${mb(b.peakRss)}`, a.peakRss / b.peakRss, 'report', true);
+}
+
+/** A simulator in its own process, so that its memory and CPU are not the measured process's. */
+async function simProcess(args) {
+  const child = spawn(process.execPath, [bin('venice-sim', 'dist/cli.js'), '--key', KEY, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve) => child.stdout.once('data', (c) => resolve(String(c).split('\n')[0])));
+  return {
+    url,
+    requests: async () => (await (await fetch(`${url.replace('/api/v1', '')}/__sim/requests`)).json()).requests,
+    stop: () => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM'))),
+  };
+}
+
+async function coldFill() {
+  console.log('2. cold fill');
+  const concurrency = 3;
+  const cases = quick ? [{ n: 12, rpm: 0 }] : [{ n: 60, rpm: 0 }, { n: 30, rpm: 20 }];
+  for (const { n, rpm } of cases) {
+    const sim = await simProcess(['--latency-ms', '1000', '--rpm', String(rpm)]);
+    const root = freshDir(`cold-${n}-${rpm}`);
+    for (let i = 0; i < n; i++) writeFileSync(join(root, 'src', `p${i}.imageprompt.json`), JSON.stringify(promptOf(i)));
+    const run = await measure([CLI, 'generate', '--concurrency', String(concurrency)], { cwd: root, env: { VENICE_API_KEY: KEY, VENICE_BASE_URL: sim.url, CI: '1' } });
+    const requests = (await sim.requests()).filter((r) => r.method === 'POST');
+    const throttled = requests.filter((r) => r.status === 429).length;
+    await sim.stop();
+    // the ideal: `concurrency` at a time, one second each, and no more than `rpm` in any minute
+    const windows = rpm > 0 ? Math.floor((n - 1) / rpm) : 0;
+    const ideal = windows * 60 + Math.ceil((n - windows * (rpm || n)) / concurrency) * 1.0;
+    const ratio = ideal / run.seconds;
+    record(
+      `cold fill of ${n} images, 1 s each, concurrency ${concurrency}${rpm ? `, ${rpm} requests/min` : ''}`,
+      `${run.seconds.toFixed(1)} s vs ideal ${ideal.toFixed(0)} s; ${throttled} × 429`,
+      ratio,
+      '≥ 0.9 of ideal, zero 429s',
+      ratio >= 0.9 && throttled === 0,
+    );
+  }
+}
+
+async function largeImages() {
+  console.log('3. memory with large images');
+  const sim = await simProcess(['--rpm', '0']);
+  const cases = [
+    { name: '4 variants of 4K PNG (JSON path)', prompt: { model: 'nano-banana-2', prompt: 'large json [sim:grain]', aspect_ratio: '1:1', resolution: '4K', format: 'png', variants: 4 } },
+    { name: 'one 4K PNG (binary path)', prompt: { model: 'nano-banana-2', prompt: 'large binary [sim:grain]', aspect_ratio: '1:1', resolution: '4K', format: 'png' } },
+  ];
+  for (const c of quick ? cases.slice(1) : cases) {
+    const root = freshDir(`large-${c.prompt.prompt.split(' ')[1]}`);
+    writeFileSync(join(root, 'src', 'large.imageprompt.json'), JSON.stringify(c.prompt));
+    const run = await measure([new URL('./memory-probe.mjs', import.meta.url).pathname, join(root, 'src', 'large.imageprompt.json')], {
+      cwd: root,
+      env: { VENICE_API_KEY: KEY, VENICE_BASE_URL: sim.url },
+    });
+    const { before, bytes } = JSON.parse(run.output.trim().split('\n').at(-1));
+    const growth = run.peakRss - before;
+    const ratio = growth / bytes;
+    record(`peak RSS growth while generating ${c.name}`, `${mb(growth)} for ${mb(bytes)} of images`, ratio, '≤ 3× the bytes in flight', ratio <= 3);
+  }
+  await sim.stop();
+}
+
+async function discovery() {
+  console.log('4. discovery over many prompt files');
+  const n = quick ? 1000 : 10_000;
+  const root = freshDir(`scan-${n}`);
+  for (let i = 0; i < n; i++) writeFileSync(join(root, 'src', `p${i}.imageprompt.json`), JSON.stringify(promptOf(i)));
+  // setup: a cache entry per file with a small blob of its own, written directly (not measured)
+  const engine = new ImagePromptEngine({ root, logger: silentLogger, mode: 'frozen' });
+  for (let i = 0; i < n; i++) {
+    const prepared = await engine.prepare(join(root, 'src', `p${i}.imageprompt.json`));
+    const staged = await engine.store.stage([randomBytes(2048)]);
+    await engine.store.commit(
+      { version: 1, key: prepared.key, provider: 'venice', request: prepared.request, seed: prepared.request.seed, seedSource: 'file', response: { id: null, cfRay: null, timing: null }, flags: { blurred: false, contentViolation: false }, createdAt: new Date().toISOString(), durationMs: 0 },
+      [{ staged, format: 'webp', width: 64, height: 64 }],
+    );
+  }
+  const baseline = await measure(['-e', 'setTimeout(() => {}, 0)'], { cwd: root });
+  const run = await measure([CLI, 'check', '--json'], { cwd: root, env: { VENICE_BASE_URL: 'http://127.0.0.1:9/api/v1' } });
+  const checked = JSON.parse(run.output);
+  if (checked.cached !== n) throw new Error(`expected ${n} cached, got ${checked.cached}`);
+  record(`imageprompt check over ${n} cached prompt files`, `${run.seconds.toFixed(2)} s, ${mb(run.peakRss)} (an empty node process: ${baseline.seconds.toFixed(2)} s)`, run.seconds / 2, '< 2 s (ratio to 2 s ≤ 1)', run.seconds < 2);
+}
+
+mkdirSync(WORK, { recursive: true });
+const sim = await startVeniceSim({ keys: [KEY], rpm: 0 });
+const started = Date.now();
+try {
+  await hitOverhead(sim);
+  await coldFill();
+  await largeImages();
+  await discovery();
+} finally {
+  await sim.close();
+}
+
+const table = [
+  '| measurement | measured | ratio | target | met |',
+  '| --- | --- | --- | --- | --- |',
+  ...results.map((r) => `| ${r.name} | ${r.measured} | ${r.ratio} | ${r.target} | ${r.met ? 'yes' : 'no'} |`),
+].join('\n');
+console.log(`\n${table}\n\n(${((Date.now() - started) / 1000).toFixed(0)} s in all, ${quick ? 'quick run' : 'full run'}, node ${process.version})`);
+const out = new URL('./results/', import.meta.url);
+mkdirSync(out, { recursive: true });
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const json = JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, results }, null, 2);
+writeFileSync(new URL(`bench-${stamp}.json`, out), `${json}\n`);
+writeFileSync(new URL('latest.json', out), `${json}\n`);
+writeFileSync(new URL('latest.md', out), `${table}\n`);
+readFileSync(new URL('latest.json', out));
