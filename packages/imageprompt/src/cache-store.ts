@@ -9,8 +9,8 @@
  * its blobs are, so a build killed at any moment leaves no entry that looks complete and is not.
  * Blobs are checked against their digest on read; a mismatch is a miss with a warning.
  */
-import { createReadStream } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { acquireLock, type LockOptions } from './cache-lock.js';
@@ -20,6 +20,7 @@ import type { NormalisedRequest } from './normalise-request.js';
 import type { ImageFormat } from './prompt-schema.js';
 
 export const MANIFEST_VERSION = 1;
+const STREAM_ABOVE_BYTES = 8 * 1024 * 1024;
 
 export interface CachedOutput {
   /** sha256 of the image bytes, hex. */
@@ -97,7 +98,8 @@ export class CacheStore {
   async read(key: string): Promise<CacheEntry | undefined> {
     let manifest: Manifest;
     try {
-      manifest = JSON.parse(await readFile(this.manifestPath(key), 'utf8')) as Manifest;
+      // synchronous: manifests are small and a build reads hundreds (see readPromptFile)
+      manifest = JSON.parse(readFileSync(this.manifestPath(key), 'utf8')) as Manifest;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       this.logger.warn(`cache entry ${key.slice(0, 12)} is unreadable (${(error as Error).message}); it will be regenerated`);
@@ -123,14 +125,16 @@ export class CacheStore {
   private async verifyBlob(path: string, digest: string): Promise<string | undefined> {
     let info;
     try {
-      info = await stat(path);
+      info = statSync(path);
     } catch {
       return 'is missing';
     }
     const seen = `${info.size}:${info.mtimeMs}`;
     if (this.verified.get(path) === seen) return undefined;
     const hash = createHash('sha256');
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    // small files in one synchronous read (most images); large ones streamed, so memory stays flat
+    if (info.size <= STREAM_ABOVE_BYTES) hash.update(readFileSync(path));
+    else for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
     if (hash.digest('hex') !== digest) return 'does not match its digest (changed on disk)';
     this.verified.set(path, seen);
     return undefined;

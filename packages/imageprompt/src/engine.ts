@@ -186,7 +186,7 @@ export class ImagePromptEngine {
         hint: 'set VENICE_API_KEY (or the apiKey option) to generate it, restore the cache directory from CI or git, or choose placeholders on purpose with IMAGEPROMPT_MODE=placeholder',
       });
     }
-    return this.generate(prepared, name);
+    return this.queue.slot(() => this.generate(prepared, name));
   }
 
   private async generate(prepared: PreparedRequest, name: string): Promise<SharedResult> {

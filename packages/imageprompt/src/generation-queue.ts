@@ -1,7 +1,7 @@
 /**
- * Runs generation tasks at most `concurrency` at a time, and runs a task only once while the same
- * key is in flight: two prompt files with the same request, or the client and SSR passes of one
- * build, share one call.
+ * Runs a task only once while the same key is in flight (two prompt files with the same request, or
+ * the client and SSR passes of one build, share one call), and lets at most `concurrency` tasks hold
+ * a slot at once (calls to Venice). Cache lookups need no slot: only generation waits for one.
  */
 export class GenerationQueue {
   private active = 0;
@@ -15,7 +15,7 @@ export class GenerationQueue {
   run<T>(key: string, task: () => Promise<T>): Promise<T> {
     const existing = this.inFlight.get(key);
     if (existing) return existing as Promise<T>;
-    const promise = this.withSlot(task).finally(() => this.inFlight.delete(key));
+    const promise = task().finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, promise);
     return promise;
   }
@@ -29,7 +29,8 @@ export class GenerationQueue {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
   }
 
-  private async withSlot<T>(task: () => Promise<T>): Promise<T> {
+  /** Runs `task` once fewer than `concurrency` slotted tasks are running. */
+  async slot<T>(task: () => Promise<T>): Promise<T> {
     if (this.active >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.active += 1;
     try {

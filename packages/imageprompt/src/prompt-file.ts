@@ -2,7 +2,7 @@
  * Reading a prompt file: size guard, JSON with line and column on syntax errors, then the strict
  * schema, with every problem reported as file, field, what was wrong and what to do.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
 import type { z } from 'zod';
 import { didYouMean } from './did-you-mean.js';
 import { ImagePromptError } from './errors.js';
@@ -14,20 +14,25 @@ export const MAX_PROMPT_FILE_BYTES = 256 * 1024;
 export const PROMPT_FILE_SUFFIX = '.imageprompt.json';
 
 /** Reads a prompt file; errors name it as `name` (a path relative to the project, say). */
+/**
+ * Reads a prompt file; errors name it as `name` (a path relative to the project, say). Reads are
+ * synchronous: prompt files are tiny, and a build reads hundreds of them, where a thread-pool hop per
+ * call costs more than the read.
+ */
 export async function readPromptFile(path: string, name: string = path): Promise<PromptFile> {
   const file = name;
   let text: string;
   try {
-    const info = await stat(path);
-    if (info.size > MAX_PROMPT_FILE_BYTES) {
+    const size = statSync(path).size;
+    if (size > MAX_PROMPT_FILE_BYTES) {
       throw new ImagePromptError({
         code: 'INVALID_PROMPT_FILE',
         file,
-        message: `the file is ${info.size} bytes; prompt files are limited to ${MAX_PROMPT_FILE_BYTES} bytes`,
+        message: `the file is ${size} bytes; prompt files are limited to ${MAX_PROMPT_FILE_BYTES} bytes`,
         hint: 'a prompt file holds one request (model, prompt, size …); move anything else out of it',
       });
     }
-    text = await readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     if (error instanceof ImagePromptError) throw error;
     throw new ImagePromptError({

@@ -9,6 +9,7 @@ import type { NormalisedRequest } from './normalise-request.js';
 import { RatePacer } from './rate-pacer.js';
 import { DEFAULT_RETRY_POLICY, RETRYABLE_STATUSES, backoffDelay, rateLimitDelay, type RetryPolicy } from './retry-policy.js';
 import type { StagedFile } from './atomic-file.js';
+import { Base64StreamError, readImagesJson } from './json-images-stream.js';
 
 export const DEFAULT_BASE_URL = 'https://api.venice.ai/api/v1';
 
@@ -186,24 +187,30 @@ export class VeniceClient {
         await response.body?.cancel();
         throw badImage(`Venice answered with content type "${contentType}" instead of JSON`);
       }
-      const json = (await response.json()) as { id?: unknown; images?: unknown; timing?: unknown };
-      if (!Array.isArray(json.images) || json.images.length !== request.variants || !json.images.every((i) => typeof i === 'string')) {
-        throw badImage(`Venice's JSON held ${Array.isArray(json.images) ? json.images.length : 'no'} images where ${request.variants} were asked for`);
-      }
-      const images: StagedImage[] = [];
+      // images are decoded and staged as they stream in, never holding the whole answer in memory
+      const staged: StagedImage[] = [];
+      let document: Record<string, unknown>;
       try {
-        for (const encoded of json.images as string[]) {
-          images.push(await this.stageChecked(sink, [decodeBase64(encoded)], request.format, request.model));
-        }
+        ({ document } = await readImagesJson(response.body ?? emptyStream(), async (bytes) => {
+          const image = await this.stageChecked(sink, bytes, request.format, request.model);
+          staged.push(image);
+          return image;
+        }));
       } catch (error) {
-        await sink.discard(images.map((i) => i.staged));
+        await sink.discard(staged.map((i) => i.staged));
+        if (error instanceof Base64StreamError) throw badImage(`Venice's answer is unusable: ${error.message}`);
+        if (error instanceof SyntaxError) throw badImage(`Venice's JSON answer could not be read (${error.message})`);
         throw error;
       }
+      if (staged.length !== request.variants) {
+        await sink.discard(staged.map((i) => i.staged));
+        throw badImage(`Venice's JSON held ${staged.length} images where ${request.variants} were asked for`);
+      }
       return {
-        id: typeof json.id === 'string' ? json.id : null,
-        timing: typeof json.timing === 'object' && json.timing !== null ? (json.timing as Record<string, number>) : null,
+        id: typeof document.id === 'string' ? document.id : null,
+        timing: typeof document.timing === 'object' && document.timing !== null ? (document.timing as Record<string, number>) : null,
         ...meta,
-        images,
+        images: staged,
       };
     } catch (error) {
       if (error instanceof ImagePromptError) throw error;
@@ -302,15 +309,6 @@ function networkError(error: unknown, timeoutMs: number): ImagePromptError {
     retryable: true,
     cause: error,
   });
-}
-
-/** Strict base64: the right alphabet, padding and length, or an error (no silent partial decode). */
-export function decodeBase64(text: string): Uint8Array {
-  const clean = text.replace(/\s+/g, '');
-  if (clean.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(clean)) {
-    throw badImage('Venice sent an image that is not valid base64 (truncated or corrupted)');
-  }
-  return Buffer.from(clean, 'base64');
 }
 
 async function* emptyStream(): AsyncIterable<Uint8Array> {}

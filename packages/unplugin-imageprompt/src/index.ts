@@ -5,7 +5,7 @@
 import { createUnplugin, type UnpluginFactory, type UnpluginInstance } from 'unplugin';
 import { ImagePromptEngine } from 'imageprompt';
 import { moduleCode } from './core/module-code.js';
-import { isPromptImport, isVirtualId, promptFileOf, toVirtualId } from './core/module-id.js';
+import { LOAD_FILTER, RESOLVE_FILTER, isPromptImport, isVirtualId, promptFileOf, toVirtualId } from './core/module-id.js';
 import { resolveOptions, type ExportShape, type Options } from './core/options.js';
 
 export type { Options } from './core/options.js';
@@ -21,18 +21,25 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
     return {
       name: 'unplugin-imageprompt',
       enforce: 'pre',
-      resolveId(id, importer) {
-        // No importer, or our own module as importer: the bundler is resolving the watched prompt
-        // file itself, which must stay the file so that editing it invalidates our module.
-        if (!importer || isVirtualId(importer) || !isPromptImport(id)) return null;
-        return toVirtualId(id, importer, root);
+      // hook filters let bundlers that support them (Vite 6+, Rolldown, Rollup 4.38+) skip calling
+      // these hooks for every other module, which matters in builds with hundreds of images
+      resolveId: {
+        filter: { id: RESOLVE_FILTER },
+        handler(id, importer) {
+          // No importer, or our own module as importer: the bundler is resolving the watched prompt
+          // file itself, which must stay the file so that editing it invalidates our module.
+          if (!importer || isVirtualId(importer) || !isPromptImport(id)) return null;
+          return toVirtualId(id, importer, root);
+        },
       },
-      loadInclude: isVirtualId,
-      async load(id) {
-        if (!isVirtualId(id)) return null;
-        const file = promptFileOf(id);
-        this.addWatchFile(file);
-        return moduleCode(await getEngine().load(file), options.exportShape);
+      load: {
+        filter: { id: LOAD_FILTER },
+        async handler(id) {
+          if (!isVirtualId(id)) return null;
+          const file = promptFileOf(id);
+          this.addWatchFile(file);
+          return moduleCode(await getEngine().load(file), options.exportShape);
+        },
       },
       async buildEnd() {
         if (!engine) return;

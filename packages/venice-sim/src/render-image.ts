@@ -62,22 +62,16 @@ export async function renderImage(input: RenderInput): Promise<Buffer> {
     : sharp(Buffer.from(svgFor(input)));
   if (input.blurred && !input.blackedOut) image = image.blur(Math.max(8, Math.round(input.width / 40)));
   if (input.grain && !input.blackedOut) {
-    // 4 bits of noise per channel: incompressible enough to make files of a photograph's size
-    const noise = createHash('sha256').update(input.fingerprint).digest();
-    const pixels = Buffer.alloc(input.width * input.height * 3);
-    let state = noise.readUInt32BE(0) || 1;
-    for (let i = 0; i < pixels.length; i++) {
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      pixels[i] = state & 0xf0;
-    }
-    const base = await image.png().toBuffer();
-    image = sharp(base).composite([{ input: pixels, raw: { width: input.width, height: input.height, channels: 3 }, blend: 'overlay' }]);
+    // gaussian grain, drawn natively: compresses about as badly as a photograph
+    const grain = await sharp({ create: { width: input.width, height: input.height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 24 } } })
+      .raw()
+      .toBuffer();
+    const base = await image.png({ compressionLevel: 1 }).toBuffer();
+    image = sharp(base).composite([{ input: grain, raw: { width: input.width, height: input.height, channels: 3 }, blend: 'overlay' }]);
   }
   switch (input.format) {
     case 'png':
-      return image.png().toBuffer();
+      return image.png(input.grain ? { compressionLevel: 2 } : {}).toBuffer();
     case 'jpeg':
       return image.jpeg({ quality: 85 }).toBuffer();
     default:

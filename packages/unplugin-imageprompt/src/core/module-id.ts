@@ -13,6 +13,11 @@ export const IMPORT_QUERY = 'imageprompt';
 const PREFIX = '\0imageprompt:';
 const TAIL = '.js';
 
+/** Ids worth a resolveId call: a prompt file, with or without the query. */
+export const RESOLVE_FILTER = /\.imageprompt\.json(?:\?imageprompt)?$/;
+/** Ids worth a load call: our virtual modules. */
+export const LOAD_FILTER = /^\0imageprompt:.*\.js$/;
+
 export function isPromptImport(id: string): boolean {
   const [path, query] = splitQuery(id);
   return path.endsWith(PROMPT_SUFFIX) && (query === undefined || query === IMPORT_QUERY);
