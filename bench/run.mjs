@@ -21,6 +21,10 @@ const ASTRO = bin('astro', 'bin/astro.mjs');
 const CLI = bin('imageprompt', 'dist/cli/main.js');
 const KEY = `bench-${randomBytes(8).toString('hex')}`;
 const quick = process.argv.includes('--quick');
+/** `--only 3` (or `--only 1,4`) runs just those sections. */
+const onlyIndex = process.argv.indexOf('--only');
+const only = onlyIndex === -1 ? undefined : new Set(process.argv[onlyIndex + 1].split(',').map(Number));
+const wanted = (section) => !only || only.has(section);
 const results = [];
 
 function record(name, measured, ratio, target, met, notes = '') {
@@ -163,10 +167,10 @@ mkdirSync(WORK, { recursive: true });
 const sim = await startVeniceSim({ keys: [KEY], rpm: 0 });
 const started = Date.now();
 try {
-  await hitOverhead(sim);
-  await coldFill();
-  await largeImages();
-  await discovery();
+  if (wanted(1)) await hitOverhead(sim);
+  if (wanted(2)) await coldFill();
+  if (wanted(3)) await largeImages();
+  if (wanted(4)) await discovery();
 } finally {
   await sim.close();
 }
@@ -177,6 +181,7 @@ const table = [
   ...results.map((r) => `| ${r.name} | ${r.measured} | ${r.ratio} | ${r.target} | ${r.met ? 'yes' : 'no'} |`),
 ].join('\n');
 console.log(`\n${table}\n\n(${((Date.now() - started) / 1000).toFixed(0)} s in all, ${quick ? 'quick run' : 'full run'}, node ${process.version})`);
+if (only) process.exit(0); // a partial run prints its table but leaves the saved results alone
 const out = new URL('./results/', import.meta.url);
 mkdirSync(out, { recursive: true });
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');

@@ -39,6 +39,10 @@ export class RatePacer {
     const remaining = Number(headers.get('x-ratelimit-remaining-requests'));
     const resetAt = parseResetAt(headers.get('x-ratelimit-reset-requests'), this.now());
     if (!headers.has('x-ratelimit-remaining-requests') || !Number.isFinite(remaining) || resetAt === undefined) return;
-    this.windows.set(model, { remaining, resetAt });
+    // Answers to concurrent requests arrive in any order: within one window, the lowest count seen
+    // (or our own, which already holds back what is in flight) is the true one.
+    const current = this.windows.get(model);
+    if (current && Math.abs(current.resetAt - resetAt) < 1000) current.remaining = Math.min(current.remaining, remaining);
+    else this.windows.set(model, { remaining, resetAt });
   }
 }

@@ -5,7 +5,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
 import { MESSAGES, detailedError, paymentRequired, standardError, type ApiError } from './api-errors.js';
 import { applyControl, type Behaviour, type ControlRequest, type Fault } from './behaviour.js';
 import { DEFAULT_IMAGE_MODEL, imagePrice, loadCatalog, traitMap, type CatalogModel } from './catalog.js';
@@ -66,6 +67,8 @@ export interface VeniceSim {
 
 const MAX_BODY_BYTES = 35 * 1024 * 1024;
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+const brotli = promisify(brotliCompress);
+const gzipAsync = promisify(gzip);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Reply {
@@ -452,16 +455,17 @@ export async function startVeniceSim(options: VeniceSimOptions = {}): Promise<Ve
     return json(404, { error: 'Not found' }, baseHeaders());
   }
 
-  function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
+  async function send(req: IncomingMessage, res: ServerResponse, reply: Reply): Promise<void> {
     let body = reply.body;
     const headers = { ...reply.headers };
     const accepted = String(req.headers['accept-encoding'] ?? '');
     if (reply.compressible && body.length > 0) {
+      // off the event loop, and brotli at a middling quality: answers can be hundreds of megabytes
       if (/\bbr\b/.test(accepted)) {
-        body = brotliCompressSync(body);
+        body = await brotli(body, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: body.length } });
         headers['content-encoding'] = 'br';
       } else if (/\bgzip\b/.test(accepted)) {
-        body = gzipSync(body);
+        body = await gzipAsync(body);
         headers['content-encoding'] = 'gzip';
       }
     }
@@ -507,7 +511,7 @@ export async function startVeniceSim(options: VeniceSimOptions = {}): Promise<Ve
           servedImages: reply.servedImages ?? [],
         });
       }
-      send(req, res, reply);
+      await send(req, res, reply);
     })();
   });
 
