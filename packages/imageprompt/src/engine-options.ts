@@ -46,7 +46,7 @@ export interface EngineOptions {
   mode?: Mode;
   /** Set by the plugin: a dev server may fall back to placeholders, a build may not. @default 'build' */
   context?: 'dev' | 'build';
-  /** Where placeholders are drawn. @default '<root>/node_modules/.cache/imageprompt' */
+  /** Where placeholders are drawn. @default '<root>/node_modules/.cache/imageprompt/placeholders' */
   placeholderDir?: string;
   /**
    * Stop generating before the call that would take this run's spending (catalog prices) over this
@@ -122,7 +122,7 @@ export function resolveEngineOptions(given: EngineOptions = {}, env: NodeJS.Proc
     logger: options.logger ?? consoleLogger,
     mode,
     context: options.context ?? 'build',
-    placeholderDir: options.placeholderDir ?? resolve(root, 'node_modules', '.cache', 'imageprompt'),
+    placeholderDir: options.placeholderDir ?? resolve(root, 'node_modules', '.cache', 'imageprompt', 'placeholders'),
     maxSpendUsd: checkSpend(options.maxSpendUsd),
   };
 }

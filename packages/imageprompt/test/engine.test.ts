@@ -87,6 +87,25 @@ describe('ImagePromptEngine', () => {
   });
 });
 
+describe('catalog', () => {
+  it('checks against Venice’s live catalog when generating, and keeps it for an hour', async () => {
+    const placeholderDir = join(root, 'cache', 'placeholders');
+    await writeFile(join(root, 'c.imageprompt.json'), JSON.stringify({ model: 'z-image-turbo', prompt: 'x', style_preset: 'Oil Painting' }));
+    const error = await engine({ placeholderDir }).load(join(root, 'c.imageprompt.json')).catch((e: ImagePromptError) => e);
+    expect(error.message).toContain(`is not one of Venice's styles (${sim.url}/models?type=image)`);
+    const catalogReads = () => sim.requests.filter((r) => r.method === 'GET').length;
+    expect(catalogReads()).toBe(2); // models and styles
+    await engine({ placeholderDir }).load(join(root, 'a.imageprompt.json'));
+    expect(catalogReads()).toBe(2); // the second engine read the stored copy
+  });
+
+  it('uses the bundled snapshot, with no network, when it will not generate', async () => {
+    const error = await engine({ mode: 'frozen' }).load(join(root, 'a.imageprompt.json')).then(() => undefined);
+    expect(error).toBeUndefined();
+    expect(sim.requests).toHaveLength(0);
+  });
+});
+
 describe('modes', () => {
   const file = () => join(root, 'a.imageprompt.json');
 

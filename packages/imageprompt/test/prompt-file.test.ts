@@ -102,5 +102,12 @@ describe('model-aware checks', () => {
   it('warns about what Venice would silently ignore', () => {
     expect(prepare({ model: 'flux-2-pro', prompt: 'p', width: 512 }).warnings[0]).toMatch(/ignores width\/height/);
     expect(prepare({ model: 'z-image-turbo', prompt: 'p', aspect_ratio: '1:1' }).warnings[0]).toMatch(/ignores "aspect_ratio"/);
+    expect(prepare({ model: 'z-image-turbo', prompt: 'p', negative_prompt: 'fog' }).warnings).toEqual([expect.stringMatching(/z-image-turbo ignores "negative_prompt"/)]);
+    expect(prepare({ model: 'venice-sd35', prompt: 'p', negative_prompt: 'fog' }).warnings).toEqual([]);
+    expect(prepare({ model: 'gpt-image-2', prompt: 'p', seed: 5 }).warnings).toEqual([expect.stringMatching(/gpt-image-2 ignores "seed"/)]);
+    expect(prepare({ model: 'gpt-image-2', prompt: 'p' }).warnings).toEqual([]);
+    expect(prepare({ model: 'flux-2-pro', prompt: 'p', enable_web_search: true }).warnings).toEqual([expect.stringMatching(/cannot search the web/)]);
+    expect(prepare({ model: 'nano-banana-pro', prompt: 'p', enable_web_search: true }).warnings).toEqual([]);
+    expect(prepare({ model: 'flux-2-pro', prompt: 'p', steps: 10 }).warnings).toEqual([expect.stringMatching(/flux-2-pro ignores "steps"/)]);
   });
 });
