@@ -20,10 +20,6 @@ export class GenerationQueue {
     return promise;
   }
 
-  get pending(): number {
-    return this.inFlight.size;
-  }
-
   /** Resolves once every task now in flight has settled, however it ended. */
   async settled(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
