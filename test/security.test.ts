@@ -74,6 +74,6 @@ describe('prompt files cannot redirect the key or the plugin', () => {
     const written = (await listFiles(root)).filter((f) => !before.has(f)).map((f) => relative(root, f));
     expect(written.length).toBeGreaterThan(0);
     for (const file of written) expect(file, file).toMatch(/^(dist|\.imageprompt|node_modules\/\.cache\/imageprompt)\//);
-    expect(await filesContaining(join(root, '..'), KEY)).toEqual([]);
+    expect(await filesContaining(root, KEY)).toEqual([]);
   });
 });

@@ -52,8 +52,11 @@ export async function listFiles(dir: string): Promise<string[]> {
 export async function filesContaining(dir: string, needle: string): Promise<string[]> {
   const hits: string[] = [];
   for (const file of await listFiles(dir)) {
-    if ((await stat(file)).size > 50 * 1024 * 1024) continue;
-    if ((await readFile(file)).includes(needle)) hits.push(file);
+    // a file may vanish between listing and reading (another process's temporary file)
+    const info = await stat(file).catch(() => undefined);
+    if (!info || info.size > 50 * 1024 * 1024) continue;
+    const bytes = await readFile(file).catch(() => undefined);
+    if (bytes?.includes(needle)) hits.push(file);
   }
   return hits;
 }
