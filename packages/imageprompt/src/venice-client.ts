@@ -248,9 +248,8 @@ export class VeniceClient {
     const quoted = `Venice answered ${status}: "${veniceMessage}"`;
     if (RETRYABLE_STATUSES.has(status)) {
       const failure = new ImagePromptError({ code: 'VENICE_UNAVAILABLE', message: quoted, hint: 'Venice may be busy; try again later', retryable: true, status });
-      const delayMs = status === 429 ? rateLimitDelay(response.headers, veniceMessage, Date.now(), this.random) : NaN;
-      if (status === 429) return new RetryableResponse(failure, delayMs);
-      return failure;
+      // a 429 says how long to wait; other retryable statuses back off by the policy
+      return status === 429 ? new RetryableResponse(failure, rateLimitDelay(response.headers, veniceMessage, Date.now(), this.random)) : failure;
     }
     const issue = body.issues?.[0];
     const field = issue?.path?.length ? issue.path.join('.') : undefined;

@@ -195,22 +195,10 @@ export function validateGenerate(
   if (REJECTS_PIXEL_SIZE.has(modelId) && (input.width !== undefined || input.height !== undefined)) {
     return fail(standardError(400, `${modelId} does not accept width or height; use aspect_ratio instead`));
   }
-  const resolutions = constraints?.resolutions;
-  let resolution: string | undefined;
-  if (resolutions) {
-    resolution = (input.resolution as string | undefined) ?? constraints?.defaultResolution;
-    if (resolution !== undefined && !resolutions.includes(resolution)) {
-      return fail(detailedError([{ code: 'invalid_value', path: ['resolution'], message: enumMessage(resolutions, resolution) }]));
-    }
-  }
-  const qualities = constraints?.qualities;
-  let quality: string | undefined;
-  if (qualities) {
-    quality = (input.quality as string | undefined) ?? constraints?.defaultQuality;
-    if (quality !== undefined && !qualities.includes(quality)) {
-      return fail(detailedError([{ code: 'invalid_value', path: ['quality'], message: enumMessage(qualities, quality) }]));
-    }
-  }
+  const resolution = tier('resolution', constraints?.resolutions, constraints?.defaultResolution);
+  if (resolution.error) return fail(resolution.error);
+  const quality = tier('quality', constraints?.qualities, constraints?.defaultQuality);
+  if (quality.error) return fail(quality.error);
   if (STEP_MODELS.has(modelId) && isInt(input.steps) && constraints && input.steps > constraints.steps.max) {
     return fail(detailedError([{ code: 'too_big', path: ['steps'], message: `steps must be at most ${constraints.steps.max} for ${modelId}` }]));
   }
@@ -248,9 +236,19 @@ export function validateGenerate(
     const asked = request.aspect_ratio;
     const fallback = constraints?.defaultAspectRatio ?? '1:1';
     const ratio = asked && ratios.includes(asked) ? asked : fallback;
-    ({ width: pixelWidth, height: pixelHeight } = ratioToPixels(ratio === 'auto' ? '1:1' : ratio, resolution));
+    ({ width: pixelWidth, height: pixelHeight } = ratioToPixels(ratio === 'auto' ? '1:1' : ratio, resolution.value));
   }
-  return { ok: true, value: { request, model, pixelWidth, pixelHeight, resolution, quality } };
+  return { ok: true, value: { request, model, pixelWidth, pixelHeight, resolution: resolution.value, quality: quality.value } };
+
+  /** A tier field (resolution, quality): defaulted and checked where the model lists tiers, dropped where it does not. */
+  function tier(field: 'resolution' | 'quality', offered: string[] | undefined, fallback: string | undefined): { value?: string; error?: ApiError } {
+    if (!offered) return {};
+    const value = (input[field] as string | undefined) ?? fallback;
+    if (value !== undefined && !offered.includes(value)) {
+      return { error: detailedError([{ code: 'invalid_value', path: [field], message: enumMessage(offered, value) }]) };
+    }
+    return { value };
+  }
 }
 
 function fail(error: ApiError): { ok: false; error: ApiError } {
