@@ -8,13 +8,32 @@
  * An entry exists once its manifest exists, and a manifest is renamed into place only after all of
  * its blobs are, so a build killed at any moment leaves no entry that looks complete and is not.
  * Blobs are checked against their digest on read; a mismatch is a miss with a warning.
+ *
+ * A paid image that cannot be stored here (a full disk, a read-only directory) is kept in a rescue
+ * folder outside the cache (`<tmp>/imageprompt-rescue/<key>/`), and the next generation of that key
+ * takes it from there instead of paying again.
  */
-import { createReadStream, readFileSync, statSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireLock, type LockOptions } from './cache-lock.js';
-import { commitStaged, discardStaged, stageFile, writeFileAtomic, type StagedFile } from './atomic-file.js';
+import {
+  HOST_TAG,
+  LocalWriteError,
+  TEMP_PREFIX,
+  commitStaged,
+  discardStaged,
+  local,
+  makeDirectory,
+  stageFile,
+  tempOwner,
+  tempPathFor,
+  writeFileAtomic,
+  type StagedFile,
+} from './atomic-file.js';
+import { ImagePromptError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { NormalisedRequest } from './normalise-request.js';
 import type { ImageFormat } from './prompt-schema.js';
@@ -64,13 +83,18 @@ export class CacheStore {
   readonly blobsDir: string;
   readonly locksDir: string;
   private ready: Promise<void> | undefined;
+  private swept: Promise<void> | undefined;
   /** Blobs already verified by this process, by path, with the size and mtime seen then. */
   private verified = new Map<string, string>();
+  /** Warnings already given this run, so that each cache file is reported once. */
+  private warned = new Set<string>();
 
   constructor(
     readonly dir: string,
     private readonly logger: Logger,
     private readonly lockOptions: LockOptions = {},
+    /** Where paid images that cannot be stored in the cache are kept. */
+    readonly rescueRoot: string = join(tmpdir(), 'imageprompt-rescue'),
   ) {
     this.entriesDir = join(dir, 'entries');
     this.blobsDir = join(dir, 'blobs');
@@ -78,11 +102,13 @@ export class CacheStore {
   }
 
   private ensureDirs(): Promise<void> {
-    this.ready ??= Promise.all([
-      mkdir(this.entriesDir, { recursive: true }),
-      mkdir(this.blobsDir, { recursive: true }),
-      mkdir(this.locksDir, { recursive: true }),
-    ]).then(() => undefined);
+    this.ready ??= Promise.all([makeDirectory(this.entriesDir), makeDirectory(this.blobsDir), makeDirectory(this.locksDir)]).then(
+      () => undefined,
+      (error: unknown) => {
+        this.ready = undefined;
+        throw error;
+      },
+    );
     return this.ready;
   }
 
@@ -91,7 +117,17 @@ export class CacheStore {
   }
 
   blobPath(digest: string, format: ImageFormat): string {
-    return join(this.blobsDir, `${digest}.${format === 'jpeg' ? 'jpg' : format}`);
+    return join(this.blobsDir, `${digest}.${extensionOf(format)}`);
+  }
+
+  rescueDir(key: string): string {
+    return join(this.rescueRoot, key);
+  }
+
+  private warnOnce(id: string, message: string): void {
+    if (this.warned.has(id)) return;
+    this.warned.add(id);
+    this.logger.warn(message);
   }
 
   /** The entry for `key` if it is complete and every blob matches its digest. */
@@ -102,11 +138,11 @@ export class CacheStore {
       manifest = JSON.parse(readFileSync(this.manifestPath(key), 'utf8')) as Manifest;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      this.logger.warn(`cache entry ${key.slice(0, 12)} is unreadable (${(error as Error).message}); it will be regenerated`);
+      this.warnOnce(key, `cache entry ${key.slice(0, 12)} is unreadable (${(error as Error).message}); it will be regenerated`);
       return undefined;
     }
-    if (manifest.version !== MANIFEST_VERSION || manifest.key !== key || !Array.isArray(manifest.outputs) || manifest.outputs.length === 0) {
-      this.logger.warn(`cache entry ${key.slice(0, 12)} has an unknown shape; it will be regenerated`);
+    if (!isManifest(manifest, key)) {
+      this.warnOnce(key, `cache entry ${key.slice(0, 12)} has an unknown shape; it will be regenerated`);
       return undefined;
     }
     const paths: string[] = [];
@@ -114,7 +150,7 @@ export class CacheStore {
       const path = this.blobPath(output.digest, output.format);
       const problem = await this.verifyBlob(path, output.digest);
       if (problem) {
-        this.logger.warn(`cache blob ${output.file} ${problem}; the image will be regenerated`);
+        this.warnOnce(path, `cache blob ${output.file} ${problem}; the image will be regenerated`);
         return undefined;
       }
       paths.push(path);
@@ -140,10 +176,37 @@ export class CacheStore {
     return undefined;
   }
 
+  /**
+   * Proves, before anything is paid for, that this process can create files in the cache: the
+   * directories exist or can be made, and a file can be written in each. Throws CACHE_WRITE_FAILED.
+   */
+  async checkWritable(): Promise<void> {
+    try {
+      await this.ensureDirs();
+      for (const dir of [this.blobsDir, this.entriesDir]) await probe(dir);
+    } catch (error) {
+      if (!(error instanceof LocalWriteError)) throw error;
+      throw cacheWriteError(error, this.dir, 'nothing was sent to Venice, so nothing was paid');
+    }
+    // the first process to write here after a crash clears what the crashed one left
+    await (this.swept ??= this.sweepAbandoned().catch(() => undefined));
+  }
+
+  /** Removes temporary files whose writer provably died: same host and pid gone, or a day old. */
+  private async sweepAbandoned(): Promise<void> {
+    const inventory = await this.inventory();
+    for (const temp of inventory.temps) if (temp.abandoned) await rm(join(this.dir, temp.file), { force: true });
+  }
+
+  /** Where one generation stages its images: the cache, or, once the cache fails, the key's rescue folder. */
+  sinkFor(key: string): GenerationSink {
+    return new GenerationSink(this, key);
+  }
+
   /** Streams image bytes to a temporary file beside the blobs. */
-  async stage(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<StagedFile> {
+  async stage(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, fallbackDirectory?: string): Promise<StagedFile> {
     await this.ensureDirs();
-    return stageFile(this.blobsDir, chunks);
+    return stageFile(this.blobsDir, chunks, fallbackDirectory ? { fallbackDirectory } : {});
   }
 
   discard(staged: StagedFile[]): Promise<void> {
@@ -151,7 +214,7 @@ export class CacheStore {
   }
 
   /** Moves staged blobs into place, then writes the manifest that makes the entry visible. */
-  async commit(manifest: Omit<Manifest, 'outputs'>, outputs: { staged: StagedFile; format: ImageFormat; width: number; height: number }[]): Promise<CacheEntry> {
+  async commit(manifest: Omit<Manifest, 'outputs'>, outputs: StagedOutput[]): Promise<CacheEntry> {
     await this.ensureDirs();
     const records: CachedOutput[] = [];
     const paths: string[] = [];
@@ -175,8 +238,246 @@ export class CacheStore {
     return { manifest: complete, paths };
   }
 
-  async lock(key: string): Promise<() => Promise<void>> {
-    await this.ensureDirs();
-    return acquireLock(join(this.locksDir, `${key}.lock`), this.lockOptions);
+  /**
+   * Keeps a paid generation that the cache could not store: its images and manifest go to the
+   * key's rescue folder. Resolves to the files kept; throws if even that fails.
+   */
+  async rescue(manifest: Omit<Manifest, 'outputs'>, outputs: StagedOutput[]): Promise<string[]> {
+    const dir = this.rescueDir(manifest.key);
+    await makeDirectory(dir);
+    const records: CachedOutput[] = [];
+    const kept: string[] = [];
+    for (const output of outputs) {
+      const name = `${output.staged.digest}.${extensionOf(output.format)}`;
+      const path = join(dir, name);
+      // still staged, or already moved into blobs/ before the manifest failed (then copied: another entry may share it)
+      const staged = existsSync(output.staged.tempPath);
+      const source = staged ? output.staged.tempPath : this.blobPath(output.staged.digest, output.format);
+      if (!staged || !(await rename(source, path).then(() => true, () => false))) {
+        // on another file system: copied over, checked by its digest on the way
+        const copy = await stageFile(dir, createReadStream(source));
+        if (copy.digest !== output.staged.digest) throw new Error(`the copy of ${source} does not match its digest`);
+        await rename(copy.tempPath, path);
+        if (staged) await unlink(source).catch(() => undefined);
+      }
+      records.push({ digest: output.staged.digest, format: output.format, width: output.width, height: output.height, bytes: output.staged.size, file: name });
+      kept.push(path);
+    }
+    await writeFileAtomic(join(dir, 'entry.json'), `${JSON.stringify({ ...manifest, outputs: records }, null, 2)}\n`);
+    return kept;
   }
+
+  /**
+   * Moves a rescued generation of `key` into the cache, if there is a whole one: the image was paid
+   * for once and is not paid for again. Call with the key's lock held.
+   */
+  async recover(key: string): Promise<CacheEntry | undefined> {
+    const dir = this.rescueDir(key);
+    let manifest: Manifest;
+    try {
+      manifest = JSON.parse(readFileSync(join(dir, 'entry.json'), 'utf8')) as Manifest;
+    } catch {
+      return undefined;
+    }
+    if (!isManifest(manifest, key)) return undefined;
+    const staged: StagedOutput[] = [];
+    try {
+      for (const output of manifest.outputs) {
+        const file = await this.stage(createReadStream(join(dir, output.file)));
+        staged.push({ staged: file, format: output.format, width: output.width, height: output.height });
+        if (file.digest !== output.digest) throw new Error(`${output.file} does not match its digest`);
+      }
+    } catch (error) {
+      await this.discard(staged.map((s) => s.staged));
+      if (error instanceof LocalWriteError) throw cacheWriteError(error, this.dir, `the paid image is still kept in ${dir}`);
+      this.warnOnce(dir, `the rescued image in ${dir} is damaged (${(error as Error).message}); it is left there and the image will be generated again`);
+      return undefined;
+    }
+    const { outputs: _outputs, ...rest } = manifest;
+    let entry: CacheEntry;
+    try {
+      entry = await this.commit(rest, staged);
+    } catch (error) {
+      await this.discard(staged.map((s) => s.staged));
+      if (error instanceof LocalWriteError) throw cacheWriteError(error, this.dir, `the paid image is still kept in ${dir}`);
+      throw error;
+    }
+    await rm(dir, { recursive: true, force: true });
+    return entry;
+  }
+
+  async lock(key: string, options: LockOptions = {}): Promise<() => Promise<void>> {
+    try {
+      await this.ensureDirs();
+    } catch (error) {
+      if (error instanceof LocalWriteError) throw cacheWriteError(error, this.dir, 'nothing was sent to Venice, so nothing was paid');
+      throw error;
+    }
+    return acquireLock(join(this.locksDir, `${key}.lock`), { ...this.lockOptions, ...options });
+  }
+
+  /** Every file in the cache, sorted into entries, blobs, temporary files and what does not belong. */
+  async inventory(): Promise<CacheInventory> {
+    const inventory: CacheInventory = { entries: [], blobs: [], temps: [], unexpected: [] };
+    const now = Date.now();
+    for (const [folder, kind] of [
+      ['entries', 'entry'],
+      ['blobs', 'blob'],
+      ['locks', 'lock'],
+      ['refs', 'ref'],
+    ] as const) {
+      for (const item of await readdir(join(this.dir, folder), { withFileTypes: true }).catch(() => [])) {
+        const file = `${folder}/${item.name}`;
+        const info = await stat(join(this.dir, file)).catch(() => undefined);
+        if (!info) continue; // gone while listing
+        if (!item.isFile()) {
+          inventory.unexpected.push({ file, why: 'is not a regular file' });
+          continue;
+        }
+        if (item.name.startsWith(TEMP_PREFIX)) {
+          inventory.temps.push({ file, ageMs: now - info.mtimeMs, abandoned: isAbandonedTemp(item.name, now - info.mtimeMs) });
+          continue;
+        }
+        if (kind === 'entry') {
+          const key = /^([0-9a-f]{64})\.json$/.exec(item.name)?.[1];
+          if (!key) inventory.unexpected.push({ file, why: 'is not named <key>.json' });
+          else inventory.entries.push({ file, key, digests: this.digestsOf(join(this.dir, file)) });
+        } else if (kind === 'blob') {
+          const digest = /^([0-9a-f]{64})\.(webp|png|jpg)$/.exec(item.name)?.[1];
+          if (!digest) inventory.unexpected.push({ file, why: 'is not named <sha256>.<webp|png|jpg>' });
+          else inventory.blobs.push({ file, digest, ageMs: now - info.mtimeMs });
+        } else if (kind === 'ref') {
+          if (!/^[0-9a-f]{32}\.json$/.test(item.name)) inventory.unexpected.push({ file, why: 'is not a key ref' });
+        } else if (!item.name.endsWith('.lock') && !item.name.includes('.lock.takeover-')) {
+          inventory.unexpected.push({ file, why: 'is not a lock' });
+        }
+      }
+    }
+    for (const item of await readdir(this.dir, { withFileTypes: true }).catch(() => [])) {
+      if (!['entries', 'blobs', 'locks', 'refs'].includes(item.name)) inventory.unexpected.push({ file: item.name, why: 'is not part of the cache layout' });
+    }
+    return inventory;
+  }
+
+  /** The blob digests an entry names, or undefined when its manifest cannot be read. */
+  private digestsOf(path: string): string[] | undefined {
+    try {
+      const manifest = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+      return Array.isArray(manifest.outputs) ? manifest.outputs.map((o) => o.digest) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Removes one file named by its path in the cache (as the inventory gives it). */
+  async remove(file: string): Promise<void> {
+    await rm(join(this.dir, file), { force: true });
+  }
+}
+
+export interface StagedOutput {
+  staged: StagedFile;
+  format: ImageFormat;
+  width: number;
+  height: number;
+}
+
+export interface CacheInventory {
+  entries: { file: string; key: string; digests: string[] | undefined }[];
+  blobs: { file: string; digest: string; ageMs: number }[];
+  temps: { file: string; ageMs: number; abandoned: boolean }[];
+  unexpected: { file: string; why: string }[];
+}
+
+/** A temporary file is abandoned when its writer is provably gone: on this host and dead, or a day old. */
+const ABANDONED_AFTER_MS = 24 * 3600_000;
+function isAbandonedTemp(name: string, ageMs: number): boolean {
+  if (ageMs > ABANDONED_AFTER_MS) return true;
+  const owner = tempOwner(name);
+  if (!owner || owner.host !== HOST_TAG || owner.pid === process.pid) return false;
+  try {
+    process.kill(owner.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * One generation's staging. Images go into the cache; if writing there fails, this and every later
+ * image of the same generation are finished in the key's rescue folder instead, so nothing paid for
+ * is lost, and `failure` says why. The engine then stops and tells the user where the images are.
+ */
+export class GenerationSink {
+  failure: LocalWriteError | undefined;
+
+  constructor(
+    private readonly store: CacheStore,
+    readonly key: string,
+  ) {}
+
+  async stage(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<StagedFile> {
+    const rescue = this.store.rescueDir(this.key);
+    let staged: StagedFile;
+    try {
+      if (this.failure) {
+        await makeDirectory(rescue);
+        staged = await stageFile(rescue, chunks);
+      } else {
+        staged = await this.store.stage(chunks, rescue);
+      }
+    } catch (error) {
+      if (!(error instanceof LocalWriteError)) throw error; // the source failed: Venice's side
+      this.failure ??= error;
+      throw cacheWriteError(this.failure, this.store.dir, 'Venice had already sent the image (and charged for it), but it could not be kept anywhere, so it is lost');
+    }
+    if (staged.fellBack) this.failure ??= staged.fellBack;
+    return staged;
+  }
+
+  discard(staged: StagedFile[]): Promise<void> {
+    return this.store.discard(staged);
+  }
+}
+
+const WHAT: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'the file system is read-only',
+  EFBIG: 'the file is larger than this process may write',
+  EIO: 'an input/output error',
+};
+
+/** The error for a cache that cannot be written: which path, what the system said, what to do. */
+export function cacheWriteError(error: LocalWriteError, cacheDir: string, outcome: string): ImagePromptError {
+  const code = error.code ?? 'an error';
+  const fix =
+    code === 'ENOSPC' || code === 'EDQUOT'
+      ? `free space on the disk that holds ${cacheDir}`
+      : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+        ? `make ${cacheDir} writable by this user (${process.getuid?.() ?? 'this user'}@${hostname()})`
+        : `check the disk that holds ${cacheDir}`;
+  return new ImagePromptError({
+    code: 'CACHE_WRITE_FAILED',
+    message: `cannot write to the cache: ${error.path}: ${code} (${WHAT[code] ?? error.cause.message}); ${outcome}`,
+    hint: `${fix}, or point cacheDir (IMAGEPROMPT_CACHE_DIR) at another directory, then build again`,
+    cause: error.cause,
+  });
+}
+
+/** Creates, writes and removes a temporary file in `dir`; a kill halfway leaves an ordinary temporary file. */
+async function probe(dir: string): Promise<void> {
+  const path = tempPathFor(dir);
+  await local(path, () => writeFile(path, 'probe', { flag: 'wx' }));
+  await local(path, () => unlink(path));
+}
+
+function extensionOf(format: ImageFormat): string {
+  return format === 'jpeg' ? 'jpg' : format;
+}
+
+function isManifest(manifest: Manifest, key: string): boolean {
+  return manifest?.version === MANIFEST_VERSION && manifest.key === key && Array.isArray(manifest.outputs) && manifest.outputs.length > 0;
 }

@@ -1,7 +1,7 @@
 /** The engine's options, and the one place that fills their defaults and reads the environment. */
-import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
-import { ImagePromptError } from './errors.js';
+import { isAbsolute, resolve } from 'node:path';
+import { CONFIG_KEYS, checkConfig, readConfigFile } from './config-file.js';
+import { checkApiKey, checkBaseURL, configError } from './connection-checks.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { parseDefaults } from './prompt-file.js';
 import type { PromptDefaults } from './prompt-schema.js';
@@ -55,30 +55,6 @@ export interface EngineOptions {
   maxSpendUsd?: number;
 }
 
-/** The options `imageprompt.config.json` at the project root may hold, shared by the plugin and the CLI. */
-const CONFIG_FILE = 'imageprompt.config.json';
-const CONFIG_KEYS = ['defaults', 'cacheDir', 'concurrency', 'timeoutMs', 'acceptBlurred', 'mode', 'maxSpendUsd', 'retry'] as const;
-
-function readConfigFile(root: string): Partial<EngineOptions> {
-  const path = join(root, CONFIG_FILE);
-  if (!existsSync(path)) return {};
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new ImagePromptError({ code: 'INVALID_JSON', file: path, message: `invalid JSON: ${(error as Error).message}`, hint: 'fix the JSON syntax' });
-  }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new ImagePromptError({ code: 'INVALID_PROMPT_FILE', file: path, message: 'expected a JSON object', hint: `allowed keys: ${CONFIG_KEYS.join(', ')}` });
-  }
-  for (const key of Object.keys(data)) {
-    if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
-      throw new ImagePromptError({ code: 'INVALID_PROMPT_FILE', file: path, field: key, message: 'is not an imageprompt option', hint: `allowed keys: ${CONFIG_KEYS.join(', ')}; the API key belongs in VENICE_API_KEY, never in a file` });
-    }
-  }
-  return data as Partial<EngineOptions>;
-}
-
 export interface ResolvedEngineOptions {
   root: string;
   cacheDir: string;
@@ -99,23 +75,29 @@ export interface ResolvedEngineOptions {
 
 export function resolveEngineOptions(given: EngineOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedEngineOptions {
   const root = resolve(given.root ?? process.cwd());
-  const options: EngineOptions = { ...readConfigFile(root), ...definedOnly(given) };
-  const cacheDir = options.cacheDir ?? (env.IMAGEPROMPT_CACHE_DIR || '.imageprompt');
-  const concurrency = options.concurrency ?? 3;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new RangeError(`imageprompt: option "concurrency" must be a whole number of 1 or more, got ${String(concurrency)}`);
+  const file = readConfigFile(root);
+  const fromCode = definedOnly(given);
+  checkConfig(pick(fromCode, CONFIG_KEYS), 'options');
+  const options: EngineOptions = { ...file, ...fromCode } as EngineOptions;
+  const envCacheDir = env.IMAGEPROMPT_CACHE_DIR;
+  if (options.cacheDir === undefined && envCacheDir !== undefined && envCacheDir.trim() === '') {
+    throw configError('IMAGEPROMPT_CACHE_DIR', 'is set but empty', 'unset it for the default .imageprompt, or name a directory');
   }
+  const cacheDir = options.cacheDir ?? (envCacheDir || '.imageprompt');
   const mode = (env.IMAGEPROMPT_MODE || options.mode || undefined) as Mode | undefined;
   if (mode !== undefined && !MODES.includes(mode)) {
-    throw new RangeError(`imageprompt: mode "${mode}" (from ${env.IMAGEPROMPT_MODE ? 'IMAGEPROMPT_MODE' : 'the mode option'}) is not one of ${MODES.join(', ')}`);
+    throw configError(env.IMAGEPROMPT_MODE ? 'IMAGEPROMPT_MODE' : 'the mode option', `is "${mode}", which is not a mode`, `use one of ${MODES.join(', ')}`);
   }
+  const apiKey = options.apiKey || env.VENICE_API_KEY || undefined;
+  if (apiKey) checkApiKey(apiKey, options.apiKey ? 'the apiKey option' : 'VENICE_API_KEY');
+  const baseURL = checkBaseURL(options.baseURL || env.VENICE_BASE_URL || DEFAULT_BASE_URL, options.baseURL ? 'the baseURL option' : 'VENICE_BASE_URL');
   return {
     root,
     cacheDir: isAbsolute(cacheDir) ? cacheDir : resolve(root, cacheDir),
-    apiKey: options.apiKey || env.VENICE_API_KEY || undefined,
-    baseURL: options.baseURL || env.VENICE_BASE_URL || DEFAULT_BASE_URL,
+    apiKey,
+    baseURL,
     defaults: parseDefaults(options.defaults),
-    concurrency,
+    concurrency: options.concurrency ?? 3,
     timeoutMs: options.timeoutMs ?? 180_000,
     acceptBlurred: options.acceptBlurred ?? false,
     retry: options.retry ?? {},
@@ -123,18 +105,14 @@ export function resolveEngineOptions(given: EngineOptions = {}, env: NodeJS.Proc
     mode,
     context: options.context ?? 'build',
     placeholderDir: options.placeholderDir ?? resolve(root, 'node_modules', '.cache', 'imageprompt', 'placeholders'),
-    maxSpendUsd: checkSpend(options.maxSpendUsd),
+    maxSpendUsd: options.maxSpendUsd,
   };
 }
 
-function checkSpend(value: number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new RangeError(`imageprompt: option "maxSpendUsd" must be a number of US dollars, 0 or more, got ${String(value)}`);
-  }
-  return value;
+function pick(value: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([k]) => keys.includes(k)));
 }
 
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+function definedOnly(value: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
 }

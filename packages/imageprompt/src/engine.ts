@@ -5,7 +5,9 @@
  */
 import { join, relative } from 'node:path';
 import { loadLiveCatalog } from './live-catalog.js';
-import { CacheStore, type CacheEntry } from './cache-store.js';
+import { CacheStore, cacheWriteError, type CacheEntry, type Manifest, type StagedOutput } from './cache-store.js';
+import { LocalWriteError } from './atomic-file.js';
+import type { LockWait } from './cache-lock.js';
 import { resolveEngineOptions, type EngineOptions, type Mode, type ResolvedEngineOptions } from './engine-options.js';
 import { ImagePromptError } from './errors.js';
 import { GenerationQueue } from './generation-queue.js';
@@ -14,7 +16,10 @@ import { prepareRequest, type PreparedRequest } from './normalise-request.js';
 import { placeholderImages } from './placeholder-image.js';
 import { readPromptFile } from './prompt-file.js';
 import { PROVIDER } from './request-key.js';
-import { requestPriceUsd, round } from './pricing.js';
+import { requestPriceUsd } from './pricing.js';
+import { DEFAULT_RETRY_POLICY, worstCaseDurationMs } from './retry-policy.js';
+import { SpendLedger } from './spend-ledger.js';
+import { KeyRefs, contentDigest } from './key-refs.js';
 import { VeniceClient } from './venice-client.js';
 import type { ImageFormat } from './prompt-schema.js';
 
@@ -40,6 +45,9 @@ export interface ImageResult {
   images: ResolvedImage[];
 }
 
+/** A prepared request with the digest of the prompt file it came from. */
+export type PreparedPromptFile = PreparedRequest & { content: string };
+
 /** What prompt files with the same request share. */
 type SharedResult = Omit<ImageResult, 'file' | 'alt'>;
 
@@ -59,8 +67,11 @@ export class ImagePromptEngine {
   private explicitCatalog: ModelCatalog | undefined;
   /** The catalog in use: the live one once fetched (when generating), else the bundled snapshot. */
   catalog: ModelCatalog;
-  /** US dollars this engine has spent, at catalog prices. */
-  spentUsd = 0;
+  private readonly ledger: SpendLedger;
+  readonly refs: KeyRefs;
+  private refWarned = false;
+  /** The longest one generation can take here; the lock says so to other processes. */
+  private readonly holdMs: number;
   private readonly queue: GenerationQueue;
   private client: VeniceClient | undefined;
   private stats = emptyStats();
@@ -72,6 +83,14 @@ export class ImagePromptEngine {
     this.options = resolveEngineOptions(options);
     this.store = new CacheStore(this.options.cacheDir, this.options.logger);
     this.queue = new GenerationQueue(this.options.concurrency);
+    this.ledger = new SpendLedger(this.options.maxSpendUsd);
+    this.refs = new KeyRefs(this.options.cacheDir, this.options.root);
+    this.holdMs = worstCaseDurationMs({ ...DEFAULT_RETRY_POLICY, ...this.options.retry }, this.options.timeoutMs);
+  }
+
+  /** US dollars this engine has spent at catalog prices: every attempt Venice charged for, retries included. */
+  get spentUsd(): number {
+    return this.ledger.spent;
   }
 
   /** What a miss does here: the mode chosen, or by key (and dev server or build) when none was. */
@@ -82,12 +101,17 @@ export class ImagePromptEngine {
   }
 
   /** Reads and checks a prompt file and works out its request and key; no network, no cache. */
-  async prepare(file: string): Promise<PreparedRequest> {
+  async prepare(file: string): Promise<PreparedPromptFile> {
     const prompt = await readPromptFile(file, this.display(file));
     const catalog = await this.currentCatalog();
     const prepared = prepareRequest(prompt, this.options.defaults, catalog, this.display(file));
     for (const warning of prepared.warnings) this.options.logger.warn(`${this.display(file)}: ${warning}`);
-    return prepared;
+    return { ...prepared, content: contentDigest(prompt) };
+  }
+
+  /** The digest of a prompt file's content (its canonical JSON), as key refs record it; throws if it does not parse. */
+  async contentOf(file: string): Promise<string> {
+    return contentDigest(await readPromptFile(file, this.display(file)));
   }
 
   /** The images for a prompt file. */
@@ -100,6 +124,7 @@ export class ImagePromptEngine {
       const shared = await this.queue.run(prepared.key, () => this.obtain(prepared, name));
       const result: ImageResult = { ...shared, file, alt: prepared.alt };
       if (result.status === 'missing') this.missing.set(name, { file: name, key: prepared.key });
+      if (result.status === 'cached' || result.status === 'generated') await this.recordRef(file, prepared);
       this.stats[result.status] += 1;
       this.report(name, result, Date.now() - started);
       return result;
@@ -191,43 +216,92 @@ export class ImagePromptEngine {
 
   private async generate(prepared: PreparedRequest, name: string): Promise<SharedResult> {
     const client = this.getClient(name);
-    const price = this.priceOf(prepared) ?? 0;
-    const cap = this.options.maxSpendUsd;
-    const release = await this.store.lock(prepared.key);
+    const { key } = prepared;
+    // a cache that cannot be written is found out before anything is paid for
+    await this.store.checkWritable();
+    const release = await this.store.lock(key, { holdMs: this.holdMs, onWait: (wait) => this.reportWait(name, key, wait) });
     try {
-      const raced = await this.store.read(prepared.key);
+      const raced = await this.store.read(key);
       if (raced) return this.fromEntry(prepared, raced, 'cached');
-      if (cap !== undefined && round(this.spentUsd + price) > cap) throw spendCapError(name, price, this.spentUsd, cap);
-      this.spentUsd = round(this.spentUsd + price);
+      const recovered = await this.store.recover(key);
+      if (recovered) {
+        this.options.logger.info(`${name}: took the image paid for in an earlier run from ${this.store.rescueDir(key)}`);
+        return this.fromEntry(prepared, recovered, 'cached');
+      }
+      const price = this.priceOf(prepared) ?? 0;
+      const sink = this.store.sinkFor(key);
       const started = Date.now();
-      let result;
-      try {
-        result = await client.generate(prepared.request, this.store, (notice) => {
+      const result = await client.generate(prepared.request, sink, {
+        onRetry: (notice) => {
           this.options.logger.warn(`${name}: attempt ${notice.attempt} failed (${notice.reason}); retrying in ${(notice.delayMs / 1000).toFixed(1)} s`);
-        });
+        },
+        beforeAttempt: () => {
+          // never pay again while the cache cannot hold what was paid for
+          if (sink.failure) throw cacheWriteError(sink.failure, this.store.dir, 'the image Venice sent was unusable, and no new one is asked for');
+          this.ledger.reserve(name, price);
+        },
+        afterAttempt: (_attempt, charged) => this.ledger.settle(price, charged),
+      });
+      const manifest: Omit<Manifest, 'outputs'> = {
+        version: 1,
+        key,
+        provider: PROVIDER,
+        request: prepared.request,
+        seed: prepared.request.seed,
+        seedSource: prepared.seedSource,
+        response: { id: result.id, cfRay: result.cfRay, timing: result.timing },
+        flags: { blurred: result.blurred, contentViolation: result.contentViolation },
+        createdAt: new Date().toISOString(),
+        durationMs: Date.now() - started,
+      };
+      const outputs = result.images.map((image) => ({ staged: image.staged, format: image.format, width: image.width, height: image.height }));
+      if (sink.failure) throw await this.rescue(manifest, outputs, sink.failure);
+      let entry: CacheEntry;
+      try {
+        entry = await this.store.commit(manifest, outputs);
       } catch (error) {
-        this.spentUsd = round(this.spentUsd - price); // nothing was delivered
+        if (error instanceof LocalWriteError) throw await this.rescue(manifest, outputs, error);
         throw error;
       }
-      const entry = await this.store.commit(
-        {
-          version: 1,
-          key: prepared.key,
-          provider: PROVIDER,
-          request: prepared.request,
-          seed: prepared.request.seed,
-          seedSource: prepared.seedSource,
-          response: { id: result.id, cfRay: result.cfRay, timing: result.timing },
-          flags: { blurred: result.blurred, contentViolation: result.contentViolation },
-          createdAt: new Date().toISOString(),
-          durationMs: Date.now() - started,
-        },
-        result.images.map((image) => ({ staged: image.staged, format: image.format, width: image.width, height: image.height })),
-      );
       return this.fromEntry(prepared, entry, 'generated');
     } finally {
       await release();
     }
+  }
+
+  /** Keeps a paid generation the cache could not store, and the error that says where it is. */
+  private async rescue(manifest: Omit<Manifest, 'outputs'>, outputs: StagedOutput[], failure: LocalWriteError): Promise<ImagePromptError> {
+    try {
+      const kept = await this.store.rescue(manifest, outputs);
+      const where = kept.length === 1 ? kept[0]! : `${this.store.rescueDir(manifest.key)} (${kept.length} images)`;
+      return cacheWriteError(
+        failure,
+        this.store.dir,
+        `the image Venice sent (and charged for) is kept at ${where}; the next build takes it from there instead of paying again, once the cache can be written`,
+      );
+    } catch (error) {
+      await this.store.discard(outputs.map((o) => o.staged));
+      return cacheWriteError(failure, this.store.dir, `the image Venice sent (and charged for) could not be kept elsewhere either (${(error as Error).message}), so it is lost`);
+    }
+  }
+
+  /** Tells `prune` which key this build used for the file (see key-refs.ts); a failure only warns. */
+  private async recordRef(file: string, prepared: PreparedPromptFile): Promise<void> {
+    try {
+      await this.refs.record(file, prepared.content, prepared.key);
+    } catch (error) {
+      if (this.refWarned) return;
+      this.refWarned = true;
+      this.options.logger.warn(`could not record which cache entries this build uses in ${this.refs.dir} (${(error as Error).message}); \`imageprompt prune\` may then not know them`);
+    }
+  }
+
+  private reportWait(name: string, key: string, wait: LockWait): void {
+    const lock = relative(this.options.root, wait.path);
+    const holder = wait.owner
+      ? `held by pid ${wait.owner.pid} on ${wait.owner.host} since ${new Date(wait.owner.since).toISOString()}; taken over if that process ends`
+      : 'empty, left by a process killed while taking it; taken over within seconds';
+    this.options.logger.warn(`${name}: waiting ${Math.round(wait.waitedMs / 1000)} s for another process generating key ${key.slice(0, 12)} (lock ${lock}, ${holder})`);
   }
 
   /**
@@ -293,13 +367,4 @@ export class ImagePromptEngine {
     const rel = relative(this.options.root, file);
     return rel.startsWith('..') ? file : rel;
   }
-}
-
-function spendCapError(file: string, price: number, spent: number, cap: number): ImagePromptError {
-  return new ImagePromptError({
-    code: 'SPEND_CAP',
-    file,
-    message: `not generated: it costs $${price}, which would take this run's spending from $${spent} to $${round(spent + price)}, over the cap of $${cap}`,
-    hint: 'raise the cap (--max-spend, or the maxSpendUsd option) to generate it',
-  });
 }

@@ -57,3 +57,13 @@ export function rateLimitDelay(headers: Headers, message: string, now: number, r
   if (resetAt !== undefined && resetAt > now) return resetAt - now + jitter;
   return 1000 + jitter;
 }
+
+/**
+ * The longest one generation can take under `policy` with `timeoutMs` per attempt: every attempt
+ * timing out, every wait between them at its longest, and a minute for the disk. A lock held for a
+ * generation is not presumed abandoned before this.
+ */
+export function worstCaseDurationMs(policy: RetryPolicy, timeoutMs: number): number {
+  const longestWait = Math.max(policy.maxBackoffMs, policy.maxWaitMs);
+  return policy.maxAttempts * timeoutMs + (policy.maxAttempts - 1) * longestWait + 60_000;
+}

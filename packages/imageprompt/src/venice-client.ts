@@ -3,6 +3,7 @@
  * is streamed straight to the cache; several variants come as JSON (compressed) and are decoded.
  * The API key goes only into the Authorization header of requests to the configured base URL.
  */
+import { checkApiKey, checkBaseURL } from './connection-checks.js';
 import { ImagePromptError } from './errors.js';
 import { looksComplete, sniffImage, type ImageInfo } from './image-bytes.js';
 import type { NormalisedRequest } from './normalise-request.js';
@@ -39,6 +40,15 @@ export interface RetryNotice {
   reason: string;
 }
 
+/** What the caller hears about one generation's attempts; the engine keeps its spending with these. */
+export interface GenerateHooks {
+  onRetry?: (notice: RetryNotice) => void;
+  /** Before each attempt is sent; throwing stops the generation (a spend cap, say). */
+  beforeAttempt?: (attempt: number) => void;
+  /** After each attempt: whether Venice answered 200 with an image body, and so charged for it. */
+  afterAttempt?: (attempt: number, charged: boolean) => void;
+}
+
 export interface VeniceClientOptions {
   apiKey: string;
   baseURL?: string;
@@ -73,8 +83,9 @@ export class VeniceClient {
   private refused: ImagePromptError | undefined;
 
   constructor(options: VeniceClientOptions) {
+    checkApiKey(options.apiKey, 'the API key');
     this.apiKey = options.apiKey;
-    this.baseURL = (options.baseURL ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+    this.baseURL = checkBaseURL(options.baseURL ?? DEFAULT_BASE_URL, 'the base URL');
     this.timeoutMs = options.timeoutMs ?? 180_000;
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.acceptBlurred = options.acceptBlurred ?? false;
@@ -83,7 +94,12 @@ export class VeniceClient {
     this.pacer = new RatePacer(Date.now, this.sleep);
   }
 
-  async generate(request: NormalisedRequest, sink: BlobSink, onRetry?: (notice: RetryNotice) => void): Promise<GenerateResult> {
+  /**
+   * Generates one request, retrying only faults of the HTTP exchange and Venice's retryable answers.
+   * An error from the sink (the cache could not store the bytes) is never retried: the next attempt
+   * would be paid again and meet the same disk.
+   */
+  async generate(request: NormalisedRequest, sink: BlobSink, hooks: GenerateHooks = {}): Promise<GenerateResult> {
     if (this.refused) {
       throw new ImagePromptError({
         code: this.refused.code,
@@ -95,11 +111,15 @@ export class VeniceClient {
     for (let attempt = 1; ; attempt++) {
       let delayMs: number;
       let failure: ImagePromptError;
+      hooks.beforeAttempt?.(attempt);
+      const charge = { charged: false };
       try {
         await this.pacer.acquire(request.model, request.variants);
-        const result = await this.attempt(request, sink);
+        const result = await this.attempt(request, sink, charge);
+        hooks.afterAttempt?.(attempt, true);
         return { ...result, attempts: attempt };
       } catch (error) {
+        hooks.afterAttempt?.(attempt, charge.charged);
         if (error instanceof RetryableResponse) {
           failure = error.failure;
           delayMs = error.delayMs;
@@ -121,12 +141,12 @@ export class VeniceClient {
           status: failure.status,
         });
       }
-      onRetry?.({ attempt, delayMs, reason: failure.message.split('\n')[0]! });
+      hooks.onRetry?.({ attempt, delayMs, reason: failure.message.split('\n')[0]! });
       await this.sleep(delayMs);
     }
   }
 
-  private async attempt(request: NormalisedRequest, sink: BlobSink): Promise<Omit<GenerateResult, 'attempts'>> {
+  private async attempt(request: NormalisedRequest, sink: BlobSink, charge: { charged: boolean }): Promise<Omit<GenerateResult, 'attempts'>> {
     const binary = request.variants === 1;
     const { variants: _variants, ...single } = request;
     const body = binary ? { ...single, return_binary: true } : { ...request, return_binary: false };
@@ -174,6 +194,8 @@ export class VeniceClient {
       });
     }
     const contentType = response.headers.get('content-type') ?? '';
+    // a 200 that is not a content violation was charged, whatever its body turns out to hold
+    charge.charged = true;
     try {
       if (binary) {
         if (!contentType.startsWith('image/')) {
@@ -214,13 +236,21 @@ export class VeniceClient {
       };
     } catch (error) {
       if (error instanceof ImagePromptError) throw error;
+      if (error instanceof SinkError) throw error.failure;
       throw networkError(error, this.timeoutMs);
     }
   }
 
   /** Stages the bytes, then checks they are a whole image of the format asked for. */
   private async stageChecked(sink: BlobSink, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, format: string, model: string): Promise<StagedImage> {
-    const staged = await sink.stage(chunks);
+    let staged: StagedFile;
+    try {
+      staged = await sink.stage(chunks);
+    } catch (error) {
+      // the sink marks its own failures; anything else came from reading the answer
+      if (error instanceof ImagePromptError && !error.retryable) throw new SinkError(error);
+      throw error;
+    }
     const info = sniffImage(staged.head);
     let problem: string | undefined;
     if (!info) problem = 'the bytes Venice sent are not a PNG, JPEG or WebP image';
@@ -271,6 +301,13 @@ export class VeniceClient {
       hint: hints[status] ?? 'see Venice\'s message above',
       status,
     });
+  }
+}
+
+/** A failure of the sink, carried through the JSON stream reader untouched. */
+class SinkError extends Error {
+  constructor(readonly failure: ImagePromptError) {
+    super(failure.message);
   }
 }
 

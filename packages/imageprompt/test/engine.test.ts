@@ -164,7 +164,7 @@ describe('modes', () => {
     try {
       expect(engine({ mode: 'generate', placeholderDir: join(root, 'ph') }).missMode).toBe('placeholder');
       process.env.IMAGEPROMPT_MODE = 'frozzen';
-      expect(() => engine()).toThrow(/mode "frozzen" \(from IMAGEPROMPT_MODE\) is not one of generate, frozen, placeholder/);
+      expect(() => engine()).toThrow(/IMAGEPROMPT_MODE is "frozzen", which is not a mode\n  → use one of generate, frozen, placeholder/);
     } finally {
       delete process.env.IMAGEPROMPT_MODE;
     }

@@ -86,7 +86,7 @@ describe('VeniceClient', () => {
   it('waits out Retry-After on a 429 before sending again', async () => {
     sim.script({ overloadNext: { count: 1, retryAfterSeconds: 1 } });
     const retries: number[] = [];
-    await client().generate(request, store, (n) => retries.push(n.delayMs));
+    await client().generate(request, store, { onRetry: (n) => retries.push(n.delayMs) });
     const [first, second] = sim.imageRequests();
     expect(first!.status).toBe(429);
     expect(second!.status).toBe(200);
@@ -112,7 +112,7 @@ describe('VeniceClient', () => {
     sim.script({ failNext: { count: 2, status: 500 } });
     sim.script({ failNext: { count: 1, status: 503 } });
     const reasons: string[] = [];
-    const result = await client().generate(request, store, (n) => reasons.push(n.reason));
+    const result = await client().generate(request, store, { onRetry: (n) => reasons.push(n.reason) });
     expect(result.attempts).toBe(4);
     expect(reasons).toHaveLength(3);
     expect(reasons[0]).toContain('Inference processing failed');

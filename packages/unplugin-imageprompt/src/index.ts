@@ -41,6 +41,10 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
           return moduleCode(await getEngine().load(file), options.exportShape);
         },
       },
+      buildStart() {
+        // options and imageprompt.config.json are checked now, before any module is loaded
+        getEngine();
+      },
       async buildEnd() {
         if (!engine) return;
         // a failed build must not drop images already being paid for: let them reach the cache

@@ -1,5 +1,4 @@
 /** The `imageprompt` commands. Each returns its exit code (see `main.ts`). */
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImagePromptEngine } from '../engine.js';
 import { ImagePromptError } from '../errors.js';
@@ -7,9 +6,8 @@ import { expectedSize } from '../expected-size.js';
 import { CATALOG_DATE, type ImageModel } from '../model-catalog.js';
 import { fetchLiveCatalog } from '../live-catalog.js';
 import { round } from '../pricing.js';
-import { TEMP_PREFIX } from '../atomic-file.js';
-import type { Manifest } from '../cache-store.js';
 import { Progress } from './progress.js';
+import { findPromptFiles } from './find-prompt-files.js';
 import { survey, type SurveyItem } from './survey.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, spendCap: 3 } as const;
@@ -17,6 +15,8 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, spendCap: 3 } as const;
 export interface CommandContext {
   engine: ImagePromptEngine;
   files: string[];
+  /** The globs the files were found with; empty for the default. */
+  globs: string[];
   json: boolean;
   dryRun: boolean;
   priceSource: string;
@@ -75,6 +75,8 @@ export async function generate(ctx: CommandContext): Promise<number> {
   const todo = items.filter((i) => i.prepared && !i.cached);
   const progress = new Progress();
   const counts = { total: todo.length, done: 0, inFlight: 0, failed: 0 };
+  // what happened to each miss: a miss can turn into a hit when another process generated it first
+  const outcome = { generated: 0, cached: 0 };
   for (const i of invalid) ctx.out(`invalid  ${describeError(i)}`);
   const capped: string[] = [];
   await Promise.all(
@@ -83,12 +85,14 @@ export async function generate(ctx: CommandContext): Promise<number> {
       let line: string;
       try {
         const result = await ctx.engine.load(item.path);
-        line = result.status === 'generated' ? `generated  ${item.file}` : `cached  ${item.file}`;
+        const status = result.status === 'generated' ? 'generated' : 'cached';
+        outcome[status] += 1;
+        line = `${status}  ${item.file}`;
       } catch (error) {
         const failure = error as ImagePromptError;
         if (failure.code === 'SPEND_CAP') capped.push(item.file);
         else counts.failed += 1;
-        line = `${failure.code === 'SPEND_CAP' ? 'skipped' : 'failed'}  ${failure.message.split('\n')[0]}`;
+        line = `${failure.code === 'SPEND_CAP' ? 'skipped' : 'failed'}  ${oneBlock(failure)}`;
       }
       counts.inFlight -= 1;
       counts.done += 1;
@@ -96,8 +100,9 @@ export async function generate(ctx: CommandContext): Promise<number> {
     }),
   );
   progress.finish();
+  const cached = items.length - todo.length - invalid.length + outcome.cached;
   ctx.out(
-    `${todo.length - counts.failed - capped.length} generated, ${items.length - todo.length - invalid.length} already cached, ${counts.failed} failed, ${invalid.length} invalid; spent about $${ctx.engine.spentUsd} in ${progress.elapsed()}`,
+    `${outcome.generated} generated, ${cached} already cached, ${counts.failed} failed, ${invalid.length} invalid; spent about $${ctx.engine.spentUsd} in ${progress.elapsed()}`,
   );
   if (capped.length > 0) {
     ctx.out(`stopped at the spend cap of $${ctx.engine.options.maxSpendUsd}; left ungenerated:\n${capped.map((f) => `  ${f}`).join('\n')}`);
@@ -106,54 +111,75 @@ export async function generate(ctx: CommandContext): Promise<number> {
   return counts.failed > 0 || invalid.length > 0 ? EXIT.failed : EXIT.ok;
 }
 
+/** An error's message with its "→ what to do" line kept, on one line for lists. */
+function oneBlock(error: Error): string {
+  return error.message.replace(/\n\s*→ /, ' → ');
+}
+
 /** Blobs younger than this may belong to an entry another build is writing right now. */
 const PRUNE_GRACE_MS = 10 * 60_000;
 
+/**
+ * Removes what no prompt file in the project references. Every prompt file under the root counts,
+ * whatever the globs say and whatever .gitignore hides (a bundler may import it): globs only narrow
+ * which files are reported. A file's entry is kept under the key the command computes and under the
+ * key a build last recorded for the same content (the build may have options the command cannot see).
+ */
 export async function prune(ctx: CommandContext): Promise<number> {
-  const items = await survey(ctx.engine, ctx.files);
-  const invalid = items.filter((i) => i.error);
-  if (invalid.length > 0) {
-    for (const i of invalid) ctx.out(`invalid  ${describeError(i)}`);
-    ctx.out(`refusing to prune while ${invalid.length} prompt files are invalid: their images could still be wanted; fix them first`);
+  const { engine } = ctx;
+  const all = await findPromptFiles(engine.options.root, [], engine.options.cacheDir, { gitignore: false });
+  // globs only narrow what is reported; every prompt file in the project protects its entries
+  const shown = new Set(ctx.globs.length > 0 ? ctx.files : []);
+  const items = await survey(engine, all);
+  const referenced = new Set<string>();
+  const blocking: SurveyItem[] = [];
+  for (const item of items) {
+    const ref = engine.refs.lookup(item.path);
+    const content = item.prepared?.content ?? (await engine.contentOf(item.path).catch(() => undefined));
+    if (ref && content !== undefined && ref.content === content) referenced.add(ref.key);
+    if (item.prepared) referenced.add(item.prepared.key);
+    else if (!(ref && content !== undefined && ref.content === content)) blocking.push(item);
+  }
+  if (blocking.length > 0) {
+    for (const i of blocking) if (shown.size === 0 || shown.has(i.path)) ctx.out(`invalid  ${describeError(i)}`);
+    ctx.out(`refusing to prune while ${blocking.length} prompt file${blocking.length === 1 ? ' is' : 's are'} invalid and no build recorded ${blocking.length === 1 ? 'its' : 'their'} key: their images could still be wanted; fix them (or build once) first`);
     return EXIT.failed;
   }
-  const store = ctx.engine.store;
-  const referenced = new Set(items.map((i) => i.prepared!.key));
+  const store = engine.store;
+  const inventory = await store.inventory();
   const removed: string[] = [];
+  const kept: string[] = [];
   const keptDigests = new Set<string>();
-  const remove = async (path: string, label: string) => {
-    removed.push(label);
-    if (!ctx.dryRun) await rm(path, { force: true });
-  };
-  for (const name of await readdir(store.entriesDir).catch(() => [] as string[])) {
-    const path = join(store.entriesDir, name);
-    if (name.startsWith(TEMP_PREFIX)) {
-      if (Date.now() - (await stat(path)).mtimeMs > PRUNE_GRACE_MS) await remove(path, `entries/${name}`);
-      continue;
-    }
-    const key = name.replace(/\.json$/, '');
-    if (!referenced.has(key)) {
-      await remove(path, `entries/${name}`);
-      continue;
-    }
-    try {
-      const manifest = JSON.parse(await readFile(path, 'utf8')) as Manifest;
-      for (const output of manifest.outputs) keptDigests.add(output.digest);
-    } catch {
-      // an unreadable entry keeps nothing; the build will regenerate it
-    }
+  for (const entry of inventory.entries) {
+    if (!referenced.has(entry.key)) removed.push(entry.file);
+    else for (const digest of entry.digests ?? []) keptDigests.add(digest);
   }
-  for (const name of await readdir(store.blobsDir).catch(() => [] as string[])) {
-    const path = join(store.blobsDir, name);
-    const digest = name.replace(/\..*$/, '');
-    if (keptDigests.has(digest)) continue;
-    if (Date.now() - (await stat(path)).mtimeMs < PRUNE_GRACE_MS) continue;
-    await remove(path, `blobs/${name}`);
+  for (const blob of inventory.blobs) {
+    if (keptDigests.has(blob.digest)) continue;
+    if (blob.ageMs < PRUNE_GRACE_MS) kept.push(`${blob.file} (written ${Math.round(blob.ageMs / 1000)} s ago: a running build may be committing it)`);
+    else removed.push(blob.file);
   }
-  if (ctx.json) ctx.out(JSON.stringify({ dryRun: ctx.dryRun, removed }, null, 2));
-  else {
-    for (const label of removed) ctx.out(`${ctx.dryRun ? 'would remove' : 'removed'}  ${label}`);
-    ctx.out(`${removed.length} files ${ctx.dryRun ? 'would be removed' : 'removed'}; ${referenced.size} entries are referenced by ${items.length} prompt files`);
+  for (const temp of inventory.temps) {
+    if (temp.abandoned || temp.ageMs > PRUNE_GRACE_MS) removed.push(temp.file);
+    else kept.push(`${temp.file} (a temporary file a running process may still be writing)`);
+  }
+  const present = new Map(items.map((i) => [i.path, i]));
+  for (const ref of engine.refs.list()) {
+    const item = present.get(join(engine.options.root, ref.file));
+    const current = item ? (item.prepared?.content ?? (await engine.contentOf(item.path).catch(() => undefined))) : undefined;
+    if (current !== ref.content) removed.push(ref.path);
+  }
+  if (!ctx.dryRun) for (const file of removed) await store.remove(file);
+  if (ctx.json) {
+    ctx.out(JSON.stringify({ dryRun: ctx.dryRun, removed, kept, skipped: inventory.unexpected }, null, 2));
+  } else {
+    for (const file of removed) ctx.out(`${ctx.dryRun ? 'would remove' : 'removed'}  ${file}`);
+    for (const file of kept) ctx.out(`kept  ${file}`);
+    for (const item of inventory.unexpected) ctx.out(`skipped  ${item.file} (${item.why}; left alone)`);
+    const n = removed.length;
+    ctx.out(
+      `${n} file${n === 1 ? '' : 's'} ${ctx.dryRun ? 'would be removed' : 'removed'}, ${kept.length} kept for now, ${inventory.unexpected.length} skipped; ${referenced.size} entries are referenced by ${items.length} prompt files`,
+    );
   }
   return EXIT.ok;
 }

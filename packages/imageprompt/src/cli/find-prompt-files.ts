@@ -22,12 +22,21 @@ export function gitignorePatterns(text: string): string[] {
   return patterns;
 }
 
-export async function findPromptFiles(root: string, globs: string[], cacheDir: string): Promise<string[]> {
+export interface FindOptions {
+  /**
+   * Skip what .gitignore ignores and dot-folders, as a person listing their prompt files expects.
+   * `prune` turns this off: a bundler imports an ignored prompt file all the same. @default true
+   */
+  gitignore?: boolean;
+}
+
+export async function findPromptFiles(root: string, globs: string[], cacheDir: string, options: FindOptions = {}): Promise<string[]> {
   const ignore = ['**/node_modules/**', '**/.git/**'];
   const cache = relative(root, cacheDir);
   if (cache && !cache.startsWith('..')) ignore.push(`${cache}/**`);
   const gitignore = `${root}/.gitignore`;
-  if (existsSync(gitignore)) ignore.push(...gitignorePatterns(readFileSync(gitignore, 'utf8')));
-  const files = await fg(globs.length > 0 ? globs : [DEFAULT_GLOB], { cwd: root, absolute: true, ignore, dot: false, onlyFiles: true });
+  const asPerson = options.gitignore ?? true;
+  if (asPerson && existsSync(gitignore)) ignore.push(...gitignorePatterns(readFileSync(gitignore, 'utf8')));
+  const files = await fg(globs.length > 0 ? globs : [DEFAULT_GLOB], { cwd: root, absolute: true, ignore, dot: !asPerson, onlyFiles: true });
   return files.sort();
 }

@@ -20,7 +20,7 @@ Commands:
   generate [globs]   generate every prompt file missing from the cache (needs VENICE_API_KEY)
   plan [globs]       list what generate would do and its estimated price; spends nothing
   check [globs]      exit 1 if any prompt file is invalid or missing from the cache
-  prune              remove cache entries and blobs that no prompt file references
+  prune [--dry-run]  remove cache entries and blobs that no prompt file in the project references
   styles             Venice's style_preset names
   models             Venice's image models: sizing, sizes and price
 
@@ -56,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
       },
     });
   } catch (error) {
-    process.stderr.write(`imageprompt: ${(error as Error).message}\n\n${USAGE}\n`);
+    process.stderr.write(`${prefixed((error as Error).message)}\n\n${USAGE}\n`);
     return EXIT.usage;
   }
   const { values, positionals } = parsed;
@@ -85,6 +85,12 @@ async function main(argv: string[]): Promise<number> {
   let priceSource = `the bundled catalog of ${CATALOG_DATE}`;
   try {
     const base = { root: values.root, cacheDir: values['cache-dir'], concurrency: number('concurrency', values.concurrency), maxSpendUsd: number('max-spend', values['max-spend']), logger: warnings, mode: 'generate' as const };
+    if (name === 'generate' && process.env.IMAGEPROMPT_MODE && process.env.IMAGEPROMPT_MODE !== 'generate') {
+      process.stderr.write(
+        `imageprompt: generate calls Venice, but IMAGEPROMPT_MODE=${process.env.IMAGEPROMPT_MODE} says not to; nothing was generated\n  → unset IMAGEPROMPT_MODE (or set it to generate) to fill the cache, or run \`imageprompt check\` to list what is missing\n`,
+      );
+      return EXIT.usage;
+    }
     engine = new ImagePromptEngine(base);
     if (name === 'plan' || name === 'generate') {
       const live = await fetchLiveCatalog(engine.options.baseURL);
@@ -98,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
   } catch (error) {
-    process.stderr.write(`imageprompt: ${(error as Error).message}\n`);
+    process.stderr.write(`${prefixed((error as Error).message)}\n`);
     return EXIT.usage;
   }
   const needsFiles = name !== 'styles' && name !== 'models';
@@ -106,6 +112,7 @@ async function main(argv: string[]): Promise<number> {
   const context: CommandContext = {
     engine,
     files,
+    globs,
     json: values.json,
     dryRun: values['dry-run'],
     priceSource,
@@ -120,7 +127,12 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     const message = error instanceof ImagePromptError ? error.message : (error as Error)?.stack ?? String(error);
-    process.stderr.write(`imageprompt: ${message}\n`);
+    process.stderr.write(`${prefixed(message)}\n`);
     process.exitCode = EXIT.usage;
   },
 );
+
+/** The command's name before a message, once, with the message's "→ what to do" line kept. */
+function prefixed(message: string): string {
+  return `imageprompt: ${message.replace(/^imageprompt: /, '')}`;
+}

@@ -2,13 +2,13 @@
 import { relative } from 'node:path';
 import type { ImagePromptEngine } from '../engine.js';
 import { ImagePromptError } from '../errors.js';
-import type { PreparedRequest } from '../normalise-request.js';
+import type { PreparedPromptFile } from '../engine.js';
 
 export interface SurveyItem {
   /** Path relative to the root, for output. */
   file: string;
   path: string;
-  prepared?: PreparedRequest;
+  prepared?: PreparedPromptFile;
   error?: ImagePromptError;
   cached: boolean;
 }

@@ -1,0 +1,49 @@
+/**
+ * Checks on the settings that reach the network: the API key (it goes into a header) and the base
+ * URL (it is printed in messages). Both fail before any request, and neither error shows a secret.
+ */
+import { ImagePromptError } from './errors.js';
+
+export function configError(source: string, problem: string, hint: string): ImagePromptError {
+  return new ImagePromptError({ code: 'INVALID_CONFIG', message: `${source} ${problem}`, hint });
+}
+
+/**
+ * A key goes into a header, so it must be visible ASCII. A pasted line break or space is refused
+ * here, before any request, by an error that never shows the key (the runtime's own header error would).
+ */
+export function checkApiKey(key: string, source: string): void {
+  const bad = /[^\x21-\x7e]/.exec(key);
+  if (!bad) return;
+  const code = bad[0].charCodeAt(0);
+  const what = code === 10 || code === 13 ? 'a line break' : code === 32 ? 'a space' : code < 32 || code === 127 ? 'a control character' : 'a character outside ASCII';
+  throw configError(
+    source,
+    `holds ${what} at position ${bad.index + 1} of ${key.length}, which cannot be sent in an HTTP header (the key is not shown)`,
+    'set the key again, copied without spaces or line breaks (keys are managed at https://venice.ai/settings/api)',
+  );
+}
+
+/** The base URL, checked: http or https, and no user name or password in it (they would be printed and sent). */
+export function checkBaseURL(value: string, source: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw configError(source, `is not a URL (${JSON.stringify(withoutCredentials(value))})`, 'give a full URL with its scheme, e.g. https://api.venice.ai/api/v1');
+  }
+  if (url.username || url.password) {
+    url.username = '';
+    url.password = '';
+    throw configError(source, `holds a user name or password (${url.href.replace(/\/+$/, '')})`, 'remove them from the URL; the Venice key goes in VENICE_API_KEY and is sent only in the Authorization header');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw configError(source, `has the scheme "${url.protocol}"`, 'use an https:// (or, for a local server, http://) URL');
+  }
+  return value.replace(/\/+$/, '');
+}
+
+/** A URL-like string with anything between "//" and "@" cut out, for messages. */
+export function withoutCredentials(value: string): string {
+  return value.replace(/\/\/[^/@]*@/, '//');
+}
