@@ -11,6 +11,7 @@ import type { VeniceSim } from 'venice-sim';
 import imageprompt from 'unplugin-imageprompt/vite';
 import { silentLogger } from 'imageprompt';
 import { copyFixture, filesContaining, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
+import { binOf, runNode } from './helpers/processes.js';
 
 const KEY = secretKey();
 let sim: VeniceSim;
@@ -75,5 +76,55 @@ describe('prompt files cannot redirect the key or the plugin', () => {
     expect(written.length).toBeGreaterThan(0);
     for (const file of written) expect(file, file).toMatch(/^(dist|\.imageprompt|node_modules\/\.cache\/imageprompt)\//);
     expect(await filesContaining(root, KEY)).toEqual([]);
+  });
+});
+
+describe('secrets in malformed settings never reach the output', () => {
+  const bin = binOf('imageprompt', 'dist/cli/main.js');
+  const generate = (env: Record<string, string | undefined>) => runNode([bin, 'generate'], { cwd: root, env: { VENICE_BASE_URL: sim.url, VENICE_API_KEY: KEY, ...env } });
+
+  it('a key with a line break or other control character is refused before any request, and not shown', async () => {
+    const before = sim.requests.length;
+    for (const key of [`${KEY}\nX-Injected: 1`, `${KEY}\r`, `sk-${'\u0007'}${KEY.slice(3)}`, ` ${KEY}`]) {
+      const result = await generate({ VENICE_API_KEY: key });
+      expect(result.code, result.output).toBe(2);
+      expect(result.output).toMatch(/VENICE_API_KEY holds a (line break|control character|space) at position \d+ of \d+, which cannot be sent in an HTTP header \(the key is not shown\)/);
+      expect(result.output).not.toContain(KEY.slice(12));
+    }
+    const error = await build({
+      root,
+      configFile: false,
+      logLevel: 'silent',
+      plugins: [imageprompt({ apiKey: `${KEY}\n`, baseURL: sim.url, logger: silentLogger })],
+      build: { outDir: 'dist', emptyOutDir: true },
+    }).catch((e: Error) => e);
+    expect(String(error)).toMatch(/the apiKey option holds a line break/);
+    expect(String(error)).not.toContain(KEY.slice(12));
+    expect(sim.requests.length).toBe(before);
+  });
+
+  it('a base URL with a user name or password is refused, shown without them', async () => {
+    const before = sim.requests.length;
+    const withCredentials = sim.url.replace('http://', 'http://someone:pa55w0rd-secret@');
+    const result = await generate({ VENICE_BASE_URL: withCredentials });
+    expect(result.code, result.output).toBe(2);
+    expect(result.output).toContain(`VENICE_BASE_URL holds a user name or password (${sim.url})`);
+    expect(result.output).not.toMatch(/pa55w0rd|someone/);
+    expect(sim.requests.length).toBe(before);
+  });
+
+  it('a base URL without a scheme is one configuration error naming the variable, not retried connection failures', async () => {
+    const hostAndPort = sim.url.slice('http://'.length);
+    for (const [value, problem] of [
+      [`${hostAndPort}/api/v1`, 'is not a URL'],
+      [`user:pa55w0rd-secret@${hostAndPort}/api/v1`, 'is not an http or https URL'],
+      [`localhost:${hostAndPort.split(':')[1]}/api/v1`, 'is not an http or https URL'],
+    ] as const) {
+      const result = await generate({ VENICE_BASE_URL: value });
+      expect(result.code, result.output).toBe(2);
+      expect(result.output.trim().split('\n'), result.output).toHaveLength(2);
+      expect(result.output).toMatch(new RegExp(`^imageprompt: VENICE_BASE_URL ${problem} \\("[^"]*"\\)\n  → give a full URL with its scheme`));
+      expect(result.output).not.toMatch(/pa55w0rd|retrying|connection to Venice failed/);
+    }
   });
 });

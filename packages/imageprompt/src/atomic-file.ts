@@ -124,8 +124,8 @@ export async function stageFile(
       await makeDirectory(options.fallbackDirectory);
       target = await openTarget(options.fallbackDirectory);
       await local(target.path, async () => {
-        if (size > 0) for await (const part of createReadStream(from.path, { start: 0, end: size - 1 })) await target.handle.write(part as Buffer);
-        if (pending) await target.handle.write(pending);
+        if (size > 0) for await (const part of createReadStream(from.path, { start: 0, end: size - 1 })) await writeAll(target.handle, part as Buffer);
+        if (pending) await writeAll(target.handle, pending);
       });
     } finally {
       await from.handle.close().catch(() => undefined);
@@ -136,7 +136,7 @@ export async function stageFile(
     for await (const chunk of chunks) {
       hash.update(chunk);
       try {
-        await local(target.path, () => target.handle.write(chunk));
+        await local(target.path, () => writeAll(target.handle, chunk));
       } catch (error) {
         await fallBack(error as LocalWriteError, chunk);
       }
@@ -166,6 +166,19 @@ export async function stageFile(
     throw fellBack;
   }
   return { tempPath: target.path, digest, size, head: concat(headParts), tail: Uint8Array.from(tail), ...(fellBack ? { fellBack } : {}) };
+}
+
+/**
+ * Writes the whole chunk. A file handle's write may write only part of it (a disk filling up
+ * writes what fits and reports the count); the next call then fails with the real error.
+ */
+async function writeAll(handle: FileHandle, chunk: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.length) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+    if (bytesWritten === 0) throw Object.assign(new Error('no bytes were written'), { code: 'EIO' });
+    offset += bytesWritten;
+  }
 }
 
 interface Target {

@@ -26,24 +26,25 @@ export function checkApiKey(key: string, source: string): void {
 
 /** The base URL, checked: http or https, and no user name or password in it (they would be printed and sent). */
 export function checkBaseURL(value: string, source: string): string {
+  const shown = JSON.stringify(withoutCredentials(value));
+  const hint = 'give a full URL with its scheme, e.g. https://api.venice.ai/api/v1 (or http://127.0.0.1:<port>/api/v1 for a local server)';
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw configError(source, `is not a URL (${JSON.stringify(withoutCredentials(value))})`, 'give a full URL with its scheme, e.g. https://api.venice.ai/api/v1');
+    throw configError(source, `is not a URL (${shown})`, hint);
   }
+  // "localhost:8080/api" parses, with "localhost:" as its scheme
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw configError(source, `is not an http or https URL (${shown})`, hint);
   if (url.username || url.password) {
     url.username = '';
     url.password = '';
     throw configError(source, `holds a user name or password (${url.href.replace(/\/+$/, '')})`, 'remove them from the URL; the Venice key goes in VENICE_API_KEY and is sent only in the Authorization header');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw configError(source, `has the scheme "${url.protocol}"`, 'use an https:// (or, for a local server, http://) URL');
-  }
   return value.replace(/\/+$/, '');
 }
 
-/** A URL-like string with anything between "//" and "@" cut out, for messages. */
+/** A URL-like string with anything before an "@" in its authority cut out, scheme or not, for messages. */
 export function withoutCredentials(value: string): string {
-  return value.replace(/\/\/[^/@]*@/, '//');
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@]*@/i, '$1');
 }
