@@ -80,7 +80,7 @@ export function resolveEngineOptions(given: EngineOptions = {}, env: NodeJS.Proc
   checkConfig(pick(fromCode, CONFIG_KEYS), 'options');
   const options: EngineOptions = { ...file, ...fromCode } as EngineOptions;
   const envCacheDir = env.IMAGEPROMPT_CACHE_DIR;
-  if (options.cacheDir === undefined && envCacheDir !== undefined && envCacheDir.trim() === '') {
+  if (options.cacheDir === undefined && envCacheDir && envCacheDir.trim() === '') {
     throw configError('IMAGEPROMPT_CACHE_DIR', 'is set but empty', 'unset it for the default .imageprompt, or name a directory');
   }
   const cacheDir = options.cacheDir ?? (envCacheDir || '.imageprompt');

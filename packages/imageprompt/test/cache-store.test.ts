@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CacheStore, type Logger } from '../src/index.js';
 import { acquireLock } from '../src/cache-lock.js';
+import { HOST_TAG } from '../src/atomic-file.js';
 
 let dir: string;
 let warnings: string[];
@@ -104,6 +105,29 @@ describe('CacheStore', () => {
     const blobs = await readdir(join(dir, 'blobs'));
     expect(blobs.length).toBe(1);
     expect(blobs[0]).toMatch(/^\.tmp-/);
+
+    // the next process that writes to the cache clears what the killed one left, and nothing else
+    const other = `.tmp-0badc0de-${child.pid}-${'0'.repeat(12)}`;
+    const live = `.tmp-${HOST_TAG}-${process.pid}-${'1'.repeat(12)}`;
+    await writeFile(join(dir, 'blobs', other), 'from another host');
+    await writeFile(join(dir, 'entries', live), 'this process is writing it');
+    await new CacheStore(dir, logger).checkWritable();
+    expect((await readdir(join(dir, 'blobs'))).sort()).toEqual([other]);
+    expect(await readdir(join(dir, 'entries'))).toEqual([live]);
+  });
+
+  it('a write that fails for lack of room falls back to the other directory with every byte', async () => {
+    const { stageFile } = await import('../src/atomic-file.js');
+    const fallback = join(dir, 'rescue');
+    // a directory that cannot hold files: opening the temporary file there fails
+    const blocked = join(dir, 'not-a-dir');
+    await writeFile(blocked, '');
+    const chunks = [bytes.subarray(0, 7), bytes.subarray(7)];
+    const staged = await stageFile(blocked, chunks, { fallbackDirectory: fallback });
+    expect(staged.fellBack?.code).toBe('ENOTDIR');
+    expect(staged.tempPath.startsWith(fallback)).toBe(true);
+    expect(await readFile(staged.tempPath)).toEqual(bytes);
+    expect(staged.digest).toBe(digest);
   });
 });
 
