@@ -49,8 +49,8 @@ export interface EngineOptions {
   /** Where placeholders are drawn. @default '<root>/node_modules/.cache/imageprompt/placeholders' */
   placeholderDir?: string;
   /**
-   * Stop generating before the call that would take this run's spending (catalog prices) over this
-   * many US dollars. @default no cap
+   * Stop the run before the first attempt that would take what Venice charged (catalog prices,
+   * retries included) over this many US dollars; later misses are not sent either. @default no cap
    */
   maxSpendUsd?: number;
 }
