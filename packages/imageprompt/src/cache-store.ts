@@ -34,6 +34,7 @@ import {
   type StagedFile,
 } from './atomic-file.js';
 import { ImagePromptError } from './errors.js';
+import type { EntryPlace, EntryStore } from './cache-port.js';
 import type { Logger } from './logger.js';
 import type { NormalisedRequest } from './normalise-request.js';
 import type { ImageFormat } from './prompt-schema.js';
@@ -76,9 +77,11 @@ export interface CacheEntry {
   manifest: Manifest;
   /** Absolute blob paths, in output order. */
   paths: string[];
+  /** Set when the entry was just fetched from the shared cache. */
+  origin?: 'remote';
 }
 
-export class CacheStore {
+export class CacheStore implements EntryStore {
   readonly entriesDir: string;
   readonly blobsDir: string;
   readonly locksDir: string;
@@ -156,6 +159,15 @@ export class CacheStore {
       paths.push(path);
     }
     return { manifest, paths };
+  }
+
+  async has(key: string): Promise<EntryPlace | undefined> {
+    return (await this.read(key)) ? 'local' : undefined;
+  }
+
+  /** Nothing is written behind the caller's back here. */
+  settled(): Promise<void> {
+    return Promise.resolve();
   }
 
   private async verifyBlob(path: string, digest: string): Promise<string | undefined> {

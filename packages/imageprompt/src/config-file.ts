@@ -10,6 +10,7 @@ import { didYouMean } from './did-you-mean.js';
 import { ImagePromptError } from './errors.js';
 import { describeUnknownField, parseJsonText, schemaError } from './prompt-file.js';
 import { defaultsSchema } from './prompt-schema.js';
+import { isStorageDriver, type StorageDriver } from './remote/driver-backend.js';
 
 export const CONFIG_FILE = 'imageprompt.config.json';
 
@@ -35,6 +36,9 @@ export const configSchema = z.strictObject({
   mode: z.enum(MODES).optional(),
   maxSpendUsd: z.number().gte(0, 'must be 0 or more US dollars').optional(),
   retry: retrySchema.optional(),
+  remote: z
+    .union([z.string().trim().min(1, 'must not be empty (leave it out for no shared cache)'), z.custom<StorageDriver>(isStorageDriver, 'must be an s3:// or http(s):// URL, or a storage driver object')])
+    .optional(),
 });
 
 export type ConfigFile = z.infer<typeof configSchema>;

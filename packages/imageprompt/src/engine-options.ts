@@ -2,6 +2,8 @@
 import { isAbsolute, resolve } from 'node:path';
 import { CONFIG_KEYS, checkConfig, readConfigFile } from './config-file.js';
 import { checkApiKey, checkBaseURL, configError } from './connection-checks.js';
+import type { StorageDriver } from './remote/driver-backend.js';
+import { resolveRemote, type RemoteSettings } from './remote/remote-settings.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { parseDefaults } from './prompt-file.js';
 import type { PromptDefaults } from './prompt-schema.js';
@@ -53,6 +55,13 @@ export interface EngineOptions {
    * retries included) over this many US dollars; later misses are not sent either. @default no cap
    */
   maxSpendUsd?: number;
+  /**
+   * The shared cache every machine reads and trusted CI writes: `s3://<bucket>/<prefix>`, an
+   * `http(s)://` URL answering GET and PUT, or (in a JS config) a storage driver object such as an
+   * unstorage driver. `IMAGEPROMPT_REMOTE` when unset. Credentials only from the environment.
+   * @default none
+   */
+  remote?: string | StorageDriver;
 }
 
 export interface ResolvedEngineOptions {
@@ -71,6 +80,8 @@ export interface ResolvedEngineOptions {
   context: 'dev' | 'build';
   placeholderDir: string;
   maxSpendUsd: number | undefined;
+  /** The shared cache, or undefined for none (or IMAGEPROMPT_REMOTE_MODE=off). */
+  remote: RemoteSettings | undefined;
 }
 
 export function resolveEngineOptions(given: EngineOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedEngineOptions {
@@ -106,6 +117,7 @@ export function resolveEngineOptions(given: EngineOptions = {}, env: NodeJS.Proc
     context: options.context ?? 'build',
     placeholderDir: options.placeholderDir ?? resolve(root, 'node_modules', '.cache', 'imageprompt', 'placeholders'),
     maxSpendUsd: options.maxSpendUsd,
+    remote: resolveRemote(options.remote, env),
   };
 }
 

@@ -6,6 +6,9 @@
 import { join, relative } from 'node:path';
 import { loadLiveCatalog } from './live-catalog.js';
 import { CacheStore, cacheWriteError, type CacheEntry, type Manifest, type StagedOutput } from './cache-store.js';
+import type { EntryStore } from './cache-port.js';
+import { RemoteCache } from './remote/remote-cache.js';
+import { RemoteLayer } from './remote/remote-layer.js';
 import { LocalWriteError } from './atomic-file.js';
 import type { LockWait } from './cache-lock.js';
 import { resolveEngineOptions, type EngineOptions, type Mode, type ResolvedEngineOptions } from './engine-options.js';
@@ -62,7 +65,12 @@ const emptyStats = (): BuildStats => ({ cached: 0, generated: 0, placeholder: 0,
 
 export class ImagePromptEngine {
   readonly options: ResolvedEngineOptions;
+  /** The local cache directory: entries, and the locks, staging and rescue that stay on this machine. */
   readonly store: CacheStore;
+  /** The shared cache layered over the local one, when there is one. */
+  readonly remote: RemoteLayer | undefined;
+  /** Where entries are read and committed: the shared layer if there is one, else the local cache. */
+  readonly entries: EntryStore;
   private liveCatalog: Promise<ModelCatalog> | undefined;
   private explicitCatalog: ModelCatalog | undefined;
   /** The catalog in use: the live one once fetched (when generating), else the bundled snapshot. */
@@ -82,6 +90,15 @@ export class ImagePromptEngine {
     this.catalog = catalog ?? ModelCatalog.bundled();
     this.options = resolveEngineOptions(options);
     this.store = new CacheStore(this.options.cacheDir, this.options.logger);
+    const shared = this.options.remote;
+    this.remote = shared
+      ? new RemoteLayer(
+          this.store,
+          new RemoteCache({ backend: shared.backend, mode: shared.mode, signingKey: shared.signingKey, logger: this.options.logger, retry: this.options.retry }),
+          this.options.logger,
+        )
+      : undefined;
+    this.entries = this.remote ?? this.store;
     this.queue = new GenerationQueue(this.options.concurrency);
     this.ledger = new SpendLedger(this.options.maxSpendUsd);
     this.refs = new KeyRefs(this.options.cacheDir, this.options.root);
@@ -141,8 +158,9 @@ export class ImagePromptEngine {
    * Waits for every generation in flight. A build that fails on one prompt file calls this before it
    * exits, so that images already being paid for still reach the cache.
    */
-  drain(): Promise<void> {
-    return this.queue.settled();
+  async drain(): Promise<void> {
+    await this.queue.settled();
+    await this.entries.settled();
   }
 
   /** Counts since the last call, for a per-build summary. */
@@ -191,8 +209,11 @@ export class ImagePromptEngine {
 
   private async obtain(prepared: PreparedRequest, name: string): Promise<SharedResult> {
     // runs once per request key at a time: whatever is per file belongs in load()
-    const hit = await this.store.read(prepared.key);
-    if (hit) return this.fromEntry(prepared, hit, 'cached');
+    const hit = await this.entries.read(prepared.key);
+    if (hit) {
+      if (hit.origin === 'remote') this.options.logger.info(`${name}: restored from the shared cache`);
+      return this.fromEntry(prepared, hit, 'cached');
+    }
     const mode = this.missMode;
     if (mode === 'placeholder' || mode === 'frozen') {
       const images = await placeholderImages(this.options.placeholderDir, prepared.key, prepared.request);
@@ -221,13 +242,18 @@ export class ImagePromptEngine {
     await this.store.checkWritable();
     const release = await this.store.lock(key, { holdMs: this.holdMs, onWait: (wait) => this.reportWait(name, key, wait) });
     try {
-      const raced = await this.store.read(key);
+      const raced = await this.entries.read(key);
       if (raced) return this.fromEntry(prepared, raced, 'cached');
       const recovered = await this.store.recover(key);
       if (recovered) {
         this.options.logger.info(`${name}: took the image paid for in an earlier run from ${this.store.rescueDir(key)}`);
         return this.fromEntry(prepared, recovered, 'cached');
       }
+      // another machine generating the same key: wait for its upload rather than pay again
+      const theirs = await this.remote?.claim(key, (wait) =>
+        this.options.logger.warn(`${name}: waiting ${Math.round(wait.waitedMs / 1000)} s for another machine generating key ${key.slice(0, 12)} to upload it to the shared cache`),
+      );
+      if (theirs) return this.fromEntry(prepared, theirs, 'cached');
       const price = this.priceOf(prepared) ?? 0;
       const sink = this.store.sinkFor(key);
       const started = Date.now();
@@ -258,13 +284,14 @@ export class ImagePromptEngine {
       if (sink.failure) throw await this.rescue(manifest, outputs, sink.failure);
       let entry: CacheEntry;
       try {
-        entry = await this.store.commit(manifest, outputs);
+        entry = await this.entries.commit(manifest, outputs);
       } catch (error) {
         if (error instanceof LocalWriteError) throw await this.rescue(manifest, outputs, error);
         throw error;
       }
       return this.fromEntry(prepared, entry, 'generated');
     } finally {
+      await this.remote?.release(key);
       await release();
     }
   }

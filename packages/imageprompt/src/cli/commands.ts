@@ -100,6 +100,8 @@ export async function generate(ctx: CommandContext): Promise<number> {
     }),
   );
   progress.finish();
+  // uploads to the shared cache run behind generation: wait for them before reporting
+  await ctx.engine.drain();
   const cached = items.length - todo.length - invalid.length + outcome.cached;
   ctx.out(
     `${outcome.generated} generated, ${cached} already cached, ${counts.failed} failed, ${invalid.length} invalid; spent about $${ctx.engine.spentUsd} in ${progress.elapsed()}`,

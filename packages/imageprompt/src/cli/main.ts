@@ -13,6 +13,7 @@ import { fetchLiveCatalog } from '../live-catalog.js';
 import type { Logger } from '../logger.js';
 import { EXIT, check, generate, models, plan, prune, styles, type CommandContext } from './commands.js';
 import { findPromptFiles } from './find-prompt-files.js';
+import { pull, push } from './shared-cache-commands.js';
 
 const USAGE = `Usage: imageprompt <command> [globs…] [options]
 
@@ -21,6 +22,8 @@ Commands:
   plan [globs]       list what generate would do and its estimated price; spends nothing
   check [globs]      exit 1 if any prompt file is invalid or missing from the cache
   prune [--dry-run]  remove cache entries and blobs that no prompt file in the project references
+  pull [globs]       fill the local cache from the shared cache (IMAGEPROMPT_REMOTE)
+  push               upload local entries the shared cache lacks
   styles             Venice's style_preset names
   models             Venice's image models: sizing, sizes and price
 
@@ -31,13 +34,14 @@ Options:
   --max-spend <usd>     generate: stop before the call that would cross this many US dollars
   --json                machine-readable output (plan, check, prune, styles, models)
   --dry-run             prune: list what would be removed, remove nothing
+  --remote <url>        the shared cache: s3://<bucket>/<prefix> or an http(s):// URL
   -h, --help
 
 Globs default to **/*.imageprompt.json; node_modules, the cache and .gitignore'd paths are skipped.
 VENICE_API_KEY and VENICE_BASE_URL are read from the environment.
 Exit codes: 0 ok · 1 invalid, failed or missing · 2 usage error · 3 stopped at the spend cap`;
 
-const COMMANDS = { generate, plan, check, prune, styles, models } as const;
+const COMMANDS = { generate, plan, check, prune, pull, push, styles, models } as const;
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -52,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
         'max-spend': { type: 'string' },
         json: { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
+        remote: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -84,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
   let engine: ImagePromptEngine;
   let priceSource = `the bundled catalog of ${CATALOG_DATE}`;
   try {
-    const base = { root: values.root, cacheDir: values['cache-dir'], concurrency: number('concurrency', values.concurrency), maxSpendUsd: number('max-spend', values['max-spend']), logger: warnings, mode: 'generate' as const };
+    const base = { root: values.root, cacheDir: values['cache-dir'], concurrency: number('concurrency', values.concurrency), maxSpendUsd: number('max-spend', values['max-spend']), remote: values.remote, logger: warnings, mode: 'generate' as const };
     if (name === 'generate' && process.env.IMAGEPROMPT_MODE && process.env.IMAGEPROMPT_MODE !== 'generate') {
       process.stderr.write(
         `imageprompt: generate calls Venice, but IMAGEPROMPT_MODE=${process.env.IMAGEPROMPT_MODE} says not to; nothing was generated\n  → unset IMAGEPROMPT_MODE (or set it to generate) to fill the cache, or run \`imageprompt check\` to list what is missing\n`,

@@ -7,6 +7,8 @@ export interface ProgressCounts {
   done: number;
   inFlight: number;
   failed: number;
+  /** Bytes moved so far, for transfers: shown with the rate. */
+  bytes?: number;
 }
 
 export class Progress {
@@ -22,7 +24,9 @@ export class Progress {
 
   /** A finished file; on a terminal the line is redrawn, elsewhere a line is printed. */
   update(counts: ProgressCounts, line?: string): void {
-    const status = `[${counts.done}/${counts.total}] ${counts.inFlight} in flight, ${counts.failed} failed, ${this.elapsed()}`;
+    const seconds = (Date.now() - this.started) / 1000;
+    const moved = counts.bytes === undefined ? '' : `, ${megabytes(counts.bytes)} at ${megabytes(counts.bytes / Math.max(seconds, 0.001))}/s`;
+    const status = `[${counts.done}/${counts.total}] ${counts.inFlight} in flight, ${counts.failed} failed${moved}, ${this.elapsed()}`;
     if (this.live) {
       this.out.write(`\r\x1b[2K${line ? `${line}\n` : ''}${status}`);
     } else if (line) {
@@ -37,4 +41,8 @@ export class Progress {
   elapsed(): string {
     return `${((Date.now() - this.started) / 1000).toFixed(1)} s`;
   }
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1_000_000).toFixed(1)} MB`;
 }

@@ -2,6 +2,7 @@
 import { relative } from 'node:path';
 import type { ImagePromptEngine } from '../engine.js';
 import { ImagePromptError } from '../errors.js';
+import type { EntryPlace } from '../cache-port.js';
 import type { PreparedPromptFile } from '../engine.js';
 
 export interface SurveyItem {
@@ -11,6 +12,8 @@ export interface SurveyItem {
   prepared?: PreparedPromptFile;
   error?: ImagePromptError;
   cached: boolean;
+  /** Where the entry is: here, or only in the shared cache. */
+  place?: EntryPlace;
 }
 
 export async function survey(engine: ImagePromptEngine, files: string[]): Promise<SurveyItem[]> {
@@ -19,7 +22,8 @@ export async function survey(engine: ImagePromptEngine, files: string[]): Promis
       const file = relative(engine.options.root, path);
       try {
         const prepared = await engine.prepare(path);
-        return { file, path, prepared, cached: (await engine.store.read(prepared.key)) !== undefined };
+        const place = await engine.entries.has(prepared.key);
+        return { file, path, prepared, cached: place !== undefined, place };
       } catch (error) {
         if (!(error instanceof ImagePromptError)) throw error;
         return { file, path, error, cached: false };

@@ -1,0 +1,72 @@
+/**
+ * The shared cache's storage, as the remote layer needs it: objects named by a path under a prefix,
+ * read as a stream, written whole, created only if absent where the store can promise that. S3, a
+ * plain HTTP server with PUT, and storage-library drivers each implement it in a few lines.
+ */
+
+export interface RemoteBody {
+  stream: AsyncIterable<Uint8Array>;
+  /** Bytes, when the store says. */
+  size: number | undefined;
+}
+
+export interface PutOptions {
+  /** Create only if no object has this path (`If-None-Match: *`); resolves false when one had. */
+  ifAbsent?: boolean;
+  contentType?: string;
+}
+
+export interface RemoteBackend {
+  /** Where it points, for messages: never holds a credential. */
+  readonly label: string;
+  /** Whether this backend was given what it needs to write. */
+  readonly canWrite: boolean;
+  /** The object, or undefined when there is none (404). */
+  get(path: string, signal: AbortSignal): Promise<RemoteBody | undefined>;
+  /** Writes the object; `false` only when `ifAbsent` was asked and the object existed. */
+  put(path: string, body: Uint8Array | (() => AsyncIterable<Uint8Array>), size: number, options: PutOptions, signal: AbortSignal): Promise<boolean>;
+  exists(path: string, signal: AbortSignal): Promise<boolean>;
+  remove(path: string, signal: AbortSignal): Promise<void>;
+  /** Paths under a folder (relative to the prefix), where the store can list them. */
+  list?(folder: string, signal: AbortSignal): Promise<string[]>;
+}
+
+/** A failure of the remote: `retryable` for faults a retry can mend (5xx, 429, timeouts, resets). */
+export class RemoteError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'RemoteError';
+  }
+}
+
+/** Turns a non-2xx answer into a RemoteError that names the operation, path and status. */
+export async function answerError(what: string, response: Response): Promise<RemoteError> {
+  await response.body?.cancel().catch(() => undefined);
+  const status = response.status;
+  const why = status === 401 || status === 403 ? 'access denied: check the credentials and that they may do this' : response.statusText || 'no reason given';
+  return new RemoteError(`${what}: HTTP ${status} (${why})`, status === 429 || status >= 500, status);
+}
+
+/** A fetch failure (refused, reset, timed out) as a retryable RemoteError. */
+export function fetchError(what: string, error: unknown): RemoteError {
+  const name = (error as Error)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') return new RemoteError(`${what}: no answer in time`, true);
+  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
+  return new RemoteError(`${what}: ${cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error)}`, true);
+}
+
+/** A web stream body as an async iterable of chunks. */
+export async function* chunksOf(body: ReadableStream<Uint8Array> | null): AsyncIterable<Uint8Array> {
+  if (!body) return;
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) yield chunk;
+}
+
+/** A request body for fetch from bytes or a stream factory. */
+export function requestBody(body: Uint8Array | (() => AsyncIterable<Uint8Array>)): RequestInit['body'] {
+  if (body instanceof Uint8Array) return body as unknown as RequestInit['body'];
+  return ReadableStream.from(body()) as unknown as RequestInit['body'];
+}

@@ -1,0 +1,111 @@
+/**
+ * The shared cache as a layer over the local directory: reads go to the local cache and, on a miss,
+ * through to the remote (fetched, verified, committed locally, then served as a hit); entries
+ * generated here are committed locally and then uploaded behind the build. See cache-port.ts.
+ */
+import type { EntryPlace, EntryStore } from '../cache-port.js';
+import type { CacheEntry, CacheStore, Manifest, StagedOutput } from '../cache-store.js';
+import type { Logger } from '../logger.js';
+import type { RemoteCache } from './remote-cache.js';
+
+export interface ClaimWait {
+  key: string;
+  waitedMs: number;
+}
+
+export class RemoteLayer implements EntryStore {
+  private uploads = new Map<string, Promise<unknown>>();
+  private leases = new Map<string, () => Promise<void>>();
+  /** Entries restored from the remote this run, for summaries. */
+  restored = 0;
+
+  constructor(
+    readonly local: CacheStore,
+    readonly remote: RemoteCache,
+    private readonly logger: Logger,
+    /** How long to wait for another machine's upload of the same key before generating. @default 300000 */
+    private readonly claimWaitMs = 300_000,
+  ) {}
+
+  async read(key: string): Promise<CacheEntry | undefined> {
+    const hit = await this.local.read(key);
+    if (hit) return hit;
+    const restored = await this.remote.restore(key, this.local);
+    if (restored) this.restored += 1;
+    return restored;
+  }
+
+  async has(key: string): Promise<EntryPlace | undefined> {
+    if (await this.local.read(key)) return 'local';
+    return (await this.remote.manifest(key)) ? 'remote' : undefined;
+  }
+
+  async commit(manifest: Omit<Manifest, 'outputs'>, outputs: StagedOutput[]): Promise<CacheEntry> {
+    const entry = await this.local.commit(manifest, outputs);
+    this.upload(entry);
+    return entry;
+  }
+
+  /** Uploads an entry behind the build; `settled()` waits for it. */
+  upload(entry: CacheEntry): Promise<unknown> {
+    const { key } = entry.manifest;
+    const upload = this.remote.upload(entry).finally(() => {
+      this.uploads.delete(key);
+      return this.dropLease(key);
+    });
+    this.uploads.set(key, upload);
+    return upload;
+  }
+
+  async settled(): Promise<void> {
+    while (this.uploads.size > 0) await Promise.allSettled([...this.uploads.values()]);
+  }
+
+  /**
+   * Called with the key's local lock held, before paying: if another machine is generating the same
+   * key (its lease is live), waits for its upload (bounded) and resolves to the entry; otherwise takes
+   * the lease, where the store allows, and resolves to undefined: generate.
+   */
+  async claim(key: string, onWait: (wait: ClaimWait) => void): Promise<CacheEntry | undefined> {
+    const started = Date.now();
+    let noticeAt = started + 2000;
+    for (;;) {
+      const lease = await this.remote.lease(key);
+      if (lease === 'none') return undefined;
+      if (lease !== 'held') {
+        // the lease may have just been given up by a machine that uploaded the entry
+        const uploaded = await this.read(key);
+        if (uploaded) {
+          await lease.release();
+          return uploaded;
+        }
+        this.leases.set(key, lease.release);
+        return undefined;
+      }
+      const entry = await this.read(key);
+      if (entry) return entry;
+      const now = Date.now();
+      if (now - started > this.claimWaitMs) {
+        this.logger.warn(`another machine has been generating key ${key.slice(0, 12)} for over ${Math.round(this.claimWaitMs / 1000)} s without uploading it; generating it here`);
+        return undefined;
+      }
+      if (now >= noticeAt) {
+        onWait({ key, waitedMs: now - started });
+        noticeAt = now + 15_000;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+
+  /** Gives up the key's lease once no upload of it is in flight (the engine calls this when done). */
+  async release(key: string): Promise<void> {
+    if (this.uploads.has(key)) return; // the upload drops it when it ends
+    await this.dropLease(key);
+  }
+
+  private async dropLease(key: string): Promise<void> {
+    const release = this.leases.get(key);
+    this.leases.delete(key);
+    await release?.();
+  }
+}

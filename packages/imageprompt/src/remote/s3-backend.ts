@@ -1,0 +1,112 @@
+/**
+ * A shared cache in an S3 bucket (AWS, R2, MinIO, Backblaze, GCS interop). Requests are signed by
+ * aws4fetch with the AWS SDKs' standard variables; with a custom endpoint, addressing is path-style.
+ * Without credentials requests go unsigned, which reads a public bucket.
+ */
+import { AwsClient } from 'aws4fetch';
+import { answerError, chunksOf, fetchError, requestBody, type PutOptions, type RemoteBackend, type RemoteBody } from './remote-backend.js';
+
+export interface S3Settings {
+  bucket: string;
+  prefix: string;
+  region: string;
+  /** A custom endpoint (path-style addressing), or undefined for AWS (virtual-hosted). */
+  endpoint: string | undefined;
+  accessKeyId: string | undefined;
+  secretAccessKey: string | undefined;
+  sessionToken: string | undefined;
+}
+
+export class S3Backend implements RemoteBackend {
+  readonly label: string;
+  readonly canWrite: boolean;
+  private readonly client: AwsClient | undefined;
+  private readonly root: string;
+
+  constructor(private readonly settings: S3Settings) {
+    const { bucket, prefix, region, endpoint } = settings;
+    this.root = endpoint ? `${endpoint.replace(/\/+$/, '')}/${bucket}` : `https://${bucket}.s3.${region}.amazonaws.com`;
+    this.label = `s3://${bucket}${prefix ? `/${prefix}` : ''}`;
+    this.canWrite = Boolean(settings.accessKeyId && settings.secretAccessKey);
+    this.client = this.canWrite
+      ? new AwsClient({
+          accessKeyId: settings.accessKeyId!,
+          secretAccessKey: settings.secretAccessKey!,
+          ...(settings.sessionToken ? { sessionToken: settings.sessionToken } : {}),
+          service: 's3',
+          region,
+          retries: 0,
+        })
+      : undefined;
+  }
+
+  private url(path: string, query = ''): string {
+    const key = [this.settings.prefix, path].filter(Boolean).join('/');
+    return `${this.root}/${key.split('/').map(encodeURIComponent).join('/')}${query}`;
+  }
+
+  private async send(what: string, url: string, init: RequestInit): Promise<Response> {
+    try {
+      const request = this.client ? await this.client.sign(url, init) : new Request(url, init);
+      return await fetch(request, { signal: init.signal ?? null });
+    } catch (error) {
+      throw fetchError(`${what} ${this.label}`, error);
+    }
+  }
+
+  async get(path: string, signal: AbortSignal): Promise<RemoteBody | undefined> {
+    const response = await this.send(`GET ${path} from`, this.url(path), { method: 'GET', signal });
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    if (!response.ok) throw await answerError(`GET ${this.label}/${path}`, response);
+    const length = response.headers.get('content-length');
+    return { stream: chunksOf(response.body), size: length === null ? undefined : Number(length) };
+  }
+
+  async exists(path: string, signal: AbortSignal): Promise<boolean> {
+    const response = await this.send(`HEAD ${path} on`, this.url(path), { method: 'HEAD', signal });
+    await response.body?.cancel();
+    if (response.status === 404) return false;
+    if (!response.ok) throw await answerError(`HEAD ${this.label}/${path}`, response);
+    return true;
+  }
+
+  async put(path: string, body: Uint8Array | (() => AsyncIterable<Uint8Array>), size: number, options: PutOptions, signal: AbortSignal): Promise<boolean> {
+    const headers: Record<string, string> = { 'Content-Length': String(size), 'Content-Type': options.contentType ?? 'application/octet-stream' };
+    if (options.ifAbsent) headers['If-None-Match'] = '*';
+    const response = await this.send(`PUT ${path} to`, this.url(path), { method: 'PUT', headers, body: requestBody(body), signal, duplex: 'half' } as RequestInit);
+    await response.body?.cancel();
+    if (response.status === 412) return false;
+    if (!response.ok) throw await answerError(`PUT ${this.label}/${path}`, response);
+    return true;
+  }
+
+  async remove(path: string, signal: AbortSignal): Promise<void> {
+    const response = await this.send(`DELETE ${path} from`, this.url(path), { method: 'DELETE', signal });
+    await response.body?.cancel();
+    if (!response.ok && response.status !== 404) throw await answerError(`DELETE ${this.label}/${path}`, response);
+  }
+
+  /** ListObjectsV2 under `<prefix>/<folder>/`, every page. */
+  async list(folder: string, signal: AbortSignal): Promise<string[]> {
+    const base = [this.settings.prefix, folder].filter(Boolean).join('/') + '/';
+    const strip = this.settings.prefix ? `${this.settings.prefix}/` : '';
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const query = `?list-type=2&prefix=${encodeURIComponent(base)}${token ? `&continuation-token=${encodeURIComponent(token)}` : ''}`;
+      const response = await this.send(`LIST ${folder} in`, `${this.root}/${query}`, { method: 'GET', signal });
+      if (!response.ok) throw await answerError(`LIST ${this.label}/${folder}`, response);
+      const xml = await response.text();
+      for (const match of xml.matchAll(/<Key>([^<]*)<\/Key>/g)) keys.push(unescapeXml(match[1]!).slice(strip.length));
+      token = /<IsTruncated>true<\/IsTruncated>/.test(xml) ? unescapeXml(/<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(xml)?.[1] ?? '') || undefined : undefined;
+    } while (token);
+    return keys;
+  }
+}
+
+function unescapeXml(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+}
