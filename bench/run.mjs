@@ -6,13 +6,14 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ImagePromptEngine, silentLogger } from 'imageprompt';
 import { startVeniceSim } from 'venice-sim';
 import { measure, median } from './measure.mjs';
 import { WORK, astroProject, freshDir, promptOf, viteProject } from './projects.mjs';
+import { startNginxDav } from '../test/helpers/nginx-dav.mjs';
 
 const require = createRequire(import.meta.url);
 const bin = (pkg, path) => join(dirname(require.resolve(`${pkg}/package.json`)), path);
@@ -163,6 +164,50 @@ async function discovery() {
   record(`imageprompt check over ${n} cached prompt files`, `${run.seconds.toFixed(2)} s, ${mb(run.peakRss)} (an empty node process: ${baseline.seconds.toFixed(2)} s)`, run.seconds / 2, '< 2 s (ratio to 2 s ≤ 1)', run.seconds < 2);
 }
 
+async function remoteRestore() {
+  console.log('5. restoring from the shared cache');
+  const n = quick ? 40 : 200;
+  const dav = await startNginxDav();
+  const sim = await simProcess(['--rpm', '0']);
+  try {
+    const remote = `${dav.url}/bench`;
+    // setup: a writer fills the shared cache with n 1024×1024 PNGs (not measured)
+    const writer = freshDir(`remote-writer-${n}`);
+    const prompt = (i) => ({ model: 'z-image-turbo', prompt: `shared picture ${i}`, width: 1024, height: 1024, format: 'png' });
+    for (let i = 0; i < n; i++) writeFileSync(join(writer, 'src', `p${i}.imageprompt.json`), JSON.stringify(prompt(i)));
+    await measure([CLI, 'generate', '--concurrency', '8'], { cwd: writer, env: { VENICE_API_KEY: KEY, VENICE_BASE_URL: sim.url, IMAGEPROMPT_REMOTE: remote, IMAGEPROMPT_REMOTE_MODE: 'write', CI: '1' } });
+    const objects = [
+      ...readdirSync(join(dav.dir, 'bench', 'entries')).map((f) => `${remote}/entries/${f}`),
+      ...readdirSync(join(dav.dir, 'bench', 'blobs')).map((f) => `${remote}/blobs/${f}`),
+    ];
+    const bytes = [...readdirSync(join(dav.dir, 'bench', 'blobs'))].reduce((sum, f) => sum + statSync(join(dav.dir, 'bench', 'blobs', f)).size, 0);
+    const reader = freshDir(`remote-reader-${n}`);
+    for (let i = 0; i < n; i++) writeFileSync(join(reader, 'src', `p${i}.imageprompt.json`), JSON.stringify(prompt(i)));
+    const list = join(reader, 'objects.json');
+    writeFileSync(list, JSON.stringify(objects));
+    const fresh = () => rmSync(join(reader, '.imageprompt'), { recursive: true, force: true });
+    const pull = async () => {
+      fresh();
+      return measure([CLI, 'pull'], { cwd: reader, env: { IMAGEPROMPT_REMOTE: remote, VENICE_BASE_URL: 'http://127.0.0.1:9/api/v1', CI: '1' } });
+    };
+    const plain = async () => {
+      rmSync(join(reader, 'plain'), { recursive: true, force: true });
+      return measure([new URL('./plain-download.mjs', import.meta.url).pathname, list, join(reader, 'plain'), '8'], { cwd: reader });
+    };
+    const { a, b } = await sideBySide(quick ? 1 : 5, pull, plain);
+    record(
+      `restoring ${n} cached images (${mb(bytes)}) from the shared cache (\`imageprompt pull\`) vs a plain parallel download of the same ${objects.length} objects, 8 at a time`,
+      `${a.seconds.toFixed(2)} s vs ${b.seconds.toFixed(2)} s; peak RSS ${mb(a.peakRss)} vs ${mb(b.peakRss)}`,
+      a.seconds / b.seconds,
+      '≤ 1.2',
+      a.seconds / b.seconds <= 1.2,
+    );
+  } finally {
+    await sim.stop();
+    await dav.close();
+  }
+}
+
 mkdirSync(WORK, { recursive: true });
 const sim = await startVeniceSim({ keys: [KEY], rpm: 0 });
 const started = Date.now();
@@ -171,6 +216,7 @@ try {
   if (wanted(2)) await coldFill();
   if (wanted(3)) await largeImages();
   if (wanted(4)) await discovery();
+  if (wanted(5)) await remoteRestore();
 } finally {
   await sim.close();
 }

@@ -183,6 +183,40 @@ describe('S3 (s3rver)', () => {
   });
 });
 
+describe('prune --remote', () => {
+  it('removes from the shared cache only what no prompt file references; dry-run lists exactly that', async () => {
+    const tag = randomBytes(4).toString('hex');
+    const remote = `s3://${BUCKET}/prune/${tag}`;
+    const bin = binOf('imageprompt', 'dist/cli/main.js');
+    const root = await machine(tag);
+    const env = { ...s3Writer, AWS_ENDPOINT_URL_S3: s3.url };
+    await withEnv(env, () => viteBuild(root, { apiKey: KEY, remote }));
+    // p4 changes: its old entry and blob are referenced by nothing any more
+    await writeFile(join(root, 'src', 'p4.imageprompt.json'), JSON.stringify({ model: 'z-image-turbo', prompt: `picture 4 changed ${tag}`, width: 256, height: 256 }));
+    await withEnv(env, () => viteBuild(root, { apiKey: KEY, remote }));
+    const objects = async () => (await listFiles(join(s3.dir, BUCKET, 'prune', tag))).filter((f) => f.endsWith('._S3rver_object')).map((f) => relative(join(s3.dir, BUCKET, 'prune', tag), f).replace(/\._S3rver_object$/, ''));
+    expect((await objects()).filter((o) => !o.startsWith('leases/'))).toHaveLength(10);
+    const runEnv = { ...env, VENICE_BASE_URL: sim.url };
+    const dry = await runNode([bin, 'prune', '--remote', remote, '--dry-run', '--json'], { cwd: root, env: runEnv });
+    expect(dry.code, dry.output).toBe(0);
+    const planned = (JSON.parse(dry.output) as { remoteRemoved: string[] }).remoteRemoved.sort();
+    expect(planned.map((p) => p.split('/')[0])).toEqual(['blobs', 'entries']);
+    expect((await objects()).filter((o) => !o.startsWith('leases/'))).toHaveLength(10);
+    const real = await runNode([bin, 'prune', '--remote', remote], { cwd: root, env: runEnv });
+    expect(real.code, real.output).toBe(0);
+    const left = (await objects()).filter((o) => !o.startsWith('leases/'));
+    expect(left).toHaveLength(8);
+    for (const path of planned) expect(left).not.toContain(path);
+    // the site as it is now still builds from the shared cache alone, paying nothing
+    sim.script({ clearRequests: true });
+    const changed = await machine(tag);
+    await writeFile(join(changed, 'src', 'p4.imageprompt.json'), JSON.stringify({ model: 'z-image-turbo', prompt: `picture 4 changed ${tag}`, width: 256, height: 256 }));
+    logs = [];
+    expect(await withEnv({ ...s3Reader, AWS_ENDPOINT_URL_S3: s3.url }, () => viteBuild(changed, { baseURL: deadVenice, remote }))).toHaveLength(4);
+    expect(paid()).toBe(0);
+  });
+});
+
 describe.skipIf(!hasNginx && !process.env.CI)('HTTP (nginx WebDAV) and its faults', () => {
   let proxy: FaultProxy;
   beforeEach(async () => {

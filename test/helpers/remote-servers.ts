@@ -3,14 +3,11 @@
  * check signatures), nginx serving WebDAV PUT/GET from Debian, and a fault proxy that sits in front
  * of either and answers with scripted faults (500s, slow answers, cut bodies, refused writes).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
-import { freePort } from './processes.js';
 
 export interface RunningStore {
   url: string;
@@ -33,66 +30,7 @@ export async function startS3(bucket: string): Promise<RunningStore> {
   };
 }
 
-export const NGINX = '/usr/sbin/nginx';
-export const hasNginx = existsSync(NGINX);
-
-/** nginx with WebDAV PUT and DELETE under /cache/, its files in a scratch folder. */
-export async function startNginxDav(): Promise<RunningStore> {
-  const dir = await mkdtemp(join(tmpdir(), 'imageprompt-dav-'));
-  const www = join(dir, 'www');
-  await mkdir(join(www, 'cache'), { recursive: true });
-  const port = await freePort();
-  const temp = (name: string) => `${name}_temp_path ${join(dir, name)};`;
-  const conf = join(dir, 'nginx.conf');
-  await writeFile(
-    conf,
-    `daemon off;
-worker_processes 1;
-${process.getuid?.() === 0 ? 'user root;' : ''}
-pid ${join(dir, 'nginx.pid')};
-error_log ${join(dir, 'error.log')} warn;
-events { worker_connections 256; }
-http {
-  access_log off;
-  ${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp).join('\n  ')}
-  server {
-    listen 127.0.0.1:${port};
-    root ${www};
-    location /cache/ {
-      dav_methods PUT DELETE;
-      create_full_put_path on;
-      client_max_body_size 200m;
-    }
-  }
-}
-`,
-  );
-  const child: ChildProcess = spawn(NGINX, ['-c', conf, '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const up = await fetch(`${url}/cache/`).then(
-      () => true,
-      () => false,
-    );
-    if (up) break;
-    if (i > 100 || child.exitCode !== null) throw new Error(`nginx did not start: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    url: `${url}/cache`,
-    dir: join(www, 'cache'),
-    close: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGQUIT');
-        await exited;
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
+export { NGINX, hasNginx, startNginxDav } from './nginx-dav.mjs';
 
 export type ProxyFault =
   | { kind: 'status'; status: number; method?: string }

@@ -15,6 +15,8 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, spendCap: 3 } as const;
 export interface CommandContext {
   engine: ImagePromptEngine;
   files: string[];
+  /** prune: also prune the shared cache (`--remote` was given). */
+  pruneRemote: boolean;
   /** The globs the files were found with; empty for the default. */
   globs: string[];
   json: boolean;
@@ -172,18 +174,55 @@ export async function prune(ctx: CommandContext): Promise<number> {
     if (current !== ref.content) removed.push(ref.path);
   }
   if (!ctx.dryRun) for (const file of removed) await store.remove(file);
+  const remoteRemoved = ctx.pruneRemote ? await pruneRemote(ctx, referenced) : [];
+  if (remoteRemoved === undefined) return EXIT.failed;
   if (ctx.json) {
-    ctx.out(JSON.stringify({ dryRun: ctx.dryRun, removed, kept, skipped: inventory.unexpected }, null, 2));
+    ctx.out(JSON.stringify({ dryRun: ctx.dryRun, removed, kept, skipped: inventory.unexpected, ...(ctx.pruneRemote ? { remoteRemoved } : {}) }, null, 2));
   } else {
     for (const file of removed) ctx.out(`${ctx.dryRun ? 'would remove' : 'removed'}  ${file}`);
     for (const file of kept) ctx.out(`kept  ${file}`);
     for (const item of inventory.unexpected) ctx.out(`skipped  ${item.file} (${item.why}; left alone)`);
+    for (const path of remoteRemoved) ctx.out(`${ctx.dryRun ? 'would remove' : 'removed'}  ${engine.remote!.remote.backend.label}/${path}`);
     const n = removed.length;
     ctx.out(
       `${n} file${n === 1 ? '' : 's'} ${ctx.dryRun ? 'would be removed' : 'removed'}, ${kept.length} kept for now, ${inventory.unexpected.length} skipped; ${referenced.size} entries are referenced by ${items.length} prompt files`,
     );
   }
   return EXIT.ok;
+}
+
+/**
+ * The shared cache's part of prune: entries no prompt file references, then blobs no remaining entry
+ * names. Resolves to the paths removed (or that would be), or undefined after printing an error.
+ */
+async function pruneRemote(ctx: CommandContext, referenced: Set<string>): Promise<string[] | undefined> {
+  const layer = ctx.engine.remote;
+  if (!layer || layer.remote.mode !== 'write') {
+    ctx.out(`imageprompt: prune --remote needs a shared cache this machine may write (${layer ? `${layer.remote.backend.label} is read-only here` : 'none is configured'})`);
+    return undefined;
+  }
+  let inventory;
+  try {
+    inventory = await layer.remote.inventory();
+  } catch (error) {
+    ctx.out(`imageprompt: cannot list the shared cache: ${(error as Error).message}`);
+    return undefined;
+  }
+  const removed: string[] = [];
+  const kept = new Set<string>();
+  let unreadable = false;
+  for (const key of inventory.entries) {
+    if (!referenced.has(key)) removed.push(`entries/${key}.json`);
+    else {
+      const digests = inventory.named.get(key);
+      if (digests) for (const d of digests) kept.add(d);
+      else unreadable = true;
+    }
+  }
+  // an entry kept whose manifest could not be read might name any blob: then no blob is removed
+  if (!unreadable) for (const blob of inventory.blobs) if (!kept.has(blob.digest)) removed.push(blob.path);
+  if (!ctx.dryRun) for (const path of removed) await layer.remote.removeObject(path);
+  return removed;
 }
 
 export async function styles(ctx: CommandContext): Promise<number> {

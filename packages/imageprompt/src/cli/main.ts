@@ -22,6 +22,7 @@ Commands:
   plan [globs]       list what generate would do and its estimated price; spends nothing
   check [globs]      exit 1 if any prompt file is invalid or missing from the cache
   prune [--dry-run]  remove cache entries and blobs that no prompt file in the project references
+                     (the shared cache too with --remote <url>; run with --dry-run first)
   pull [globs]       fill the local cache from the shared cache (IMAGEPROMPT_REMOTE)
   push               upload local entries the shared cache lacks
   styles             Venice's style_preset names
@@ -120,6 +121,7 @@ async function main(argv: string[]): Promise<number> {
     globs,
     json: values.json,
     dryRun: values['dry-run'],
+    pruneRemote: values.remote !== undefined,
     priceSource,
     out: (line) => process.stdout.write(`${line}\n`),
   };

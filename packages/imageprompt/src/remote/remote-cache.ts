@@ -53,6 +53,7 @@ export class RemoteCache {
   private uploadsOff = false;
   private warned = new Set<string>();
   private conditional: Promise<boolean> | undefined;
+  private manifests = new Map<string, Promise<RemoteManifest | undefined>>();
   /** Bytes downloaded and uploaded, for progress. */
   bytesIn = 0;
   bytesOut = 0;
@@ -100,8 +101,19 @@ export class RemoteCache {
     });
   }
 
-  /** The entry's manifest on the remote, checked (shape, key, signature), or undefined. */
-  async manifest(key: string): Promise<RemoteManifest | undefined> {
+  /** The entry's manifest on the remote, checked (shape, key, signature), or undefined; fetched once a run. */
+  manifest(key: string): Promise<RemoteManifest | undefined> {
+    let found = this.manifests.get(key);
+    if (!found) {
+      found = this.fetchManifest(key);
+      this.manifests.set(key, found);
+      // a miss may be filled by another machine later in the run: only hits are remembered
+      void found.then((m) => m ?? this.manifests.delete(key));
+    }
+    return found;
+  }
+
+  private async fetchManifest(key: string): Promise<RemoteManifest | undefined> {
     let text: string;
     try {
       const found = await this.op(async (signal) => {
@@ -254,6 +266,41 @@ export class RemoteCache {
       this.bytesOut += (chunk as Buffer).length;
       yield chunk as Buffer;
     }
+  }
+
+  /**
+   * What the remote holds, for `prune --remote`: entry keys, and blobs with the digests every
+   * entry names (read without the signature check: an entry kept is an entry whose blobs stay).
+   */
+  async inventory(): Promise<{ entries: string[]; blobs: { path: string; digest: string }[]; named: Map<string, string[] | undefined> }> {
+    const list = this.backend.list?.bind(this.backend);
+    if (!list) throw new RemoteError(`${this.backend.label} cannot list its objects; pruning the shared cache needs S3 or a storage driver`, false);
+    const entries = (await this.op((signal) => list('entries', signal))).map((p) => /^entries\/([0-9a-f]{64})\.json$/.exec(p)?.[1]).filter((k): k is string => k !== undefined);
+    const blobs = (await this.op((signal) => list('blobs', signal)))
+      .map((path) => ({ path, digest: /^blobs\/([0-9a-f]{64})\.[a-z]+$/.exec(path)?.[1] }))
+      .filter((b): b is { path: string; digest: string } => b.digest !== undefined);
+    const named = new Map<string, string[] | undefined>();
+    for (const key of entries) {
+      named.set(
+        key,
+        await this.op(async (signal) => {
+          const body = await this.backend.get(`entries/${key}.json`, signal);
+          if (!body) return undefined;
+          const parts: Uint8Array[] = [];
+          for await (const part of body.stream) parts.push(part);
+          try {
+            return (JSON.parse(Buffer.concat(parts).toString('utf8')) as Manifest).outputs.map((o) => o.digest);
+          } catch {
+            return undefined;
+          }
+        }),
+      );
+    }
+    return { entries, blobs, named };
+  }
+
+  removeObject(path: string): Promise<void> {
+    return this.op((signal) => this.backend.remove(path, signal));
   }
 
   /**
