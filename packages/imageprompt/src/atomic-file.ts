@@ -53,13 +53,17 @@ export async function local<T>(path: string, step: () => Promise<T>): Promise<T>
   }
 }
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * `durable: false` skips the flush to disk: for files that can be fetched again (restored from the
+ * shared cache), where a crash costs a download, not a paid generation. @default true
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: { durable?: boolean } = {}): Promise<void> {
   const temp = tempPathFor(dirname(path));
   const handle = await local(temp, () => open(temp, 'wx'));
   try {
     await local(temp, async () => {
       await handle.writeFile(data);
-      await handle.sync();
+      if (options.durable !== false) await handle.sync();
     });
     await local(temp, () => handle.close());
     await local(path, () => rename(temp, path));
@@ -96,6 +100,8 @@ export interface StageOptions {
    * copied over and the rest of the source follows, so bytes that cannot be fetched again are kept.
    */
   fallbackDirectory?: string;
+  /** Flush to disk before returning; see {@link writeFileAtomic}. @default true */
+  durable?: boolean;
 }
 
 /**
@@ -147,11 +153,13 @@ export async function stageFile(
       }
       tail = chunk.length >= 16 ? chunk.subarray(chunk.length - 16) : concat([tail, chunk]).subarray(-16);
     }
-    try {
-      await local(target.path, () => target.handle.sync());
-    } catch (error) {
-      await fallBack(error as LocalWriteError, undefined);
-      await local(target.path, () => target.handle.sync());
+    if (options.durable !== false) {
+      try {
+        await local(target.path, () => target.handle.sync());
+      } catch (error) {
+        await fallBack(error as LocalWriteError, undefined);
+        await local(target.path, () => target.handle.sync());
+      }
     }
     await local(target.path, () => target.handle.close());
   } catch (error) {

@@ -215,10 +215,13 @@ export class CacheStore implements EntryStore {
     return new GenerationSink(this, key);
   }
 
-  /** Streams image bytes to a temporary file beside the blobs. */
-  async stage(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, fallbackDirectory?: string): Promise<StagedFile> {
+  /**
+   * Streams image bytes to a temporary file beside the blobs. `durable: false` (bytes that can be
+   * fetched again) skips the flush to disk.
+   */
+  async stage(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, fallbackDirectory?: string, durable = true): Promise<StagedFile> {
     await this.ensureDirs();
-    return stageFile(this.blobsDir, chunks, fallbackDirectory ? { fallbackDirectory } : {});
+    return stageFile(this.blobsDir, chunks, { ...(fallbackDirectory ? { fallbackDirectory } : {}), durable });
   }
 
   discard(staged: StagedFile[]): Promise<void> {
@@ -226,7 +229,7 @@ export class CacheStore implements EntryStore {
   }
 
   /** Moves staged blobs into place, then writes the manifest that makes the entry visible. */
-  async commit(manifest: Omit<Manifest, 'outputs'>, outputs: StagedOutput[]): Promise<CacheEntry> {
+  async commit(manifest: Omit<Manifest, 'outputs'>, outputs: StagedOutput[], durable = true): Promise<CacheEntry> {
     await this.ensureDirs();
     const records: CachedOutput[] = [];
     const paths: string[] = [];
@@ -246,7 +249,7 @@ export class CacheStore implements EntryStore {
       paths.push(path);
     }
     const complete: Manifest = { ...manifest, outputs: records };
-    await writeFileAtomic(this.manifestPath(manifest.key), `${JSON.stringify(complete, null, 2)}\n`);
+    await writeFileAtomic(this.manifestPath(manifest.key), `${JSON.stringify(complete, null, 2)}\n`, { durable });
     return { manifest: complete, paths };
   }
 

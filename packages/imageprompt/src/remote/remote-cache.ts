@@ -174,7 +174,8 @@ export class RemoteCache {
           const body = await this.backend.get(path, signal);
           if (!body) throw new RemoteError(`blob ${path} is missing`, false);
           const counted = this.count(body.stream);
-          return local.stage(counted);
+          // no flush to disk: a blob lost in a crash is downloaded again, not paid for again
+          return local.stage(counted, undefined, false);
         });
         staged.push({ staged: file, format: output.format, width: output.width, height: output.height });
         if (file.digest !== output.digest || file.size !== output.bytes) {
@@ -191,7 +192,7 @@ export class RemoteCache {
     }
     const { signature: _signature, outputs: _outputs, ...rest } = manifest;
     try {
-      return { ...(await local.commit(rest, staged)), origin: 'remote' };
+      return { ...(await local.commit(rest, staged, false)), origin: 'remote' };
     } catch (error) {
       await local.discard(staged.map((s) => s.staged));
       if (error instanceof LocalWriteError) throw cacheWriteError(error, local.dir, 'nothing was paid for');
