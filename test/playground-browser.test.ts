@@ -142,3 +142,36 @@ describe('Vite dev server in Chromium without a key', () => {
     expect(failures).toEqual([]);
   });
 });
+
+describe('blur-up placeholders in Chromium', () => {
+  it.each([
+    ['vite', [vite, 'build'], [vite, 'preview', '--strictPort'], /\/assets\/[^/]+\.(webp|png|jpg)$/],
+    ['astro', [astro, 'build'], [astro, 'preview'], /\/_astro\/[^/]+\.(webp|avif|png|jpg)$/],
+  ] as const)('playground/%s shows each image’s blurred copy while the image is held back, then the image', async (name, buildArgs, previewArgs, images) => {
+    const dir = await playground(name);
+    const build = await runNode([...buildArgs], { cwd: dir, env: env() });
+    expect(build.code, build.output).toBe(0);
+    const preview = await serve([...previewArgs], dir);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await page.route(images, async (route) => {
+      await released;
+      await route.continue();
+    });
+    await page.goto(`${preview.url}/`, { waitUntil: 'domcontentloaded' });
+    await page.waitForFunction(() => document.images.length === 7);
+    const before = await page.evaluate(() =>
+      Array.from(document.images).map((img) => ({ background: getComputedStyle(img).backgroundImage, loaded: img.complete && img.naturalWidth > 0 })),
+    );
+    await screenshot(page, `playground-${name}-blur-up`);
+    for (const image of before) {
+      expect(image.loaded).toBe(false);
+      expect(image.background).toMatch(/^url\("data:image\/webp;base64,[A-Za-z0-9+/=]+"\)$/);
+    }
+    release();
+    const shown = await shownImages(page);
+    expect(shown.every((image) => image.naturalWidth > 0)).toBe(true);
+    await page.close();
+  });
+});

@@ -35,6 +35,7 @@ import {
 } from './atomic-file.js';
 import { ImagePromptError } from './errors.js';
 import type { EntryPlace, EntryStore } from './cache-port.js';
+import type { ImageMetadata } from './image-metadata.js';
 import type { Logger } from './logger.js';
 import type { NormalisedRequest } from './normalise-request.js';
 import type { ImageFormat } from './prompt-schema.js';
@@ -51,6 +52,8 @@ export interface CachedOutput {
   bytes: number;
   /** Path of the blob relative to the cache directory. */
   file: string;
+  /** Blur-up placeholder, ThumbHash, colour and aspect ratio, computed once (absent in older entries). */
+  meta?: ImageMetadata;
 }
 
 export interface Manifest {
@@ -245,12 +248,23 @@ export class CacheStore implements EntryStore {
         height: output.height,
         bytes: output.staged.size,
         file: `blobs/${path.slice(this.blobsDir.length + 1)}`,
+        ...(output.meta ? { meta: output.meta } : {}),
       });
       paths.push(path);
     }
     const complete: Manifest = { ...manifest, outputs: records };
     await writeFileAtomic(this.manifestPath(manifest.key), `${JSON.stringify(complete, null, 2)}\n`, { durable });
     return { manifest: complete, paths };
+  }
+
+  /**
+   * Adds metadata to an entry made before it was computed: the manifest is rewritten whole and
+   * atomically; the image bytes and the key are untouched.
+   */
+  async addMetadata(entry: CacheEntry, metas: (ImageMetadata | undefined)[]): Promise<CacheEntry> {
+    const manifest: Manifest = { ...entry.manifest, outputs: entry.manifest.outputs.map((o, i) => (metas[i] ? { ...o, meta: metas[i] } : o)) };
+    await writeFileAtomic(this.manifestPath(manifest.key), `${JSON.stringify(manifest, null, 2)}\n`);
+    return { ...entry, manifest };
   }
 
   /**
@@ -275,7 +289,7 @@ export class CacheStore implements EntryStore {
         await rename(copy.tempPath, path);
         if (staged) await unlink(source).catch(() => undefined);
       }
-      records.push({ digest: output.staged.digest, format: output.format, width: output.width, height: output.height, bytes: output.staged.size, file: name });
+      records.push({ digest: output.staged.digest, format: output.format, width: output.width, height: output.height, bytes: output.staged.size, file: name, ...(output.meta ? { meta: output.meta } : {}) });
       kept.push(path);
     }
     await writeFileAtomic(join(dir, 'entry.json'), `${JSON.stringify({ ...manifest, outputs: records }, null, 2)}\n`);
@@ -299,7 +313,7 @@ export class CacheStore implements EntryStore {
     try {
       for (const output of manifest.outputs) {
         const file = await this.stage(createReadStream(join(dir, output.file)));
-        staged.push({ staged: file, format: output.format, width: output.width, height: output.height });
+        staged.push({ staged: file, format: output.format, width: output.width, height: output.height, ...(output.meta ? { meta: output.meta } : {}) });
         if (file.digest !== output.digest) throw new Error(`${output.file} does not match its digest`);
       }
     } catch (error) {
@@ -395,6 +409,7 @@ export interface StagedOutput {
   format: ImageFormat;
   width: number;
   height: number;
+  meta?: ImageMetadata;
 }
 
 export interface CacheInventory {

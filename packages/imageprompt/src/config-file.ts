@@ -36,6 +36,7 @@ export const configSchema = z.strictObject({
   mode: z.enum(MODES).optional(),
   maxSpendUsd: z.number().gte(0, 'must be 0 or more US dollars').optional(),
   retry: retrySchema.optional(),
+  metadata: z.boolean().optional(),
   remote: z
     .union([z.string().trim().min(1, 'must not be empty (leave it out for no shared cache)'), z.custom<StorageDriver>(isStorageDriver, 'must be an s3:// or http(s):// URL, or a storage driver object')])
     .optional(),

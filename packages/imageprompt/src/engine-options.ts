@@ -62,6 +62,12 @@ export interface EngineOptions {
    * @default none
    */
   remote?: string | StorageDriver;
+  /**
+   * Give every image a blur-up placeholder (`blurDataURL`), its ThumbHash, dominant `color` and
+   * `aspectRatio`, computed once when it enters the cache. `false` for the smallest modules.
+   * @default true
+   */
+  metadata?: boolean;
 }
 
 export interface ResolvedEngineOptions {
@@ -82,6 +88,7 @@ export interface ResolvedEngineOptions {
   maxSpendUsd: number | undefined;
   /** The shared cache, or undefined for none (or IMAGEPROMPT_REMOTE_MODE=off). */
   remote: RemoteSettings | undefined;
+  metadata: boolean;
 }
 
 export function resolveEngineOptions(given: EngineOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedEngineOptions {
@@ -118,6 +125,7 @@ export function resolveEngineOptions(given: EngineOptions = {}, env: NodeJS.Proc
     placeholderDir: options.placeholderDir ?? resolve(root, 'node_modules', '.cache', 'imageprompt', 'placeholders'),
     maxSpendUsd: options.maxSpendUsd,
     remote: resolveRemote(options.remote, env),
+    metadata: options.metadata ?? true,
   };
 }
 

@@ -22,6 +22,7 @@ import { PROVIDER } from './request-key.js';
 import { requestPriceUsd } from './pricing.js';
 import { DEFAULT_RETRY_POLICY, worstCaseDurationMs } from './retry-policy.js';
 import { SpendLedger } from './spend-ledger.js';
+import { computeImageMetadata, type ImageMetadata } from './image-metadata.js';
 import { KeyRefs, contentDigest } from './key-refs.js';
 import { VeniceClient } from './venice-client.js';
 import type { ImageFormat } from './prompt-schema.js';
@@ -34,6 +35,8 @@ export interface ResolvedImage {
   format: ImageFormat;
   /** sha256 of the bytes; null for placeholders. */
   digest: string | null;
+  /** Blur-up placeholder, ThumbHash, colour and aspect ratio (unless the metadata option is off). */
+  meta?: ImageMetadata;
 }
 
 export type ImageStatus = 'cached' | 'generated' | 'placeholder' | 'missing';
@@ -76,6 +79,8 @@ export class ImagePromptEngine {
   /** The catalog in use: the live one once fetched (when generating), else the bundled snapshot. */
   catalog: ModelCatalog;
   private readonly ledger: SpendLedger;
+  /** Images whose metadata this engine computed (a cache hit with stored metadata computes none). */
+  metadataComputed = 0;
   readonly refs: KeyRefs;
   private refWarned = false;
   /** The longest one generation can take here; the lock says so to other processes. */
@@ -212,11 +217,11 @@ export class ImagePromptEngine {
     const hit = await this.entries.read(prepared.key);
     if (hit) {
       if (hit.origin === 'remote') this.options.logger.info(`${name}: restored from the shared cache`);
-      return this.fromEntry(prepared, hit, 'cached');
+      return this.fromEntry(prepared, await this.withMetadata(hit, name), 'cached');
     }
     const mode = this.missMode;
     if (mode === 'placeholder' || mode === 'frozen') {
-      const images = await placeholderImages(this.options.placeholderDir, prepared.key, prepared.request);
+      const images = await placeholderImages(this.options.placeholderDir, prepared.key, prepared.request, this.options.metadata && mode === 'placeholder');
       return {
         key: prepared.key,
         seed: prepared.request.seed,
@@ -243,17 +248,17 @@ export class ImagePromptEngine {
     const release = await this.store.lock(key, { holdMs: this.holdMs, onWait: (wait) => this.reportWait(name, key, wait) });
     try {
       const raced = await this.entries.read(key);
-      if (raced) return this.fromEntry(prepared, raced, 'cached');
+      if (raced) return this.fromEntry(prepared, await this.withMetadata(raced, name), 'cached');
       const recovered = await this.store.recover(key);
       if (recovered) {
         this.options.logger.info(`${name}: took the image paid for in an earlier run from ${this.store.rescueDir(key)}`);
-        return this.fromEntry(prepared, recovered, 'cached');
+        return this.fromEntry(prepared, await this.withMetadata(recovered, name), 'cached');
       }
       // another machine generating the same key: wait for its upload rather than pay again
       const theirs = await this.remote?.claim(key, (wait) =>
         this.options.logger.warn(`${name}: waiting ${Math.round(wait.waitedMs / 1000)} s for another machine generating key ${key.slice(0, 12)} to upload it to the shared cache`),
       );
-      if (theirs) return this.fromEntry(prepared, theirs, 'cached');
+      if (theirs) return this.fromEntry(prepared, await this.withMetadata(theirs, name), 'cached');
       const price = this.priceOf(prepared) ?? 0;
       const sink = this.store.sinkFor(key);
       const started = Date.now();
@@ -280,8 +285,13 @@ export class ImagePromptEngine {
         createdAt: new Date().toISOString(),
         durationMs: Date.now() - started,
       };
-      const outputs = result.images.map((image) => ({ staged: image.staged, format: image.format, width: image.width, height: image.height }));
+      const outputs: StagedOutput[] = result.images.map((image) => ({ staged: image.staged, format: image.format, width: image.width, height: image.height }));
       if (sink.failure) throw await this.rescue(manifest, outputs, sink.failure);
+      // computed before the entry is committed (and uploaded), so that every later hit reads it
+      if (this.options.metadata) {
+        const metas = await this.computeMetadata(outputs.map((o) => ({ path: o.staged.tempPath, width: o.width, height: o.height })), name);
+        outputs.forEach((o, i) => metas[i] && (o.meta = metas[i]));
+      }
       let entry: CacheEntry;
       try {
         entry = await this.entries.commit(manifest, outputs);
@@ -294,6 +304,41 @@ export class ImagePromptEngine {
       await this.remote?.release(key);
       await release();
     }
+  }
+
+  /**
+   * An entry with metadata for every image: as stored, or (for entries made before metadata, or
+   * restored without it) computed now and written into the manifest once.
+   */
+  private async withMetadata(entry: CacheEntry, name: string): Promise<CacheEntry> {
+    if (!this.options.metadata || entry.manifest.outputs.every((o) => o.meta)) return entry;
+    const metas = await this.computeMetadata(
+      entry.manifest.outputs.map((o, i) => (o.meta ? undefined : { path: entry.paths[i]!, width: o.width, height: o.height })),
+      name,
+    );
+    if (metas.every((m) => m === undefined)) return entry;
+    try {
+      return { ...(await this.store.addMetadata(entry, metas)), ...(entry.origin ? { origin: entry.origin } : {}) };
+    } catch (error) {
+      this.options.logger.warn(`${name}: could not store the image metadata in the cache (${(error as Error).message}); it is computed again next time`);
+      return { ...entry, manifest: { ...entry.manifest, outputs: entry.manifest.outputs.map((o, i) => (metas[i] ? { ...o, meta: metas[i] } : o)) } };
+    }
+  }
+
+  /** Metadata for each image given (undefined: skip); a failure only warns. */
+  private async computeMetadata(images: ({ path: string; width: number; height: number } | undefined)[], name: string): Promise<(ImageMetadata | undefined)[]> {
+    return Promise.all(
+      images.map(async (image) => {
+        if (!image) return undefined;
+        try {
+          this.metadataComputed += 1;
+          return await computeImageMetadata(image.path, image.width, image.height);
+        } catch (error) {
+          this.options.logger.warn(`${name}: could not compute the blur-up placeholder and colour (${(error as Error).message})`);
+          return undefined;
+        }
+      }),
+    );
   }
 
   /** Keeps a paid generation the cache could not store, and the error that says where it is. */
@@ -382,6 +427,7 @@ export class ImagePromptEngine {
         height: output.height,
         format: output.format,
         digest: output.digest,
+        ...(this.options.metadata && output.meta ? { meta: output.meta } : {}),
       })),
     };
   }

@@ -12,3 +12,4 @@ export { GenerationQueue } from './generation-queue.js';
 export { ModelCatalog, CATALOG_DATE } from './model-catalog.js';
 export { sniffImage } from './image-bytes.js';
 export { consoleLogger, silentLogger, type Logger } from './logger.js';
+export { computeImageMetadata, type ImageMetadata } from './image-metadata.js';

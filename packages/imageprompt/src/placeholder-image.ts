@@ -3,10 +3,11 @@
  * format the real image will have, and clearly marked "placeholder". They live in their own
  * directory, never in the cache, so a later real build never mistakes one for a paid image.
  */
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import { expectedSize } from './expected-size.js';
+import { computeImageMetadata, type ImageMetadata } from './image-metadata.js';
 import type { NormalisedRequest } from './normalise-request.js';
 import type { ImageFormat } from './prompt-schema.js';
 
@@ -15,6 +16,8 @@ export interface PlaceholderImage {
   width: number;
   height: number;
   format: ImageFormat;
+  /** With `withMetadata`: computed once and kept beside the drawing. */
+  meta?: ImageMetadata;
 }
 
 function svg(width: number, height: number, label: string): string {
@@ -31,7 +34,7 @@ function svg(width: number, height: number, label: string): string {
 </svg>`;
 }
 
-export async function placeholderImages(dir: string, key: string, request: NormalisedRequest): Promise<PlaceholderImage[]> {
+export async function placeholderImages(dir: string, key: string, request: NormalisedRequest, withMetadata = false): Promise<PlaceholderImage[]> {
   const { width, height } = expectedSize(request);
   const format = request.format;
   await mkdir(dir, { recursive: true });
@@ -45,7 +48,18 @@ export async function placeholderImages(dir: string, key: string, request: Norma
       const bytes = await (format === 'png' ? image.png() : format === 'jpeg' ? image.jpeg() : image.webp()).toBuffer();
       await writeFileAtomic(path, bytes);
     }
-    images.push({ path, width, height, format });
+    images.push({ path, width, height, format, ...(withMetadata ? { meta: await placeholderMetadata(path, width, height) } : {}) });
   }
   return images;
+}
+
+async function placeholderMetadata(path: string, width: number, height: number): Promise<ImageMetadata> {
+  const file = `${path}.meta.json`;
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as ImageMetadata;
+  } catch {
+    const meta = await computeImageMetadata(path, width, height);
+    await writeFileAtomic(file, JSON.stringify(meta));
+    return meta;
+  }
 }

@@ -11,11 +11,22 @@ import type { Options } from './core/options.js';
 const vitePlugin = createVitePlugin(createFactory('image-import'));
 
 const TYPES = `declare module '*.imageprompt.json?imageprompt' {
+  /** Astro's ImageMetadata, with the blur-up fields (absent with \`metadata: false\`). */
+  type PromptImage = import('astro').ImageMetadata & {
+    /** A tiny blurred copy as a data: URL, for a CSS background while the image loads. */
+    blurDataURL?: string;
+    /** The image's ThumbHash, base64. */
+    thumbhash?: string;
+    /** The dominant colour, #rrggbb. */
+    color?: string;
+    /** Width divided by height. */
+    aspectRatio?: number;
+  };
   /** The first (or only) generated image, as a local image import gives it. */
-  const image: import('astro').ImageMetadata;
+  const image: PromptImage;
   export default image;
   /** Every generated image, the first included (more than one when "variants" > 1). */
-  export const variants: import('astro').ImageMetadata[];
+  export const variants: PromptImage[];
   /** The prompt file's "alt" text. */
   export const alt: string | undefined;
   /** The seed the image was requested with. */

@@ -12,6 +12,17 @@ declare module '*.imageprompt.json?imageprompt' {
     width: number;
     height: number;
     format: 'webp' | 'png' | 'jpeg';
+    /**
+     * A tiny blurred copy as a `data:` URL (a few hundred bytes, same aspect ratio): next/image's
+     * `blurDataURL`, or a CSS background while the image loads. Absent with `metadata: false`.
+     */
+    blurDataURL?: string;
+    /** The image's ThumbHash, base64. Absent with `metadata: false`. */
+    thumbhash?: string;
+    /** The dominant colour, `#rrggbb`. Absent with `metadata: false`. */
+    color?: string;
+    /** Width divided by height. Absent with `metadata: false`. */
+    aspectRatio?: number;
   }
   /** Every generated image, the first included (more than one when "variants" > 1). */
   export const variants: GeneratedImage[];

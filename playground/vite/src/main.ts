@@ -7,7 +7,7 @@ import pears from './assets/pears.imageprompt.json?imageprompt';
 
 interface Shown {
   name: string;
-  image: { src: string; width: number; height: number; format: string };
+  image: { src: string; width: number; height: number; format: string; blurDataURL?: string; color?: string };
   alt: string | undefined;
 }
 
@@ -27,6 +27,11 @@ for (const { name, image, alt } of shown) {
   img.width = image.width;
   img.height = image.height;
   img.alt = alt ?? '';
+  // blur-up: the tiny blurred copy (and the dominant colour) shows until the image has loaded
+  if (image.blurDataURL) {
+    img.style.background = `${image.color ?? 'transparent'} url("${image.blurDataURL}") center / cover no-repeat`;
+    img.addEventListener('load', () => (img.style.background = 'none'), { once: true });
+  }
   const caption = document.createElement('figcaption');
   caption.textContent = `${name} · ${image.width}×${image.height} ${image.format}`;
   figure.append(img, caption);

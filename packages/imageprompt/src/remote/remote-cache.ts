@@ -177,7 +177,7 @@ export class RemoteCache {
           // no flush to disk: a blob lost in a crash is downloaded again, not paid for again
           return local.stage(counted, undefined, false);
         });
-        staged.push({ staged: file, format: output.format, width: output.width, height: output.height });
+        staged.push({ staged: file, format: output.format, width: output.width, height: output.height, ...(output.meta ? { meta: output.meta } : {}) });
         if (file.digest !== output.digest || file.size !== output.bytes) {
           this.warnOnce(`blob:${output.digest}`, `the shared cache's blob ${path} does not match its digest (changed on the server); entry ${key.slice(0, 12)} is treated as a miss`);
           await local.discard(staged.map((s) => s.staged));

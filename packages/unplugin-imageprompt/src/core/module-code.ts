@@ -3,7 +3,7 @@
  * the bundler's own asset pipeline hashes and emits the bytes as they are (never re-encoded) and,
  * in Astro, makes the `ImageMetadata`.
  */
-import type { ImageResult } from 'imageprompt';
+import type { ImageMetadata, ImageResult } from 'imageprompt';
 import type { ExportShape } from './options.js';
 
 export function moduleCode(result: ImageResult, shape: ExportShape): string {
@@ -17,8 +17,11 @@ export function moduleCode(result: ImageResult, shape: ExportShape): string {
     `export const placeholder = ${placeholder};`,
   ];
   if (shape === 'image-import') {
+    // the blur-up fields ride on the bundler's own ImageMetadata object, which <Image> still accepts
+    const extra = result.images.map((image, i) => (image.meta ? `Object.assign(image${i}, ${metadataFields(image.meta)});` : '')).filter(Boolean);
     return [
       ...imports,
+      ...extra,
       alt,
       ...meta,
       `export const variants = [${result.images.map((_, i) => `image${i}`).join(', ')}];`,
@@ -26,9 +29,10 @@ export function moduleCode(result: ImageResult, shape: ExportShape): string {
       '',
     ].join('\n');
   }
-  const variants = result.images.map(
-    (image, i) => `  { src: image${i}, width: ${image.width}, height: ${image.height}, format: ${JSON.stringify(image.format)} },`,
-  );
+  const variants = result.images.map((image, i) => {
+    const fields = `src: image${i}, width: ${image.width}, height: ${image.height}, format: ${JSON.stringify(image.format)}`;
+    return `  { ${fields}${image.meta ? `, ...${metadataFields(image.meta)}` : ''} },`;
+  });
   return [
     ...imports,
     alt,
@@ -39,6 +43,12 @@ export function moduleCode(result: ImageResult, shape: ExportShape): string {
     'export default { ...variants[0], alt, variants, seed, key, placeholder };',
     '',
   ].join('\n');
+}
+
+/** The blur-up placeholder, ThumbHash, colour and aspect ratio as an object literal. */
+function metadataFields(meta: ImageMetadata): string {
+  const { blurDataURL, thumbhash, color, aspectRatio } = meta;
+  return JSON.stringify({ blurDataURL, thumbhash, color, aspectRatio });
 }
 
 /** Forward slashes, so the path is a valid import specifier on every platform. */
