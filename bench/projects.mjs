@@ -13,18 +13,23 @@ export function freshDir(name) {
 
 export const promptOf = (i) => ({ model: 'z-image-turbo', prompt: `benchmark image number ${i}`, width: 64, height: 64, seed: i });
 
-/** A Vite app importing N prompt files (kind "prompt") or N image files (kind "direct"). */
+/**
+ * A Vite app importing N prompt files (kind "prompt", or "prompt-nometa" with `metadata: false`) or
+ * N image files (kind "direct").
+ */
 export function viteProject(name, n, kind, blobs = []) {
   const dir = freshDir(name);
   writeFileSync(join(dir, 'index.html'), '<!doctype html><html><body><script type="module" src="/src/main.js"></script></body></html>\n');
-  const plugin = kind === 'prompt' ? "import imageprompt from 'unplugin-imageprompt/vite';\n" : '';
+  const prompts = kind !== 'direct';
+  const plugin = prompts ? "import imageprompt from 'unplugin-imageprompt/vite';\n" : '';
+  const metadata = kind === 'prompt-nometa' ? 'metadata: false, ' : '';
   writeFileSync(
     join(dir, 'vite.config.mjs'),
-    `import { defineConfig } from 'vite';\n${plugin}export default defineConfig({ logLevel: 'warn', ${kind === 'prompt' ? "plugins: [imageprompt({ logger: { info() {}, warn: console.warn, error: console.error } })], " : ''}build: { assetsInlineLimit: 0 } });\n`,
+    `import { defineConfig } from 'vite';\n${plugin}export default defineConfig({ logLevel: 'warn', ${prompts ? `plugins: [imageprompt({ ${metadata}logger: { info() {}, warn: console.warn, error: console.error } })], ` : ''}build: { assetsInlineLimit: 0 } });\n`,
   );
   const lines = [];
   for (let i = 0; i < n; i++) {
-    if (kind === 'prompt') {
+    if (prompts) {
       writeFileSync(join(dir, 'src', `p${i}.imageprompt.json`), JSON.stringify(promptOf(i)));
       lines.push(`import p${i} from './p${i}.imageprompt.json?imageprompt';`);
     } else {
@@ -32,7 +37,7 @@ export function viteProject(name, n, kind, blobs = []) {
       lines.push(`import p${i} from './p${i}.webp';`);
     }
   }
-  const value = kind === 'prompt' ? (i) => `p${i}.src` : (i) => `p${i}`;
+  const value = prompts ? (i) => `p${i}.src` : (i) => `p${i}`;
   lines.push(`globalThis.images = [${Array.from({ length: n }, (_, i) => value(i)).join(', ')}];`);
   writeFileSync(join(dir, 'src', 'main.js'), `${lines.join('\n')}\n`);
   return dir;

@@ -72,6 +72,32 @@ async function hitOverhead(sim) {
     const { a, b } = await sideBySide(quick ? 1 : 3, build(prompts), build(direct));
     record(`Vite build, ${n} cached prompt files vs ${n} image files: wall time`, `${a.seconds.toFixed(2)} s vs ${b.seconds.toFixed(2)} s`, a.seconds / b.seconds, n === 500 ? '≤ 1.05' : 'report', n === 500 ? a.seconds / b.seconds <= 1.05 : true);
     record(`Vite build, ${n} cached prompt files vs ${n} image files: peak RSS`, `${mb(a.peakRss)} vs ${mb(b.peakRss)}`, a.peakRss / b.peakRss, 'report', true);
+    if (n === 500) {
+      // the same cached prompt files with metadata: false, against the same floor, alternating all three
+      const bare = viteProject(`vite-prompt-nometa-${n}`, n, 'prompt-nometa');
+      await fillCache(bare, 'src', n, sim);
+      const runs = quick ? 1 : 11;
+      const on = [];
+      const off = [];
+      const floor = [];
+      for (let i = 0; i <= runs; i++) {
+        const results = [await build(prompts)(), await build(bare)(), await build(direct)()];
+        if (i === 0) continue; // warm-up
+        on.push(results[0].seconds);
+        off.push(results[1].seconds);
+        floor.push(results[2].seconds);
+      }
+      const ratioOn = median(on) / median(floor);
+      const ratioOff = median(off) / median(floor);
+      record(
+        `Vite build, ${n} cached prompt files, metadata on vs off (each against ${n} image files)`,
+        `${ratioOn.toFixed(3)} vs ${ratioOff.toFixed(3)} (${median(on).toFixed(2)} s, ${median(off).toFixed(2)} s, floor ${median(floor).toFixed(2)} s)`,
+        ratioOn - ratioOff,
+        'difference ≤ 0.02',
+        ratioOn - ratioOff <= 0.02,
+        'ratio column: the difference of the two ratios',
+      );
+    }
   }
   const n = 100;
   const prompts = astroProject(`astro-prompt-${n}`, n, 'prompt');

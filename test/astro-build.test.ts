@@ -72,6 +72,12 @@ describe('Astro build', () => {
     expect(html.match(/class="pear"/g)).toHaveLength(2);
   });
 
+  it('getImage() takes a prompt-file import carrying its blur-up fields', async () => {
+    const html = await readFile(join(root, 'dist', 'typecheck', 'index.html'), 'utf8');
+    expect(html).toMatch(/<img id="optimised" src="\/_astro\/[^"]+\.webp"/);
+    expect(html).toMatch(/background: #[0-9a-f]{6} url\(data:image\/webp;base64,/);
+  });
+
   it('makes no API call on a second build', async () => {
     sim.script({ clearRequests: true });
     const { output } = await build();
