@@ -51,6 +51,36 @@ export async function answerError(what: string, response: Response): Promise<Rem
   return new RemoteError(`${what}: HTTP ${status} (${why})`, status === 429 || status >= 500, status);
 }
 
+/** A GET's answer: the body as a stream, or undefined for 404; any other failure throws. */
+export async function bodyOrMiss(what: string, response: Response): Promise<RemoteBody | undefined> {
+  if (response.status === 404) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  if (!response.ok) throw await answerError(what, response);
+  const length = response.headers.get('content-length');
+  return { stream: chunksOf(response.body), size: length === null ? undefined : Number(length) };
+}
+
+/** A PUT's answer: true when written, false for 412 (a conditional create that found the object). */
+export async function putAnswer(what: string, response: Response): Promise<boolean> {
+  if (response.status === 412) {
+    await response.body?.cancel();
+    return false;
+  }
+  if (!response.ok) throw await answerError(what, response);
+  await response.body?.cancel();
+  return true;
+}
+
+/** A HEAD's or DELETE's answer: whether the object is (was) there; 404 is no failure. */
+export async function presenceAnswer(what: string, response: Response): Promise<boolean> {
+  await response.body?.cancel();
+  if (response.status === 404) return false;
+  if (!response.ok) throw await answerError(what, response);
+  return true;
+}
+
 /** A fetch failure (refused, reset, timed out) as a retryable RemoteError. */
 export function fetchError(what: string, error: unknown): RemoteError {
   const name = (error as Error)?.name;

@@ -4,7 +4,7 @@
  * Without credentials requests go unsigned, which reads a public bucket.
  */
 import { AwsClient } from 'aws4fetch';
-import { answerError, chunksOf, fetchError, requestBody, type PutOptions, type RemoteBackend, type RemoteBody } from './remote-backend.js';
+import { answerError, bodyOrMiss, fetchError, presenceAnswer, putAnswer, requestBody, type PutOptions, type RemoteBackend, type RemoteBody } from './remote-backend.js';
 
 export interface S3Settings {
   bucket: string;
@@ -55,38 +55,22 @@ export class S3Backend implements RemoteBackend {
   }
 
   async get(path: string, signal: AbortSignal): Promise<RemoteBody | undefined> {
-    const response = await this.send(`GET ${path} from`, this.url(path), { method: 'GET', signal });
-    if (response.status === 404) {
-      await response.body?.cancel();
-      return undefined;
-    }
-    if (!response.ok) throw await answerError(`GET ${this.label}/${path}`, response);
-    const length = response.headers.get('content-length');
-    return { stream: chunksOf(response.body), size: length === null ? undefined : Number(length) };
+    return bodyOrMiss(`GET ${this.label}/${path}`, await this.send(`GET ${path} from`, this.url(path), { method: 'GET', signal }));
   }
 
   async exists(path: string, signal: AbortSignal): Promise<boolean> {
-    const response = await this.send(`HEAD ${path} on`, this.url(path), { method: 'HEAD', signal });
-    await response.body?.cancel();
-    if (response.status === 404) return false;
-    if (!response.ok) throw await answerError(`HEAD ${this.label}/${path}`, response);
-    return true;
+    return presenceAnswer(`HEAD ${this.label}/${path}`, await this.send(`HEAD ${path} on`, this.url(path), { method: 'HEAD', signal }));
   }
 
   async put(path: string, body: Uint8Array | (() => AsyncIterable<Uint8Array>), size: number, options: PutOptions, signal: AbortSignal): Promise<boolean> {
     const headers: Record<string, string> = { 'Content-Length': String(size), 'Content-Type': options.contentType ?? 'application/octet-stream' };
     if (options.ifAbsent) headers['If-None-Match'] = '*';
     const response = await this.send(`PUT ${path} to`, this.url(path), { method: 'PUT', headers, body: requestBody(body), signal, duplex: 'half' } as RequestInit);
-    await response.body?.cancel();
-    if (response.status === 412) return false;
-    if (!response.ok) throw await answerError(`PUT ${this.label}/${path}`, response);
-    return true;
+    return putAnswer(`PUT ${this.label}/${path}`, response);
   }
 
   async remove(path: string, signal: AbortSignal): Promise<void> {
-    const response = await this.send(`DELETE ${path} from`, this.url(path), { method: 'DELETE', signal });
-    await response.body?.cancel();
-    if (!response.ok && response.status !== 404) throw await answerError(`DELETE ${this.label}/${path}`, response);
+    await presenceAnswer(`DELETE ${this.label}/${path}`, await this.send(`DELETE ${path} from`, this.url(path), { method: 'DELETE', signal }));
   }
 
   /** ListObjectsV2 under `<prefix>/<folder>/`, every page. */
