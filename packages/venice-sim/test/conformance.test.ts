@@ -168,6 +168,26 @@ describe('POST /image/generate errors (§2.7)', () => {
     expect(await wrong.json()).toEqual({ error: 'Authentication failed' });
   });
 
+  it('accepts a well-formed SIGN-IN-WITH-X wallet header (it wins over a key) and refuses a malformed one with 401', async () => {
+    const siwx = Buffer.from(JSON.stringify({ address: '0x00000000000000000000000000000000000000aa', message: 'Sign in to Venice AI', signature: '0xabc' })).toString('base64');
+    const wallet = await generate({ ...base, return_binary: true }, { key: null, headers: { 'sign-in-with-x': siwx } });
+    expect(wallet.status).toBe(200);
+    const both = await generate({ ...base, return_binary: true }, { key: 'not-a-key', headers: { 'sign-in-with-x': siwx } });
+    expect(both.status).toBe(200);
+    const legacy = await generate({ ...base, return_binary: true }, { key: null, headers: { 'x-sign-in-with-x': siwx } });
+    expect(legacy.status).toBe(200);
+    for (const [value, code] of [
+      ['not base64 json', 'X402_SIGN_IN_MALFORMED'],
+      [Buffer.from(JSON.stringify({ address: '0xaa', message: 'm' })).toString('base64'), 'X402_SIGN_IN_INVALID_SIGNATURE'],
+    ] as const) {
+      const bad = await generate(base, { key: null, headers: { 'sign-in-with-x': value } });
+      expect(bad.status).toBe(401);
+      expect(((await bad.json()) as { code: string }).code).toBe(code);
+    }
+    // the log never keeps the wallet header
+    expect(sim.requests.every((r) => !JSON.stringify(r.headers).includes(siwx))).toBe(true);
+  });
+
   it('answers 403 when a private-only key asks for an anonymized model', async () => {
     const res = await generate({ model: 'flux-2-pro', prompt: 'x' }, { key: 'private-only-key' });
     expect(res.status).toBe(403);
