@@ -9,18 +9,18 @@ export function configError(source: string, problem: string, hint: string): Imag
 }
 
 /**
- * A key goes into a header, so it must be visible ASCII. A pasted line break or space is refused
+ * A key (or a wallet sign-in) goes into a header, so it must be visible ASCII. A pasted line break or space is refused
  * here, before any request, by an error that never shows the key (the runtime's own header error would).
  */
-export function checkApiKey(key: string, source: string): void {
+export function checkApiKey(key: string, source: string, secret = 'key'): void {
   const bad = /[^\x21-\x7e]/.exec(key);
   if (!bad) return;
   const code = bad[0].charCodeAt(0);
   const what = code === 10 || code === 13 ? 'a line break' : code === 32 ? 'a space' : code < 32 || code === 127 ? 'a control character' : 'a character outside ASCII';
   throw configError(
     source,
-    `holds ${what} at position ${bad.index + 1} of ${key.length}, which cannot be sent in an HTTP header (the key is not shown)`,
-    'set the key again, copied without spaces or line breaks (keys are managed at https://venice.ai/settings/api)',
+    `holds ${what} at position ${bad.index + 1} of ${key.length}, which cannot be sent in an HTTP header (the ${secret} is not shown)`,
+    `set the ${secret} again, copied without spaces or line breaks${secret === 'key' ? ' (keys are managed at https://venice.ai/settings/api)' : ''}`,
   );
 }
 

@@ -30,6 +30,11 @@ export interface EngineOptions {
   cacheDir?: string;
   /** Venice API key. @default process.env.VENICE_API_KEY */
   apiKey?: string;
+  /**
+   * An x402 wallet's `SIGN-IN-WITH-X` header value, sent instead of a key. Venice accepts each
+   * signed value once, for about five minutes. @default process.env.VENICE_SIWX
+   */
+  siwx?: string;
   /** Venice API base URL. @default process.env.VENICE_BASE_URL ?? 'https://api.venice.ai/api/v1' */
   baseURL?: string;
   /** Request fields every prompt file starts from; a prompt file's own fields win. @default {} */
@@ -74,6 +79,8 @@ export interface ResolvedEngineOptions {
   root: string;
   cacheDir: string;
   apiKey: string | undefined;
+  /** The wallet sign-in, used instead of the key when set. */
+  siwx: string | undefined;
   baseURL: string;
   defaults: PromptDefaults;
   concurrency: number;
@@ -108,11 +115,14 @@ export function resolveEngineOptions(given: EngineOptions = {}, env: NodeJS.Proc
   }
   const apiKey = options.apiKey || env.VENICE_API_KEY || undefined;
   if (apiKey) checkApiKey(apiKey, options.apiKey ? 'the apiKey option' : 'VENICE_API_KEY');
+  const siwx = options.siwx || env.VENICE_SIWX || undefined;
+  if (siwx) checkApiKey(siwx, options.siwx ? 'the siwx option' : 'VENICE_SIWX', 'sign-in');
   const baseURL = checkBaseURL(options.baseURL || env.VENICE_BASE_URL || DEFAULT_BASE_URL, options.baseURL ? 'the baseURL option' : 'VENICE_BASE_URL');
   return {
     root,
     cacheDir: isAbsolute(cacheDir) ? cacheDir : resolve(root, cacheDir),
     apiKey,
+    siwx,
     baseURL,
     defaults: parseDefaults(options.defaults),
     concurrency: options.concurrency ?? 3,

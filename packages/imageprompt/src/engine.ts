@@ -118,7 +118,7 @@ export class ImagePromptEngine {
   /** What a miss does here: the mode chosen, or by key (and dev server or build) when none was. */
   get missMode(): Mode | 'fail' {
     if (this.options.mode) return this.options.mode;
-    if (this.options.apiKey) return 'generate';
+    if (this.options.apiKey || this.options.siwx) return 'generate';
     return this.options.context === 'dev' ? 'placeholder' : 'fail';
   }
 
@@ -382,7 +382,7 @@ export class ImagePromptEngine {
    * had, the bundled snapshot. No network call is made in frozen or placeholder mode or without a key.
    */
   private currentCatalog(): Promise<ModelCatalog> {
-    if (this.explicitCatalog || this.missMode !== 'generate' || !this.options.apiKey) return Promise.resolve(this.catalog);
+    if (this.explicitCatalog || this.missMode !== 'generate' || !(this.options.apiKey || this.options.siwx)) return Promise.resolve(this.catalog);
     this.liveCatalog ??= loadLiveCatalog(this.options.baseURL, join(this.options.placeholderDir, '..', 'catalog.json')).then((live) => {
       this.catalog = live ?? ModelCatalog.bundled();
       return this.catalog;
@@ -397,17 +397,17 @@ export class ImagePromptEngine {
   }
 
   private getClient(name: string): VeniceClient {
-    const { apiKey, baseURL } = this.options;
-    if (!apiKey) {
+    const { apiKey, siwx, baseURL } = this.options;
+    if (!apiKey && !siwx) {
       throw new ImagePromptError({
         code: 'MISSING_API_KEY',
         file: name,
         message: 'generate mode needs a Venice API key, and none is set',
-        hint: 'set VENICE_API_KEY (or the apiKey option)',
+        hint: 'set VENICE_API_KEY (or the apiKey option), or VENICE_SIWX for an x402 wallet',
       });
     }
     this.client ??= new VeniceClient({
-      apiKey,
+      ...(siwx ? { siwx } : { apiKey }),
       baseURL,
       timeoutMs: this.options.timeoutMs,
       retry: this.options.retry,

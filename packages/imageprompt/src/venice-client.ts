@@ -50,7 +50,10 @@ export interface GenerateHooks {
 }
 
 export interface VeniceClientOptions {
-  apiKey: string;
+  /** The API key, sent as `Authorization: Bearer …`; or, with `siwx`, unused. */
+  apiKey?: string;
+  /** An x402 wallet's SIGN-IN-WITH-X value, sent instead of the key. */
+  siwx?: string;
   baseURL?: string;
   /** Per attempt, headers and body included. @default 180000 */
   timeoutMs?: number;
@@ -72,7 +75,8 @@ const SETTINGS_URL = 'https://venice.ai/settings/api';
 
 export class VeniceClient {
   readonly baseURL: string;
-  private readonly apiKey: string;
+  /** The one credential header every request carries. */
+  private readonly credential: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly retry: RetryPolicy;
   private readonly acceptBlurred: boolean;
@@ -83,8 +87,13 @@ export class VeniceClient {
   private refused: ImagePromptError | undefined;
 
   constructor(options: VeniceClientOptions) {
-    checkApiKey(options.apiKey, 'the API key');
-    this.apiKey = options.apiKey;
+    if (options.siwx) {
+      checkApiKey(options.siwx, 'the wallet sign-in', 'sign-in');
+      this.credential = { 'SIGN-IN-WITH-X': options.siwx };
+    } else {
+      checkApiKey(options.apiKey ?? '', 'the API key');
+      this.credential = { Authorization: `Bearer ${options.apiKey}` };
+    }
     this.baseURL = checkBaseURL(options.baseURL ?? DEFAULT_BASE_URL, 'the base URL');
     this.timeoutMs = options.timeoutMs ?? 180_000;
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
@@ -156,7 +165,7 @@ export class VeniceClient {
       response = await fetch(`${this.baseURL}/image/generate`, {
         method: 'POST',
         headers: {
-          Authorization: `Bearer ${this.apiKey}`,
+          ...this.credential,
           'Content-Type': 'application/json',
           Accept: binary ? 'image/*' : 'application/json',
           'Accept-Encoding': binary ? 'identity' : 'gzip, br',
@@ -280,6 +289,23 @@ export class VeniceClient {
       const failure = new ImagePromptError({ code: 'VENICE_UNAVAILABLE', message: quoted, hint: 'Venice may be busy; try again later', retryable: true, status });
       // a 429 says how long to wait; other retryable statuses back off by the policy
       return status === 429 ? new RetryableResponse(failure, rateLimitDelay(response.headers, veniceMessage, Date.now(), this.random)) : failure;
+    }
+    const x402 = body as VeniceErrorBody & { x402Version?: number; code?: string };
+    if (status === 402 && x402.x402Version !== undefined) {
+      return new ImagePromptError({
+        code: 'VENICE_REJECTED',
+        message: `Venice answered 402: no credentials it accepts were sent, so it asks for payment ("${veniceMessage}")`,
+        hint: `set VENICE_API_KEY to an API key (from ${SETTINGS_URL}), or VENICE_SIWX to a SIGN-IN-WITH-X value signed by an x402 wallet with credit`,
+        status,
+      });
+    }
+    if (status === 401 && typeof x402.code === 'string' && x402.code.startsWith('X402_SIGN_IN')) {
+      return new ImagePromptError({
+        code: 'VENICE_REJECTED',
+        message: `Venice refused the wallet sign-in (${x402.code}): "${veniceMessage}"`,
+        hint: 'sign a fresh SIGN-IN-WITH-X value (Venice accepts each once, within about five minutes of signing) and set it in VENICE_SIWX, or use an API key in VENICE_API_KEY',
+        status,
+      });
     }
     const issue = body.issues?.[0];
     const field = issue?.path?.length ? issue.path.join('.') : undefined;
