@@ -36,6 +36,8 @@ import {
 import { ImagePromptError } from './errors.js';
 import type { EntryPlace, EntryStore } from './cache-port.js';
 import type { ImageMetadata } from './image-metadata.js';
+import { openaiKey, type OPENAI_ROUTE, type OpenAIRequest } from './openai-route.js';
+import { requestKey } from './request-key.js';
 import type { Logger } from './logger.js';
 import type { NormalisedRequest } from './normalise-request.js';
 import type { ImageFormat } from './prompt-schema.js';
@@ -59,8 +61,13 @@ export interface CachedOutput {
 export interface Manifest {
   version: typeof MANIFEST_VERSION;
   key: string;
+  /** `venice`, or the provider named in imageprompt.config.json. */
   provider: string;
+  /** The native request; on the OpenAI-compatible route, a native-shaped view of `sent`. */
   request: NormalisedRequest;
+  /** On the OpenAI-compatible route: the route, and the request sent there (which the key hashes). */
+  route?: typeof OPENAI_ROUTE;
+  sent?: OpenAIRequest;
   seed: number;
   seedSource: 'file' | 'derived';
   response: {
@@ -502,6 +509,11 @@ async function probe(dir: string): Promise<void> {
   const path = tempPathFor(dir);
   await local(path, () => writeFile(path, 'probe', { flag: 'wx' }));
   await local(path, () => unlink(path));
+}
+
+/** The key a manifest's request hashes to: what a manifest from elsewhere must match. */
+export function manifestKey(manifest: Pick<Manifest, 'request' | 'provider' | 'route' | 'sent'>): string {
+  return manifest.route && manifest.sent ? openaiKey(manifest.provider, manifest.sent) : requestKey(manifest.request);
 }
 
 function extensionOf(format: ImageFormat): string {

@@ -37,6 +37,16 @@ export const configSchema = z.strictObject({
   maxSpendUsd: z.number().gte(0, 'must be 0 or more US dollars').optional(),
   retry: retrySchema.optional(),
   metadata: z.boolean().optional(),
+  providers: z
+    .record(
+      z.string().regex(/^[a-z][a-z0-9-]*$/, 'provider names are lower case, digits and dashes'),
+      z.strictObject({
+        baseURL: z.string().min(1, 'must be the API\'s base URL, e.g. https://api.openai.com/v1'),
+        apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable, e.g. OPENAI_API_KEY (the key itself never goes in a file)'),
+      }),
+    )
+    .refine((p) => !('venice' in p), 'must not redefine "venice", the default provider')
+    .optional(),
   remote: z
     .union([z.string().trim().min(1, 'must not be empty (leave it out for no shared cache)'), z.custom<StorageDriver>(isStorageDriver, 'must be an s3:// or http(s):// URL, or a storage driver object')])
     .optional(),

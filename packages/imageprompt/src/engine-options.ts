@@ -73,6 +73,12 @@ export interface EngineOptions {
    * @default true
    */
   metadata?: boolean;
+  /**
+   * Other OpenAI-compatible image APIs, by name, for prompt files with `"api": "openai"` and
+   * `"provider": "<name>"`: each with its base URL and the environment variable holding its key.
+   * @default {}
+   */
+  providers?: Record<string, { baseURL: string; apiKeyEnv: string }>;
 }
 
 export interface ResolvedEngineOptions {
@@ -96,6 +102,14 @@ export interface ResolvedEngineOptions {
   /** The shared cache, or undefined for none (or IMAGEPROMPT_REMOTE_MODE=off). */
   remote: RemoteSettings | undefined;
   metadata: boolean;
+  /** Named OpenAI-compatible providers, their base URLs checked and keys read from the variables named. */
+  providers: Record<string, ResolvedProvider>;
+}
+
+export interface ResolvedProvider {
+  baseURL: string;
+  apiKeyEnv: string;
+  apiKey: string | undefined;
 }
 
 export function resolveEngineOptions(given: EngineOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedEngineOptions {
@@ -136,7 +150,18 @@ export function resolveEngineOptions(given: EngineOptions = {}, env: NodeJS.Proc
     maxSpendUsd: options.maxSpendUsd,
     remote: resolveRemote(options.remote, env),
     metadata: options.metadata ?? true,
+    providers: resolveProviders(options.providers ?? {}, env),
   };
+}
+
+function resolveProviders(given: Record<string, { baseURL: string; apiKeyEnv: string }>, env: NodeJS.ProcessEnv): Record<string, ResolvedProvider> {
+  const providers: Record<string, ResolvedProvider> = {};
+  for (const [name, { baseURL, apiKeyEnv }] of Object.entries(given)) {
+    const apiKey = env[apiKeyEnv] || undefined;
+    if (apiKey) checkApiKey(apiKey, apiKeyEnv);
+    providers[name] = { baseURL: checkBaseURL(baseURL, `providers.${name}.baseURL`), apiKeyEnv, apiKey };
+  }
+  return providers;
 }
 
 function pick(value: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {

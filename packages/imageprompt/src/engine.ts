@@ -24,7 +24,8 @@ import { DEFAULT_RETRY_POLICY, worstCaseDurationMs } from './retry-policy.js';
 import { SpendLedger } from './spend-ledger.js';
 import { computeImageMetadata, type ImageMetadata } from './image-metadata.js';
 import { KeyRefs, contentDigest } from './key-refs.js';
-import { VeniceClient } from './venice-client.js';
+import { VeniceClient, type GenerateHooks } from './venice-client.js';
+import { prepareOpenAIRequest } from './openai-route.js';
 import type { ImageFormat } from './prompt-schema.js';
 
 export interface ResolvedImage {
@@ -86,7 +87,8 @@ export class ImagePromptEngine {
   /** The longest one generation can take here; the lock says so to other processes. */
   private readonly holdMs: number;
   private readonly queue: GenerationQueue;
-  private client: VeniceClient | undefined;
+  /** One client per provider, so that each key goes only to its own base URL. */
+  private clients = new Map<string, VeniceClient>();
   private stats = emptyStats();
   private missing = new Map<string, MissingImage>();
 
@@ -118,7 +120,7 @@ export class ImagePromptEngine {
   /** What a miss does here: the mode chosen, or by key (and dev server or build) when none was. */
   get missMode(): Mode | 'fail' {
     if (this.options.mode) return this.options.mode;
-    if (this.options.apiKey || this.options.siwx) return 'generate';
+    if (this.options.apiKey || this.options.siwx || Object.values(this.options.providers).some((p) => p.apiKey)) return 'generate';
     return this.options.context === 'dev' ? 'placeholder' : 'fail';
   }
 
@@ -126,7 +128,10 @@ export class ImagePromptEngine {
   async prepare(file: string): Promise<PreparedPromptFile> {
     const prompt = await readPromptFile(file, this.display(file));
     const catalog = await this.currentCatalog();
-    const prepared = prepareRequest(prompt, this.options.defaults, catalog, this.display(file));
+    const prepared =
+      'api' in prompt
+        ? prepareOpenAIRequest(prompt, this.options.defaults, catalog, this.display(file), Object.keys(this.options.providers))
+        : prepareRequest(prompt, this.options.defaults, catalog, this.display(file));
     for (const warning of prepared.warnings) this.options.logger.warn(`${this.display(file)}: ${warning}`);
     return { ...prepared, content: contentDigest(prompt) };
   }
@@ -241,7 +246,7 @@ export class ImagePromptEngine {
   }
 
   private async generate(prepared: PreparedRequest, name: string): Promise<SharedResult> {
-    const client = this.getClient(name);
+    const client = this.getClient(name, prepared.send?.provider ?? PROVIDER);
     const { key } = prepared;
     // a cache that cannot be written is found out before anything is paid for
     await this.store.checkWritable();
@@ -262,7 +267,7 @@ export class ImagePromptEngine {
       const price = this.priceOf(prepared) ?? 0;
       const sink = this.store.sinkFor(key);
       const started = Date.now();
-      const result = await client.generate(prepared.request, sink, {
+      const hooks: GenerateHooks = {
         onRetry: (notice) => {
           this.options.logger.warn(`${name}: attempt ${notice.attempt} failed (${notice.reason}); retrying in ${(notice.delayMs / 1000).toFixed(1)} s`);
         },
@@ -272,12 +277,15 @@ export class ImagePromptEngine {
           this.ledger.reserve(name, price);
         },
         afterAttempt: (_attempt, charged) => this.ledger.settle(price, charged),
-      });
+      };
+      const { send } = prepared;
+      const result = send ? await client.generateOpenAI(send.body, sink, hooks) : await client.generate(prepared.request, sink, hooks);
       const manifest: Omit<Manifest, 'outputs'> = {
         version: 1,
         key,
-        provider: PROVIDER,
+        provider: send?.provider ?? PROVIDER,
         request: prepared.request,
+        ...(send ? { route: send.route, sent: send.body } : {}),
         seed: prepared.request.seed,
         seedSource: prepared.seedSource,
         response: { id: result.id, cfRay: result.cfRay, timing: result.timing },
@@ -390,30 +398,44 @@ export class ImagePromptEngine {
     return this.liveCatalog;
   }
 
-  /** The catalog price of a request in US dollars, or undefined when the catalog has none. */
+  /** The catalog price of a request in US dollars, or undefined when the catalog has none (or it goes to another provider). */
   priceOf(prepared: PreparedRequest): number | undefined {
+    if (prepared.send && prepared.send.provider !== PROVIDER) return undefined;
     const model = this.catalog.get(prepared.request.model);
     return model ? requestPriceUsd(model, prepared.request) : undefined;
   }
 
-  private getClient(name: string): VeniceClient {
-    const { apiKey, siwx, baseURL } = this.options;
-    if (!apiKey && !siwx) {
-      throw new ImagePromptError({
-        code: 'MISSING_API_KEY',
-        file: name,
-        message: 'generate mode needs a Venice API key, and none is set',
-        hint: 'set VENICE_API_KEY (or the apiKey option), or VENICE_SIWX for an x402 wallet',
-      });
+  /** The client for a provider: Venice with its key or wallet sign-in, or a named provider with its own key. */
+  private getClient(name: string, provider: string): VeniceClient {
+    const existing = this.clients.get(provider);
+    if (existing) return existing;
+    const common = { timeoutMs: this.options.timeoutMs, retry: this.options.retry, acceptBlurred: this.options.acceptBlurred };
+    let client: VeniceClient;
+    if (provider === PROVIDER) {
+      const { apiKey, siwx, baseURL } = this.options;
+      if (!apiKey && !siwx) {
+        throw new ImagePromptError({
+          code: 'MISSING_API_KEY',
+          file: name,
+          message: 'generate mode needs a Venice API key, and none is set',
+          hint: 'set VENICE_API_KEY (or the apiKey option), or VENICE_SIWX for an x402 wallet',
+        });
+      }
+      client = new VeniceClient({ ...(siwx ? { siwx } : { apiKey }), baseURL, ...common });
+    } else {
+      const settings = this.options.providers[provider]!;
+      if (!settings.apiKey) {
+        throw new ImagePromptError({
+          code: 'MISSING_API_KEY',
+          file: name,
+          message: `provider "${provider}" needs its key in ${settings.apiKeyEnv}, and that variable is not set`,
+          hint: `set ${settings.apiKeyEnv}; each provider's key goes only to its own base URL`,
+        });
+      }
+      client = new VeniceClient({ apiKey: settings.apiKey, baseURL: settings.baseURL, ...common });
     }
-    this.client ??= new VeniceClient({
-      ...(siwx ? { siwx } : { apiKey }),
-      baseURL,
-      timeoutMs: this.options.timeoutMs,
-      retry: this.options.retry,
-      acceptBlurred: this.options.acceptBlurred,
-    });
-    return this.client;
+    this.clients.set(provider, client);
+    return client;
   }
 
   private fromEntry(prepared: PreparedRequest, entry: CacheEntry, status: 'cached' | 'generated'): SharedResult {

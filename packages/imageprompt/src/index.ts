@@ -2,7 +2,7 @@ export { ImagePromptEngine, type ImageResult, type ImageStatus, type ResolvedIma
 export { resolveEngineOptions, MODES, type EngineOptions, type ResolvedEngineOptions, type Mode } from './engine-options.js';
 export { expectedSize } from './expected-size.js';
 export { ImagePromptError, type ErrorCode } from './errors.js';
-export { readPromptFile, parsePromptFile, parseDefaults, PROMPT_FILE_SUFFIX } from './prompt-file.js';
+export { readPromptFile, parsePromptFile, parseDefaults, PROMPT_FILE_SUFFIX, type AnyPromptFile } from './prompt-file.js';
 export { promptFileSchema, type PromptFile, type PromptDefaults, type ImageFormat, IMAGE_FORMATS } from './prompt-schema.js';
 export { prepareRequest, type NormalisedRequest, type PreparedRequest } from './normalise-request.js';
 export { requestKey, canonicalJson, deriveSeed, KEY_RECIPE_VERSION } from './request-key.js';
@@ -13,3 +13,5 @@ export { ModelCatalog, CATALOG_DATE } from './model-catalog.js';
 export { sniffImage } from './image-bytes.js';
 export { consoleLogger, silentLogger, type Logger } from './logger.js';
 export { computeImageMetadata, type ImageMetadata } from './image-metadata.js';
+export { openaiPromptSchema, openaiKey, OPENAI_ROUTE, type OpenAIRequest, type OpenAIPromptFile } from './openai-route.js';
+export { manifestKey } from './cache-store.js';

@@ -12,7 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { makeDirectory, writeFileAtomic } from './atomic-file.js';
 import { canonicalJson, sha256Hex } from './request-key.js';
-import type { PromptFile } from './prompt-schema.js';
+import type { AnyPromptFile } from './prompt-file.js';
 
 export interface KeyRef {
   /** The prompt file's path relative to the project root, with forward slashes. */
@@ -23,7 +23,7 @@ export interface KeyRef {
 
 export const REFS_FOLDER = 'refs';
 
-export function contentDigest(prompt: PromptFile): string {
+export function contentDigest(prompt: AnyPromptFile): string {
   return sha256Hex(canonicalJson(prompt));
 }
 

@@ -7,6 +7,7 @@ import { didYouMean } from './did-you-mean.js';
 import { ModelCatalog } from './model-catalog.js';
 import type { ImageFormat, PromptDefaults, PromptFile } from './prompt-schema.js';
 import { deriveSeed, requestKey } from './request-key.js';
+import type { OpenAISend } from './openai-route.js';
 
 /** The request as sent to Venice (minus `return_binary`, which the client adds). */
 export interface NormalisedRequest {
@@ -35,7 +36,10 @@ export interface NormalisedRequest {
 }
 
 export interface PreparedRequest {
+  /** The native request; on the OpenAI-compatible route, a native-shaped view of what is sent. */
   request: NormalisedRequest;
+  /** Set on the OpenAI-compatible route: where the request goes and what is sent. */
+  send?: OpenAISend;
   key: string;
   seedSource: 'file' | 'derived';
   alt: string | undefined;

@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { z } from 'zod';
 import { didYouMean } from './did-you-mean.js';
 import { ImagePromptError, type ErrorCode } from './errors.js';
+import { OPENAI_KNOWN_FIELDS, OPENAI_REFUSED, openaiPromptSchema, type OpenAIPromptFile } from './openai-route.js';
 import { KNOWN_FIELDS, REFUSED_FIELDS, defaultsSchema, promptFileSchema, type PromptDefaults, type PromptFile } from './prompt-schema.js';
 
 /** Prompt files are a few hundred bytes; anything this large is a mistake. */
@@ -18,7 +19,7 @@ export const PROMPT_FILE_SUFFIX = '.imageprompt.json';
  * synchronous: prompt files are tiny, and a build reads hundreds of them, where a thread-pool hop per
  * call costs more than the read.
  */
-export async function readPromptFile(path: string, name: string = path): Promise<PromptFile> {
+export async function readPromptFile(path: string, name: string = path): Promise<AnyPromptFile> {
   const file = name;
   let text: string;
   try {
@@ -45,7 +46,10 @@ export async function readPromptFile(path: string, name: string = path): Promise
   return parsePromptFile(text, file);
 }
 
-export function parsePromptFile(text: string, file: string): PromptFile {
+/** A prompt file for either route: native (`/image/generate`) or `"api": "openai"`. */
+export type AnyPromptFile = PromptFile | OpenAIPromptFile;
+
+export function parsePromptFile(text: string, file: string): AnyPromptFile {
   const data = parseJsonText(text, file);
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new ImagePromptError({
@@ -55,9 +59,31 @@ export function parsePromptFile(text: string, file: string): PromptFile {
       hint: 'write the request as an object: { "model": "z-image-turbo", "prompt": "…" }',
     });
   }
+  const { api, provider } = data as { api?: unknown; provider?: unknown };
+  if (api === 'openai') {
+    const openai = openaiPromptSchema.safeParse(data, { reportInput: true });
+    if (!openai.success) throw schemaError(openai.error, file, 'prompt file', 'INVALID_PROMPT_FILE', describeUnknownOpenAIField);
+    return openai.data;
+  }
+  if (api !== undefined) {
+    throw new ImagePromptError({ code: 'INVALID_PROMPT_FILE', file, field: 'api', message: `${describeValue(api)} is not allowed`, hint: 'use "openai" for the OpenAI-compatible route, or leave "api" out for Venice\'s native route' });
+  }
+  if (provider !== undefined) {
+    throw new ImagePromptError({ code: 'INVALID_PROMPT_FILE', file, field: 'provider', message: 'needs "api": "openai"', hint: 'providers are OpenAI-compatible APIs: add "api": "openai" and use that route\'s fields' });
+  }
   const result = promptFileSchema.safeParse(data, { reportInput: true });
   if (!result.success) throw schemaError(result.error, file, 'prompt file');
   return result.data;
+}
+
+function describeUnknownOpenAIField(key: string): { message: string; hint: string } {
+  const refused = OPENAI_REFUSED[key];
+  if (refused) return { message: 'is not accepted on the OpenAI-compatible route', hint: refused };
+  const suggestion = didYouMean(key, OPENAI_KNOWN_FIELDS);
+  return {
+    message: 'is not a field of the OpenAI-compatible route',
+    hint: suggestion ? `did you mean "${suggestion}"?` : `allowed fields are ${OPENAI_KNOWN_FIELDS.join(', ')}`,
+  };
 }
 
 /** Validates plugin-level defaults with the same rules as prompt files. */
@@ -215,6 +241,8 @@ function describeIssue(issue: z.core.$ZodIssue, unknownKey: UnknownKeyDescriber)
     return [{ field, message: `must be ${article(issue.expected)}, found ${describeValue(issue.input)}` }];
   }
   if (issue.code === 'invalid_value') {
+    // a schema's own message says more than the list of one allowed value
+    if (!issue.message.startsWith('Invalid')) return [{ field, message: `${issue.message}, found ${describeValue(issue.input)}` }];
     const options = issue.values.map((v) => JSON.stringify(v)).join(', ');
     return [{ field, message: `${describeValue(issue.input)} is not allowed`, hint: `use one of ${options}` }];
   }

@@ -7,6 +7,7 @@ import { checkApiKey, checkBaseURL } from './connection-checks.js';
 import { ImagePromptError } from './errors.js';
 import { looksComplete, sniffImage, type ImageInfo } from './image-bytes.js';
 import type { NormalisedRequest } from './normalise-request.js';
+import type { OpenAIRequest } from './openai-route.js';
 import { RatePacer } from './rate-pacer.js';
 import { DEFAULT_RETRY_POLICY, RETRYABLE_STATUSES, backoffDelay, rateLimitDelay, type RetryPolicy } from './retry-policy.js';
 import type { StagedFile } from './atomic-file.js';
@@ -109,6 +110,21 @@ export class VeniceClient {
    * would be paid again and meet the same disk.
    */
   async generate(request: NormalisedRequest, sink: BlobSink, hooks: GenerateHooks = {}): Promise<GenerateResult> {
+    return this.retrying(request.model, request.variants, hooks, (charge) => this.attempt(request, sink, charge));
+  }
+
+  /** One image from the OpenAI-compatible route, `POST {baseURL}/images/generations`, with the same retries. */
+  async generateOpenAI(request: OpenAIRequest, sink: BlobSink, hooks: GenerateHooks = {}): Promise<GenerateResult> {
+    return this.retrying(request.model, 1, hooks, (charge) => this.attemptOpenAI(request, sink, charge));
+  }
+
+  /** The attempts of one generation: paced, retried where a retry can mend the fault, never after a sink failure. */
+  private async retrying(
+    model: string,
+    count: number,
+    hooks: GenerateHooks,
+    attempt: (charge: { charged: boolean }) => Promise<Omit<GenerateResult, 'attempts'>>,
+  ): Promise<GenerateResult> {
     if (this.refused) {
       throw new ImagePromptError({
         code: this.refused.code,
@@ -117,18 +133,18 @@ export class VeniceClient {
         status: this.refused.status,
       });
     }
-    for (let attempt = 1; ; attempt++) {
+    for (let n = 1; ; n++) {
       let delayMs: number;
       let failure: ImagePromptError;
-      hooks.beforeAttempt?.(attempt);
+      hooks.beforeAttempt?.(n);
       const charge = { charged: false };
       try {
-        await this.pacer.acquire(request.model, request.variants);
-        const result = await this.attempt(request, sink, charge);
-        hooks.afterAttempt?.(attempt, true);
-        return { ...result, attempts: attempt };
+        await this.pacer.acquire(model, count);
+        const result = await attempt(charge);
+        hooks.afterAttempt?.(n, true);
+        return { ...result, attempts: n };
       } catch (error) {
-        hooks.afterAttempt?.(attempt, charge.charged);
+        hooks.afterAttempt?.(n, charge.charged);
         if (error instanceof RetryableResponse) {
           failure = error.failure;
           delayMs = error.delayMs;
@@ -136,12 +152,12 @@ export class VeniceClient {
           if (error.status === 401 || error.status === 402) this.refused = error;
           if (!error.retryable) throw error;
           failure = error;
-          delayMs = backoffDelay(attempt, this.retry, this.random);
+          delayMs = backoffDelay(n, this.retry, this.random);
         } else {
           throw error;
         }
       }
-      if (attempt >= this.retry.maxAttempts) throw failure;
+      if (n >= this.retry.maxAttempts) throw failure;
       if (delayMs > this.retry.maxWaitMs) {
         throw new ImagePromptError({
           code: 'VENICE_UNAVAILABLE',
@@ -150,34 +166,27 @@ export class VeniceClient {
           status: failure.status,
         });
       }
-      hooks.onRetry?.({ attempt, delayMs, reason: failure.message.split('\n')[0]! });
+      hooks.onRetry?.({ attempt: n, delayMs, reason: failure.message.split('\n')[0]! });
       await this.sleep(delayMs);
     }
   }
 
-  private async attempt(request: NormalisedRequest, sink: BlobSink, charge: { charged: boolean }): Promise<Omit<GenerateResult, 'attempts'>> {
-    const binary = request.variants === 1;
-    const { variants: _variants, ...single } = request;
-    const body = binary ? { ...single, return_binary: true } : { ...request, return_binary: false };
+  /** Sends one POST to a route and reads what every answer shares: pacing, status, moderation headers. */
+  private async post(path: string, model: string, body: object, accept: string, encoding: string): Promise<{ response: Response; meta: AnswerMeta }> {
     const signal = AbortSignal.timeout(this.timeoutMs);
     let response: Response;
     try {
-      response = await fetch(`${this.baseURL}/image/generate`, {
+      response = await fetch(`${this.baseURL}/${path}`, {
         method: 'POST',
-        headers: {
-          ...this.credential,
-          'Content-Type': 'application/json',
-          Accept: binary ? 'image/*' : 'application/json',
-          'Accept-Encoding': binary ? 'identity' : 'gzip, br',
-        },
+        headers: { ...this.credential, 'Content-Type': 'application/json', Accept: accept, 'Accept-Encoding': encoding },
         body: JSON.stringify(body),
         signal,
       });
     } catch (error) {
       throw networkError(error, this.timeoutMs);
     }
-    this.pacer.observe(request.model, response.headers);
-    const meta = {
+    this.pacer.observe(model, response.headers);
+    const meta: AnswerMeta = {
       cfRay: response.headers.get('cf-ray'),
       blurred: response.headers.get('x-venice-is-blurred') === 'true',
       contentViolation: response.headers.get('x-venice-is-content-violation') === 'true',
@@ -199,9 +208,47 @@ export class VeniceClient {
       throw new ImagePromptError({
         code: 'BLURRED',
         message: 'Venice blurred this image because safe_mode is on and the output was judged adult content',
-        hint: 'change the prompt, set "safe_mode": false in the prompt file, or set the plugin option acceptBlurred: true to keep blurred images',
+        hint: 'change the prompt, set "safe_mode": false in the prompt file ("moderation": "low" on the OpenAI route), or set the plugin option acceptBlurred: true to keep blurred images',
       });
     }
+    return { response, meta };
+  }
+
+  private async attemptOpenAI(request: OpenAIRequest, sink: BlobSink, charge: { charged: boolean }): Promise<Omit<GenerateResult, 'attempts'>> {
+    const { response, meta } = await this.post('images/generations', request.model, { ...request, response_format: 'b64_json' }, 'application/json', 'gzip, br');
+    charge.charged = true;
+    try {
+      const contentType = response.headers.get('content-type') ?? '';
+      if (!contentType.includes('json')) {
+        await response.body?.cancel();
+        throw badImage(`the answer has content type "${contentType}" instead of JSON`);
+      }
+      // one image a call: the answer is read whole, then the image is decoded and staged
+      let document: { created?: number; data?: { b64_json?: unknown; url?: unknown }[] };
+      try {
+        document = JSON.parse(await response.text()) as typeof document;
+      } catch (error) {
+        if (error instanceof SyntaxError) throw badImage(`the JSON answer could not be read (${error.message})`);
+        throw error;
+      }
+      const item = document.data?.[0];
+      const base64 = typeof item?.b64_json === 'string' ? item.b64_json : typeof item?.url === 'string' ? item.url.replace(/^data:[^,]*,/, '') : undefined;
+      if (document.data?.length !== 1 || base64 === undefined) throw badImage(`the answer held ${document.data?.length ?? 0} images where 1 was asked for`);
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length % 4 !== 0) throw badImage('the image in the answer is not valid base64');
+      const image = await this.stageChecked(sink, [Buffer.from(base64, 'base64')], request.output_format, request.model);
+      return { id: null, timing: null, ...meta, images: [image] };
+    } catch (error) {
+      if (error instanceof ImagePromptError) throw error;
+      if (error instanceof SinkError) throw error.failure;
+      throw networkError(error, this.timeoutMs);
+    }
+  }
+
+  private async attempt(request: NormalisedRequest, sink: BlobSink, charge: { charged: boolean }): Promise<Omit<GenerateResult, 'attempts'>> {
+    const binary = request.variants === 1;
+    const { variants: _variants, ...single } = request;
+    const body = binary ? { ...single, return_binary: true } : { ...request, return_binary: false };
+    const { response, meta } = await this.post('image/generate', request.model, body, binary ? 'image/*' : 'application/json', binary ? 'identity' : 'gzip, br');
     const contentType = response.headers.get('content-type') ?? '';
     // a 200 that is not a content violation was charged, whatever its body turns out to hold
     charge.charged = true;
@@ -328,6 +375,13 @@ export class VeniceClient {
       status,
     });
   }
+}
+
+/** What every 200 answer says besides its body. */
+interface AnswerMeta {
+  cfRay: string | null;
+  blurred: boolean;
+  contentViolation: boolean;
 }
 
 /** A failure of the sink, carried through the JSON stream reader untouched. */

@@ -105,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
         priceSource = `${engine.options.baseURL}/models?type=image`;
       }
     }
-    if (name === 'generate' && !engine.options.apiKey && !engine.options.siwx) {
+    if (name === 'generate' && engine.missMode !== 'generate') {
       process.stderr.write('imageprompt: generate needs a Venice API key: set VENICE_API_KEY, or VENICE_SIWX for an x402 wallet (try `imageprompt plan` to see what it would do)\n');
       return EXIT.usage;
     }

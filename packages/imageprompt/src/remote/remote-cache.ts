@@ -14,11 +14,10 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { LocalWriteError } from '../atomic-file.js';
-import { cacheWriteError, MANIFEST_VERSION, type CacheEntry, type CacheStore, type Manifest, type StagedOutput } from '../cache-store.js';
+import { cacheWriteError, manifestKey, MANIFEST_VERSION, type CacheEntry, type CacheStore, type Manifest, type StagedOutput } from '../cache-store.js';
 import { GenerationQueue } from '../generation-queue.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry-policy.js';
-import { requestKey } from '../request-key.js';
 import { signManifest, verifyManifest } from './manifest-signature.js';
 import { RemoteError, type RemoteBackend } from './remote-backend.js';
 
@@ -140,7 +139,7 @@ export class RemoteCache {
       this.warnOnce(`bad:${key}`, `the shared cache's entry ${key.slice(0, 12)} has an unknown shape; treated as a miss`);
       return undefined;
     }
-    if (requestKey(manifest.request) !== key) {
+    if (manifestKey(manifest) !== key) {
       this.warnOnce(`bad:${key}`, `the shared cache's entry ${key.slice(0, 12)} does not belong to its key (its request was changed on the server); treated as a miss`);
       return undefined;
     }
