@@ -105,7 +105,8 @@ async function main(argv: string[]): Promise<number> {
         priceSource = `${engine.options.baseURL}/models?type=image`;
       }
     }
-    if (name === 'generate' && engine.missMode !== 'generate') {
+    const { apiKey, siwx, providers } = engine.options;
+    if (name === 'generate' && !apiKey && !siwx && !Object.values(providers).some((p) => p.apiKey)) {
       process.stderr.write('imageprompt: generate needs a Venice API key: set VENICE_API_KEY, or VENICE_SIWX for an x402 wallet (try `imageprompt plan` to see what it would do)\n');
       return EXIT.usage;
     }
