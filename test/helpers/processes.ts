@@ -27,10 +27,10 @@ export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS
 
 export function runNode(
   args: string[],
-  options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number; user?: { uid: number; gid: number } },
+  options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number; user?: { uid: number; gid: number }; node?: string },
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: options.cwd, env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'], ...options.user });
+    const child = spawn(options.node ?? process.execPath, args, { cwd: options.cwd, env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'], ...options.user });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

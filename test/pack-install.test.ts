@@ -1,0 +1,96 @@
+/**
+ * What a user gets from the registry: the packages as `npm pack` makes them, installed into fresh
+ * projects outside the workspace, then a Vite build, an Astro build and the `imageprompt` command
+ * run there against the local Venice-compatible server; and the oldest Node the packages claim
+ * (`engines`), from the registry's `node` package, running the command and a Vite build.
+ */
+import { execFileSync } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VeniceSim } from 'venice-sim';
+import { REPO_DIR, TEST_DIR, filesContaining, listFiles, secretKey, startSim } from './helpers/fixtures.js';
+import { runNode } from './helpers/processes.js';
+
+const KEY = secretKey();
+let sim: VeniceSim;
+let work: string;
+const tarballs: string[] = [];
+
+const workspaceVersion = async (pkg: string) => (JSON.parse(await readFile(join(REPO_DIR, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+const manifestOf = async (dir: string) => JSON.parse(await readFile(join(REPO_DIR, 'packages', dir, 'package.json'), 'utf8')) as { engines: { node: string } };
+
+/** npm, run from the test's own Node (22, from the root devDependencies) with the registry set up as usual. */
+function npm(args: string[], cwd: string): string {
+  return execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' } });
+}
+
+async function project(name: string, deps: Record<string, string>, source: string): Promise<string> {
+  const dir = join(work, name);
+  await cp(source, dir, { recursive: true });
+  const dependencies = Object.fromEntries([...tarballs.map((t) => [t.includes('unplugin') ? 'unplugin-imageprompt' : 'imageprompt', `file:${t}`]), ...Object.entries(deps)]);
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module', dependencies }, null, 2));
+  npm(['install', '--prefer-offline', '--no-package-lock'], dir);
+  return dir;
+}
+
+beforeAll(async () => {
+  sim = await startSim(KEY);
+  work = await mkdtemp(join(tmpdir(), 'imageprompt-pack-'));
+  for (const pkg of ['imageprompt', 'unplugin-imageprompt']) {
+    const name = npm(['pack', '--pack-destination', work], join(REPO_DIR, 'packages', pkg)).trim().split('\n').pop()!;
+    tarballs.push(join(work, name));
+  }
+}, 240_000);
+afterAll(async () => {
+  await sim.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+const env = () => ({ VENICE_API_KEY: KEY, VENICE_BASE_URL: sim.url });
+
+describe('installed from packed tarballs, outside the workspace', () => {
+  it('a Vite project builds, and the imageprompt bin runs from node_modules/.bin', async () => {
+    const dir = await project('vite-user', { vite: await workspaceVersion('vite') }, join(TEST_DIR, 'fixtures', 'vite-app'));
+    await writeFile(join(dir, 'vite.config.js'), "import imageprompt from 'unplugin-imageprompt/vite';\nexport default { plugins: [imageprompt()], build: { assetsInlineLimit: 0 } };\n");
+    const build = await runNode([join(dir, 'node_modules', 'vite', 'bin', 'vite.js'), 'build'], { cwd: dir, env: env() });
+    expect(build.code, build.output).toBe(0);
+    expect(build.output).toMatch(/\[imageprompt\] \d+ images: 0 cached, \d+ generated, 0 failed/);
+    expect((await listFiles(join(dir, 'dist', 'assets'))).filter((f) => /\.(webp|png|jpg)$/.test(f)).length).toBeGreaterThanOrEqual(4);
+    // the bin as npm linked it for this project
+    const check = await runNode([join(dir, 'node_modules', '.bin', 'imageprompt'), 'check'], { cwd: dir, env: env() });
+    expect(check.code, check.output).toBe(0);
+    expect(check.output).toMatch(/all \d+ prompt files are valid and cached/);
+    expect(await filesContaining(dir, KEY)).toEqual([]);
+  });
+
+  it('an Astro project builds with the integration', async () => {
+    const dir = await project('astro-user', { astro: await workspaceVersion('astro') }, join(TEST_DIR, 'fixtures', 'astro-site'));
+    const build = await runNode([join(dir, 'node_modules', 'astro', 'bin', 'astro.mjs'), 'build'], { cwd: dir, env: env() });
+    expect(build.code, build.output).toBe(0);
+    expect(build.output).toMatch(/\[imageprompt\] \d+ images?: 0 cached, 2 generated, 0 failed/);
+    expect(await readFile(join(dir, 'dist', 'index.html'), 'utf8')).toMatch(/\/_astro\//);
+  });
+
+  it('the oldest Node the packages claim runs the command and a Vite build', async () => {
+    const claims = [(await manifestOf('imageprompt')).engines.node, (await manifestOf('unplugin-imageprompt')).engines.node];
+    const oldest = /^>=(\d+\.\d+\.\d+)$/.exec(claims[0]!)?.[1];
+    expect(oldest, 'engines name one lowest version').toBeDefined();
+    expect(new Set(claims)).toEqual(new Set([`>=${oldest}`]));
+    const dir = await project('oldest-node', { vite: await workspaceVersion('vite') }, join(TEST_DIR, 'fixtures', 'vite-app'));
+    await writeFile(join(dir, 'vite.config.js'), "import imageprompt from 'unplugin-imageprompt/vite';\nexport default { plugins: [imageprompt()] };\n");
+    const runtime = join(work, 'runtime');
+    await mkdir(runtime, { recursive: true });
+    await writeFile(join(runtime, 'package.json'), '{ "private": true }');
+    npm(['install', '--prefer-offline', '--no-package-lock', `node@${oldest}`], runtime);
+    const old = join(runtime, 'node_modules', 'node', 'bin', 'node');
+    expect(execFileSync(old, ['--version'], { encoding: 'utf8' }).trim()).toBe(`v${oldest}`);
+    // spawned, not run synchronously: the local server answering the build lives in this process
+    const run = (args: string[]) => runNode(args, { cwd: dir, env: env(), node: old });
+    const build = await run([join(dir, 'node_modules', 'vite', 'bin', 'vite.js'), 'build']);
+    expect(build.code, build.output).toBe(0);
+    const check = await run([join(dir, 'node_modules', 'imageprompt', 'dist', 'cli', 'main.js'), 'check']);
+    expect(check.code, check.output).toBe(0);
+  });
+});
