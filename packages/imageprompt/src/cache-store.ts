@@ -390,7 +390,7 @@ export class CacheStore implements EntryStore {
       }
     }
     for (const item of await readdir(this.dir, { withFileTypes: true }).catch(() => [])) {
-      if (!['entries', 'blobs', 'locks', 'refs'].includes(item.name)) inventory.unexpected.push({ file: item.name, why: 'is not part of the cache layout' });
+      if (!['entries', 'blobs', 'locks', 'refs', 'build-defaults.json'].includes(item.name)) inventory.unexpected.push({ file: item.name, why: 'is not part of the cache layout' });
     }
     return inventory;
   }

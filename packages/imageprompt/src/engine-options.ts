@@ -1,5 +1,6 @@
 /** The engine's options, and the one place that fills their defaults and reads the environment. */
-import { isAbsolute, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import { CONFIG_KEYS, checkConfig, readConfigFile } from './config-file.js';
 import { checkApiKey, checkBaseURL, configError } from './connection-checks.js';
 import type { StorageDriver } from './remote/driver-backend.js';
@@ -7,6 +8,7 @@ import { resolveRemote, type RemoteSettings } from './remote/remote-settings.js'
 import { consoleLogger, type Logger } from './logger.js';
 import { parseDefaults } from './prompt-file.js';
 import type { PromptDefaults } from './prompt-schema.js';
+import { ImagePromptError } from './errors.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { DEFAULT_BASE_URL } from './venice-client.js';
 
@@ -117,7 +119,9 @@ export function resolveEngineOptions(given: EngineOptions = {}, env: NodeJS.Proc
   const file = readConfigFile(root);
   const fromCode = definedOnly(given);
   checkConfig(pick(fromCode, CONFIG_KEYS), 'options');
-  const options: EngineOptions = { ...file, ...fromCode } as EngineOptions;
+  // the command has no plugin options: it takes the defaults the last build recorded (see recordBuildDefaults)
+  const codeDefaults = given.defaults ?? (given.context === undefined ? recordedBuildDefaults(root, file.cacheDir ?? given.cacheDir, env) : undefined);
+  const options: EngineOptions = { ...file, ...fromCode, defaults: mergeDefaults(file.defaults, codeDefaults) } as EngineOptions;
   const envCacheDir = env.IMAGEPROMPT_CACHE_DIR;
   if (options.cacheDir === undefined && envCacheDir && envCacheDir.trim() === '') {
     throw configError('IMAGEPROMPT_CACHE_DIR', 'is set but empty', 'unset it for the default .imageprompt, or name a directory');
@@ -152,6 +156,43 @@ export function resolveEngineOptions(given: EngineOptions = {}, env: NodeJS.Proc
     metadata: options.metadata ?? true,
     providers: resolveProviders(options.providers ?? {}, env),
   };
+}
+
+/**
+ * Defaults change request keys, so the command (which reads only the config file) and the plugin
+ * must agree on them: the plugin's `defaults` are merged into the file's field by field, and a field
+ * both set to different values is an error, never a silent override.
+ */
+function mergeDefaults(fromFile: PromptDefaults | undefined, fromCode: PromptDefaults | undefined): PromptDefaults | undefined {
+  if (!fromFile || !fromCode) return fromCode ?? fromFile;
+  for (const [field, value] of Object.entries(fromCode)) {
+    const other = (fromFile as Record<string, unknown>)[field];
+    if (other !== undefined && JSON.stringify(other) !== JSON.stringify(value)) {
+      throw new ImagePromptError({
+        code: 'INVALID_CONFIG',
+        file: 'imageprompt.config.json',
+        field: `defaults.${field}`,
+        message: `is ${JSON.stringify(other)}, but the plugin options say ${JSON.stringify(value)}`,
+        hint: 'keep defaults in imageprompt.config.json only (the imageprompt command reads that file, not the plugin options), or make both say the same',
+      });
+    }
+  }
+  return { ...fromFile, ...fromCode };
+}
+
+/** Where a build records the defaults given in its plugin options, for the command to read. */
+export function buildDefaultsPath(cacheDir: string): string {
+  return join(cacheDir, 'build-defaults.json');
+}
+
+function recordedBuildDefaults(root: string, cacheDir: string | undefined, env: NodeJS.ProcessEnv): PromptDefaults | undefined {
+  const dir = cacheDir ?? (env.IMAGEPROMPT_CACHE_DIR || '.imageprompt');
+  try {
+    return parseDefaults(JSON.parse(readFileSync(buildDefaultsPath(isAbsolute(dir) ? dir : resolve(root, dir)), 'utf8')), 'defaults recorded by the last build (.imageprompt/build-defaults.json)');
+  } catch (error) {
+    if (error instanceof ImagePromptError) throw error;
+    return undefined;
+  }
 }
 
 function resolveProviders(given: Record<string, { baseURL: string; apiKeyEnv: string }>, env: NodeJS.ProcessEnv): Record<string, ResolvedProvider> {

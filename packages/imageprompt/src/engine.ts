@@ -11,7 +11,9 @@ import { RemoteCache } from './remote/remote-cache.js';
 import { RemoteLayer } from './remote/remote-layer.js';
 import { LocalWriteError } from './atomic-file.js';
 import type { LockWait } from './cache-lock.js';
-import { resolveEngineOptions, type EngineOptions, type Mode, type ResolvedEngineOptions } from './engine-options.js';
+import { buildDefaultsPath, resolveEngineOptions, type EngineOptions, type Mode, type ResolvedEngineOptions } from './engine-options.js';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic-file.js';
 import { ImagePromptError } from './errors.js';
 import { GenerationQueue } from './generation-queue.js';
 import { ModelCatalog } from './model-catalog.js';
@@ -171,6 +173,25 @@ export class ImagePromptEngine {
   async drain(): Promise<void> {
     await this.queue.settled();
     await this.entries.settled();
+  }
+
+  /**
+   * Records the defaults given in code (plugin options) in the cache, or removes the record when
+   * there are none, so that the imageprompt command computes the same keys as this build.
+   */
+  async recordBuildDefaults(given: EngineOptions['defaults']): Promise<void> {
+    const path = buildDefaultsPath(this.options.cacheDir);
+    try {
+      if (given && Object.keys(given).length > 0) {
+        const text = `${JSON.stringify(given, null, 2)}\n`;
+        if ((await readFile(path, 'utf8').catch(() => '')) !== text) {
+          await mkdir(this.options.cacheDir, { recursive: true });
+          await writeFileAtomic(path, text);
+        }
+      } else await rm(path, { force: true });
+    } catch (error) {
+      this.options.logger.warn(`could not record the plugin's defaults in ${path} (${(error as Error).message}); \`imageprompt\` commands may compute other keys`);
+    }
   }
 
   /** Counts since the last call, for a per-build summary. */

@@ -41,9 +41,10 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
           return moduleCode(await getEngine().load(file), options.exportShape);
         },
       },
-      buildStart() {
-        // options and imageprompt.config.json are checked now, before any module is loaded
-        getEngine();
+      async buildStart() {
+        // options and imageprompt.config.json are checked now, before any module is loaded; the
+        // defaults given here are recorded so that the imageprompt command computes the same keys
+        await getEngine().recordBuildDefaults(options.engine.defaults);
       },
       async buildEnd() {
         if (!engine) return;
