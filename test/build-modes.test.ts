@@ -61,6 +61,11 @@ describe('Vite builds by mode', () => {
     }
     expect(message).toMatch(/not in the cache \(\.imageprompt\) and frozen mode generates nothing/);
     expect(sim.imageRequests()).toHaveLength(0);
+    // nothing full-size was drawn for a build that fails: only token placeholders
+    const { readdir } = await import('node:fs/promises');
+    const drawn = await readdir(join(root, 'node_modules', '.cache', 'imageprompt', 'placeholders'));
+    expect(drawn.length).toBeGreaterThan(0);
+    expect(drawn.every((f) => f.includes('-token.'))).toBe(true);
   });
 
   it('placeholder emits marked images of the requested size and format with no request; generate then replaces them', async () => {
@@ -111,7 +116,9 @@ describe('Astro builds by mode', () => {
 
     const placeholder = await runNode([astro, 'build'], { cwd: root, env: env('placeholder') });
     expect(placeholder.code, placeholder.output).toBe(0);
-    expect(placeholder.output).toMatch(/src\/hero\.imageprompt\.json: PLACEHOLDER/);
+    // a key is set: the line says how to leave placeholder mode, not to set the key
+    expect(placeholder.output).toMatch(/src\/hero\.imageprompt\.json: PLACEHOLDER \(not in the cache; placeholder mode\); unset IMAGEPROMPT_MODE to generate the real image/);
+    expect(placeholder.output).not.toMatch(/set VENICE_API_KEY/);
     expect(sim.imageRequests()).toHaveLength(0);
     const draftHtml = await readFile(join(root, 'dist', 'index.html'), 'utf8');
     expect(draftHtml).toContain('&quot;width&quot;:640,&quot;height&quot;:400');

@@ -232,9 +232,11 @@ export class ImagePromptEngine {
     if (result.status === 'generated') logger.info(`${name}: generated in ${(ms / 1000).toFixed(1)} s`);
     else if (result.status === 'cached') logger.info(`${name}: cache hit`);
     else if (result.status === 'missing') logger.error(`${name}: not in the cache (frozen mode: nothing is generated)`);
-    else {
-      const why = this.options.mode === 'placeholder' ? 'placeholder mode' : 'no VENICE_API_KEY is set';
-      logger.warn(`${name}: PLACEHOLDER (not in the cache; ${why}); set VENICE_API_KEY to generate the real image`);
+    else if (this.options.mode === 'placeholder') {
+      const source = process.env.IMAGEPROMPT_MODE ? 'IMAGEPROMPT_MODE' : 'the mode option';
+      logger.warn(`${name}: PLACEHOLDER (not in the cache; placeholder mode); unset ${source} to generate the real image`);
+    } else {
+      logger.warn(`${name}: PLACEHOLDER (not in the cache; no VENICE_API_KEY is set); set VENICE_API_KEY to generate the real image`);
     }
   }
 
@@ -247,7 +249,8 @@ export class ImagePromptEngine {
     }
     const mode = this.missMode;
     if (mode === 'placeholder' || mode === 'frozen') {
-      const images = await placeholderImages(this.options.placeholderDir, prepared.key, prepared.request, this.options.metadata && mode === 'placeholder');
+      // a frozen build fails at its end and shows nothing: a token drawing, not one of full size
+      const images = await placeholderImages(this.options.placeholderDir, prepared.key, prepared.request, this.options.metadata && mode === 'placeholder', mode === 'frozen');
       return {
         key: prepared.key,
         seed: prepared.request.seed,

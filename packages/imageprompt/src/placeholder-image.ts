@@ -34,17 +34,23 @@ function svg(width: number, height: number, label: string): string {
 </svg>`;
 }
 
-export async function placeholderImages(dir: string, key: string, request: NormalisedRequest, withMetadata = false): Promise<PlaceholderImage[]> {
+/**
+ * The placeholders for a request: `token` draws them at most 32 px on the long side (for a frozen
+ * build, which fails and shows nothing), while still reporting the size the real image will have.
+ */
+export async function placeholderImages(dir: string, key: string, request: NormalisedRequest, withMetadata = false, token = false): Promise<PlaceholderImage[]> {
   const { width, height } = expectedSize(request);
+  const scale = token ? Math.min(1, 32 / Math.max(width, height)) : 1;
+  const [drawWidth, drawHeight] = [Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))];
   const format = request.format;
   await mkdir(dir, { recursive: true });
   const images: PlaceholderImage[] = [];
   for (let i = 0; i < request.variants; i++) {
-    const path = join(dir, `${key}-${i}.${format === 'jpeg' ? 'jpg' : format}`);
+    const path = join(dir, `${key}-${i}${token ? '-token' : ''}.${format === 'jpeg' ? 'jpg' : format}`);
     const exists = await stat(path).then(() => true, () => false);
     if (!exists) {
       const { default: sharp } = await import('sharp');
-      const image = sharp(Buffer.from(svg(width, height, `placeholder ${width}×${height}`)));
+      const image = sharp(Buffer.from(svg(drawWidth, drawHeight, `placeholder ${width}×${height}`)));
       const bytes = await (format === 'png' ? image.png() : format === 'jpeg' ? image.jpeg() : image.webp()).toBuffer();
       await writeFileAtomic(path, bytes);
     }

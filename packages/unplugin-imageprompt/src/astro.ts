@@ -2,6 +2,7 @@
  * Astro integration: `integrations: [imageprompt()]`. Prompt-file imports default-export Astro's
  * own `ImageMetadata`, so they work with `<Image>` and `<Picture>` as a local image import does.
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AstroIntegration } from 'astro';
 import { createVitePlugin } from 'unplugin';
@@ -10,33 +11,8 @@ import type { Options } from './core/options.js';
 
 const vitePlugin = createVitePlugin(createFactory('image-import'));
 
-const TYPES = `declare module '*.imageprompt.json?imageprompt' {
-  /** Astro's ImageMetadata, with the blur-up fields (absent with \`metadata: false\`). */
-  type PromptImage = import('astro').ImageMetadata & {
-    /** A tiny blurred copy as a data: URL, for a CSS background while the image loads. */
-    blurDataURL?: string;
-    /** The image's ThumbHash, base64. */
-    thumbhash?: string;
-    /** The dominant colour, #rrggbb. */
-    color?: string;
-    /** Width divided by height. */
-    aspectRatio?: number;
-  };
-  /** The first (or only) generated image, as a local image import gives it. */
-  const image: PromptImage;
-  export default image;
-  /** Every generated image, the first included (more than one when "variants" > 1). */
-  export const variants: PromptImage[];
-  /** The prompt file's "alt" text. */
-  export const alt: string | undefined;
-  /** The seed the image was requested with. */
-  export const seed: number;
-  /** The request key: the cache entry's name. */
-  export const key: string;
-  /** True when the images are local placeholders (no key, or placeholder mode), not generated ones. */
-  export const placeholder: boolean;
-}
-`;
+/** The declarations the integration injects: the package's own `types/astro.d.ts`, one source for both. */
+const TYPES = readFileSync(new URL('../types/astro.d.ts', import.meta.url), 'utf8');
 
 export default function imageprompt(options: Options = {}): AstroIntegration {
   return {
