@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VeniceSim } from 'venice-sim';
 import { ImagePromptEngine, ImagePromptError, silentLogger } from 'imageprompt';
 import { copyFixture, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
+import { binOf, runNode } from './helpers/processes.js';
 
 const KEY = secretKey();
 let sim: VeniceSim;
@@ -53,5 +54,24 @@ describe('malformed prompt files', () => {
 
   it('made no image request for any of them', () => {
     expect(sim.imageRequests()).toHaveLength(0);
+  });
+});
+
+describe('a bad prompt file in a Vite build', () => {
+  it('prints one block like the command’s: file, field, what, what to do; no stack or schema dump unless DEBUG=imageprompt', async () => {
+    const site = await copyFixture('slow-site');
+    try {
+      await writeFile(join(site, 'src', 'p1.imageprompt.json'), '{ "model": "z-image-turbo", "prompt": "x", "widht": 5 }');
+      const vite = binOf('vite', 'bin/vite.js');
+      const env = { VENICE_API_KEY: KEY, VENICE_BASE_URL: sim.url, IMAGEPROMPT_MODE: 'placeholder' };
+      const plain = await runNode([vite, 'build'], { cwd: site, env });
+      expect(plain.code).not.toBe(0);
+      expect(plain.output).toContain('imageprompt: src/p1.imageprompt.json, field "widht": is not a field Venice accepts\n  → did you mean "width"? Venice\'s field names are snake_case');
+      expect(plain.output).not.toMatch(/ZodError|at schemaError|at ImagePromptEngine|unrecognized_keys/);
+      const debug = await runNode([vite, 'build'], { cwd: site, env: { ...env, DEBUG: 'imageprompt' } });
+      expect(debug.output).toMatch(/ZodError/);
+    } finally {
+      await removeFixture(site);
+    }
   });
 });

@@ -3,7 +3,7 @@
  * code imports the cached images. Nothing here knows HTTP (the engine does) or assumes Vite.
  */
 import { createUnplugin, type UnpluginFactory, type UnpluginInstance } from 'unplugin';
-import { ImagePromptEngine } from 'imageprompt';
+import { ImagePromptEngine, ImagePromptError } from 'imageprompt';
 import { moduleCode } from './core/module-code.js';
 import { LOAD_FILTER, RESOLVE_FILTER, isPromptImport, isVirtualId, promptFileOf, toVirtualId } from './core/module-id.js';
 import { resolveOptions, type ExportShape, type Options } from './core/options.js';
@@ -38,7 +38,11 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
           if (!isVirtualId(id)) return null;
           const file = promptFileOf(id);
           this.addWatchFile(file);
-          return moduleCode(await getEngine().load(file), options.exportShape);
+          try {
+            return moduleCode(await getEngine().load(file), options.exportShape);
+          } catch (error) {
+            throw readable(error);
+          }
         },
       },
       async buildStart() {
@@ -63,6 +67,18 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
       },
     };
   };
+}
+
+/**
+ * An engine error as a build error that reads like the command's: file, field, what was wrong and
+ * what to do, without a stack trace or the schema library's dump (`DEBUG=imageprompt` keeps them).
+ */
+function readable(error: unknown): unknown {
+  if (!(error instanceof ImagePromptError) || /\bimageprompt\b/.test(process.env.DEBUG ?? '')) return error;
+  const clean = new Error(error.message);
+  clean.name = 'imageprompt';
+  clean.stack = '';
+  return clean;
 }
 
 export const unpluginFactory = createFactory('image-object');
