@@ -16,7 +16,7 @@
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireLock, type LockOptions } from './cache-lock.js';
 import {
@@ -33,8 +33,8 @@ import {
   writeFileAtomic,
   type StagedFile,
 } from './atomic-file.js';
-import { ImagePromptError } from './errors.js';
 import type { EntryPlace, EntryStore } from './cache-port.js';
+import { cacheWriteError } from './cache-write-failure.js';
 import type { ImageMetadata } from './image-metadata.js';
 import { openaiKey, type OPENAI_ROUTE, type OpenAIRequest } from './openai-route.js';
 import { requestKey } from './request-key.js';
@@ -218,11 +218,6 @@ export class CacheStore implements EntryStore {
   private async sweepAbandoned(): Promise<void> {
     const inventory = await this.inventory();
     for (const temp of inventory.temps) if (temp.abandoned) await rm(join(this.dir, temp.file), { force: true });
-  }
-
-  /** Where one generation stages its images: the cache, or, once the cache fails, the key's rescue folder. */
-  sinkFor(key: string): GenerationSink {
-    return new GenerationSink(this, key);
   }
 
   /**
@@ -438,70 +433,6 @@ function isAbandonedTemp(name: string, ageMs: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
-}
-
-/**
- * One generation's staging. Images go into the cache; if writing there fails, this and every later
- * image of the same generation are finished in the key's rescue folder instead, so nothing paid for
- * is lost, and `failure` says why. The engine then stops and tells the user where the images are.
- */
-export class GenerationSink {
-  failure: LocalWriteError | undefined;
-
-  constructor(
-    private readonly store: CacheStore,
-    readonly key: string,
-  ) {}
-
-  async stage(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<StagedFile> {
-    const rescue = this.store.rescueDir(this.key);
-    let staged: StagedFile;
-    try {
-      if (this.failure) {
-        await makeDirectory(rescue);
-        staged = await stageFile(rescue, chunks);
-      } else {
-        staged = await this.store.stage(chunks, rescue);
-      }
-    } catch (error) {
-      if (!(error instanceof LocalWriteError)) throw error; // the source failed: Venice's side
-      this.failure ??= error;
-      throw cacheWriteError(this.failure, this.store.dir, 'Venice had already sent the image (and charged for it), but it could not be kept anywhere, so it is lost');
-    }
-    if (staged.fellBack) this.failure ??= staged.fellBack;
-    return staged;
-  }
-
-  discard(staged: StagedFile[]): Promise<void> {
-    return this.store.discard(staged);
-  }
-}
-
-const WHAT: Record<string, string> = {
-  ENOSPC: 'the disk is full',
-  EDQUOT: 'the disk quota is used up',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'the file system is read-only',
-  EFBIG: 'the file is larger than this process may write',
-  EIO: 'an input/output error',
-};
-
-/** The error for a cache that cannot be written: which path, what the system said, what to do. */
-export function cacheWriteError(error: LocalWriteError, cacheDir: string, outcome: string): ImagePromptError {
-  const code = error.code ?? 'an error';
-  const fix =
-    code === 'ENOSPC' || code === 'EDQUOT'
-      ? `free space on the disk that holds ${cacheDir}`
-      : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
-        ? `make ${cacheDir} writable by this user (${process.getuid?.() ?? 'this user'}@${hostname()})`
-        : `check the disk that holds ${cacheDir}`;
-  return new ImagePromptError({
-    code: 'CACHE_WRITE_FAILED',
-    message: `cannot write to the cache: ${error.path}: ${code} (${WHAT[code] ?? error.cause.message}); ${outcome}`,
-    hint: `${fix}, or point cacheDir (IMAGEPROMPT_CACHE_DIR) at another directory, then build again`,
-    cause: error.cause,
-  });
 }
 
 /** Creates, writes and removes a temporary file in `dir`; a kill halfway leaves an ordinary temporary file. */

@@ -3,31 +3,31 @@
  * cache or generated on a miss (never twice for the same request), or, where the mode says so,
  * a placeholder or a recorded miss.
  */
-import { join, relative } from 'node:path';
-import { loadLiveCatalog } from './live-catalog.js';
-import { CacheStore, cacheWriteError, type CacheEntry, type Manifest, type StagedOutput } from './cache-store.js';
-import type { EntryStore } from './cache-port.js';
-import { RemoteCache } from './remote/remote-cache.js';
-import { RemoteLayer } from './remote/remote-layer.js';
-import { LocalWriteError } from './atomic-file.js';
-import type { LockWait } from './cache-lock.js';
-import { buildDefaultsPath, resolveEngineOptions, type EngineOptions, type Mode, type ResolvedEngineOptions } from './engine-options.js';
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { writeFileAtomic } from './atomic-file.js';
+import { join, relative } from 'node:path';
+import { LocalWriteError, writeFileAtomic } from './atomic-file.js';
+import type { LockWait } from './cache-lock.js';
+import type { EntryStore } from './cache-port.js';
+import { CacheStore, type CacheEntry, type Manifest, type StagedOutput } from './cache-store.js';
+import { GenerationSink, cacheWriteError } from './cache-write-failure.js';
+import { buildDefaultsPath, resolveEngineOptions, type EngineOptions, type Mode, type ResolvedEngineOptions } from './engine-options.js';
 import { ImagePromptError } from './errors.js';
 import { GenerationQueue } from './generation-queue.js';
-import { ModelCatalog } from './model-catalog.js';
-import { prepareRequest, type PreparedRequest } from './normalise-request.js';
-import { placeholderImages } from './placeholder-image.js';
-import { readPromptFile } from './prompt-file.js';
-import { PROVIDER } from './request-key.js';
-import { requestPriceUsd } from './pricing.js';
-import { DEFAULT_RETRY_POLICY, worstCaseDurationMs } from './retry-policy.js';
-import { SpendLedger } from './spend-ledger.js';
 import { computeImageMetadata, type ImageMetadata } from './image-metadata.js';
 import { KeyRefs, contentDigest } from './key-refs.js';
-import { VeniceClient, type GenerateHooks } from './venice-client.js';
+import { loadLiveCatalog } from './live-catalog.js';
+import { ModelCatalog } from './model-catalog.js';
+import { prepareRequest, type PreparedRequest } from './normalise-request.js';
 import { prepareOpenAIRequest } from './openai-route.js';
+import { placeholderImages } from './placeholder-image.js';
+import { requestPriceUsd } from './pricing.js';
+import { readPromptFile } from './prompt-file.js';
+import { RemoteCache } from './remote/remote-cache.js';
+import { RemoteLayer } from './remote/remote-layer.js';
+import { PROVIDER } from './request-key.js';
+import { DEFAULT_RETRY_POLICY, worstCaseDurationMs } from './retry-policy.js';
+import { SpendLedger } from './spend-ledger.js';
+import { VeniceClient, type GenerateHooks } from './venice-client.js';
 import type { ImageFormat } from './prompt-schema.js';
 
 export interface ResolvedImage {
@@ -289,7 +289,7 @@ export class ImagePromptEngine {
       );
       if (theirs) return this.fromEntry(prepared, await this.withMetadata(theirs, name), 'cached');
       const price = this.priceOf(prepared) ?? 0;
-      const sink = this.store.sinkFor(key);
+      const sink = new GenerationSink(this.store, key);
       const started = Date.now();
       const hooks: GenerateHooks = {
         onRetry: (notice) => {
