@@ -81,11 +81,15 @@ async function hitOverhead(sim) {
       const off = [];
       const floor = [];
       for (let i = 0; i <= runs; i++) {
-        const results = [await build(prompts)(), await build(bare)(), await build(direct)()];
+        // on and off swap places every round, so that neither always runs first
+        const first = i % 2 === 0 ? prompts : bare;
+        const a = await build(first)();
+        const b = await build(first === prompts ? bare : prompts)();
+        const c = await build(direct)();
         if (i === 0) continue; // warm-up
-        on.push(results[0].seconds);
-        off.push(results[1].seconds);
-        floor.push(results[2].seconds);
+        on.push((first === prompts ? a : b).seconds);
+        off.push((first === prompts ? b : a).seconds);
+        floor.push(c.seconds);
       }
       const ratioOn = median(on) / median(floor);
       const ratioOff = median(off) / median(floor);

@@ -357,20 +357,26 @@ export class ImagePromptEngine {
     }
   }
 
-  /** Metadata for each image given (undefined: skip); a failure only warns. */
+  /**
+   * Metadata for each image given (undefined: skip); a failure only warns. One image at a time:
+   * decoding a 4K image takes tens of megabytes, and variants come four at once.
+   */
   private async computeMetadata(images: ({ path: string; width: number; height: number } | undefined)[], name: string): Promise<(ImageMetadata | undefined)[]> {
-    return Promise.all(
-      images.map(async (image) => {
-        if (!image) return undefined;
-        try {
-          this.metadataComputed += 1;
-          return await computeImageMetadata(image.path, image.width, image.height);
-        } catch (error) {
-          this.options.logger.warn(`${name}: could not compute the blur-up placeholder and colour (${(error as Error).message})`);
-          return undefined;
-        }
-      }),
-    );
+    const metas: (ImageMetadata | undefined)[] = [];
+    for (const image of images) {
+      if (!image) {
+        metas.push(undefined);
+        continue;
+      }
+      try {
+        this.metadataComputed += 1;
+        metas.push(await computeImageMetadata(image.path, image.width, image.height));
+      } catch (error) {
+        this.options.logger.warn(`${name}: could not compute the blur-up placeholder and colour (${(error as Error).message})`);
+        metas.push(undefined);
+      }
+    }
+    return metas;
   }
 
   /** Keeps a paid generation the cache could not store, and the error that says where it is. */
