@@ -35,7 +35,7 @@ beforeEach(async () => {
 
 const engine = (logger: Logger = silentLogger) => new ImagePromptEngine({ root, apiKey: KEY, baseURL: sim.url, logger });
 
-/** A pid that no process has now: a child that has already exited. */
+/** A pid that no process has now: a child that has already exited (locks also record a start time no process has, should the pid be reused). */
 async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', '']);
   await new Promise((resolve) => child.on('exit', resolve));
@@ -72,7 +72,7 @@ async function race(count: number): Promise<string[]> {
 
 describe('abandoned locks are taken over by exactly one process', () => {
   it('a lock whose holder died on this host', async () => {
-    await writeFile(lockPath, JSON.stringify({ pid: await deadPid(), host: hostname(), since: Date.now(), holdMs: 1_440_000, nonce: 'dead' }));
+    await writeFile(lockPath, JSON.stringify({ pid: await deadPid(), host: hostname(), since: Date.now(), holdMs: 1_440_000, start: '0', nonce: 'dead' }));
     const statuses = await race(6);
     expect(sim.imageRequests()).toHaveLength(1);
     expect(statuses.sort()).toEqual(['cached', 'cached', 'cached', 'cached', 'cached', 'generated']);
@@ -95,7 +95,7 @@ describe('abandoned locks are taken over by exactly one process', () => {
   });
 
   it('leaves no lock or take-over claim behind', async () => {
-    await writeFile(lockPath, JSON.stringify({ pid: await deadPid(), host: hostname(), since: Date.now(), holdMs: 1, nonce: 'dead' }));
+    await writeFile(lockPath, JSON.stringify({ pid: await deadPid(), host: hostname(), since: Date.now(), holdMs: 1, start: '0', nonce: 'dead' }));
     await race(4);
     expect(await readdir(join(root, '.imageprompt', 'locks'))).toEqual([]);
   });
