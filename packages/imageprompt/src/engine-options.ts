@@ -120,7 +120,7 @@ export function resolveEngineOptions(given: EngineOptions = {}, env: NodeJS.Proc
   const fromCode = definedOnly(given);
   checkConfig(pick(fromCode, CONFIG_KEYS), 'options');
   // the command has no plugin options: it takes the defaults the last build recorded (see recordBuildDefaults)
-  const codeDefaults = given.defaults ?? (given.context === undefined ? recordedBuildDefaults(root, file.cacheDir ?? given.cacheDir, env) : undefined);
+  const codeDefaults = given.defaults ?? (given.context === undefined ? recordedBuildDefaults(root, given.cacheDir ?? file.cacheDir, env) : undefined);
   const options: EngineOptions = { ...file, ...fromCode, defaults: mergeDefaults(file.defaults, codeDefaults) } as EngineOptions;
   const envCacheDir = env.IMAGEPROMPT_CACHE_DIR;
   if (options.cacheDir === undefined && envCacheDir && envCacheDir.trim() === '') {
