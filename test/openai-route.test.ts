@@ -14,6 +14,7 @@ import { startVeniceSim, type VeniceSim } from 'venice-sim';
 import imageprompt from 'unplugin-imageprompt/vite';
 import { ImagePromptEngine, ImagePromptError, silentLogger, type Logger, type Manifest } from 'imageprompt';
 import { copyFixture, filesContaining, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
+import { withEnv } from './helpers/environment.js';
 import { binOf, runNode } from './helpers/processes.js';
 
 const KEY = secretKey();
@@ -47,22 +48,15 @@ beforeEach(async () => {
 });
 
 async function viteBuild(env: Record<string, string | undefined> = {}): Promise<{ src: string; width: number; height: number; alt: string }[]> {
-  const saved = process.env.ACME_IMAGES_KEY;
-  const value = 'ACME_IMAGES_KEY' in env ? env.ACME_IMAGES_KEY : OTHER_KEY;
-  if (value === undefined) delete process.env.ACME_IMAGES_KEY;
-  else process.env.ACME_IMAGES_KEY = value;
-  try {
-    await build({
+  await withEnv({ ACME_IMAGES_KEY: 'ACME_IMAGES_KEY' in env ? env.ACME_IMAGES_KEY : OTHER_KEY }, () =>
+    build({
       root,
       configFile: false,
       logLevel: 'silent',
       plugins: [imageprompt({ apiKey: KEY, baseURL: sim.url, logger })],
       build: { outDir: 'dist', emptyOutDir: true, modulePreload: { polyfill: false }, assetsInlineLimit: 0 },
-    });
-  } finally {
-    if (saved === undefined) delete process.env.ACME_IMAGES_KEY;
-    else process.env.ACME_IMAGES_KEY = saved;
-  }
+    }),
+  );
   const js = (await listFiles(join(root, 'dist'))).find((f) => f.endsWith('.js'))!;
   await import(`${pathToFileURL(js).href}?t=${Date.now()}`);
   return (globalThis as unknown as { __imageprompt: { src: string; width: number; height: number; alt: string }[] }).__imageprompt;

@@ -16,6 +16,7 @@ import imageprompt from 'unplugin-imageprompt/vite';
 import { ImagePromptEngine, type Logger, type Manifest } from 'imageprompt';
 import { copyFixture, filesContaining, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
 import { binOf, freePort, runNode } from './helpers/processes.js';
+import { withEnv } from './helpers/environment.js';
 import { hasNginx, startFaultProxy, startNginxDav, startS3, type FaultProxy, type RunningStore } from './helpers/remote-servers.js';
 
 const KEY = secretKey();
@@ -57,23 +58,6 @@ async function machine(tag: string): Promise<string> {
     await writeFile(join(root, 'src', `p${i}.imageprompt.json`), JSON.stringify({ model: 'z-image-turbo', prompt: `picture ${i} ${tag}`, width: 256, height: 256 }));
   }
   return root;
-}
-
-/** Runs `fn` with these environment variables set (undefined: unset), then puts them back. */
-async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  const apply = (values: Record<string, string | undefined>) => {
-    for (const [k, v] of Object.entries(values)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  };
-  apply(vars);
-  try {
-    return await fn();
-  } finally {
-    apply(saved);
-  }
 }
 
 // s3rver knows one access key id and does not check signatures, so any secret passes

@@ -98,6 +98,8 @@ export interface ResolvedEngineOptions {
   logger: Logger;
   /** The mode chosen by option or environment, or undefined to decide by key and context. */
   mode: Mode | undefined;
+  /** Where the mode came from, for messages. */
+  modeSource: 'IMAGEPROMPT_MODE' | 'the mode option' | undefined;
   context: 'dev' | 'build';
   placeholderDir: string;
   maxSpendUsd: number | undefined;
@@ -149,6 +151,7 @@ export function resolveEngineOptions(given: EngineOptions = {}, env: NodeJS.Proc
     retry: options.retry ?? {},
     logger: options.logger ?? consoleLogger,
     mode,
+    modeSource: env.IMAGEPROMPT_MODE ? 'IMAGEPROMPT_MODE' : mode ? 'the mode option' : undefined,
     context: options.context ?? 'build',
     placeholderDir: options.placeholderDir ?? resolve(root, 'node_modules', '.cache', 'imageprompt', 'placeholders'),
     maxSpendUsd: options.maxSpendUsd,

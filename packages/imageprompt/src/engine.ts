@@ -233,8 +233,7 @@ export class ImagePromptEngine {
     else if (result.status === 'cached') logger.info(`${name}: cache hit`);
     else if (result.status === 'missing') logger.error(`${name}: not in the cache (frozen mode: nothing is generated)`);
     else if (this.options.mode === 'placeholder') {
-      const source = process.env.IMAGEPROMPT_MODE ? 'IMAGEPROMPT_MODE' : 'the mode option';
-      logger.warn(`${name}: PLACEHOLDER (not in the cache; placeholder mode); unset ${source} to generate the real image`);
+      logger.warn(`${name}: PLACEHOLDER (not in the cache; placeholder mode); unset ${this.options.modeSource ?? 'the mode option'} to generate the real image`);
     } else {
       logger.warn(`${name}: PLACEHOLDER (not in the cache; no VENICE_API_KEY is set); set VENICE_API_KEY to generate the real image`);
     }

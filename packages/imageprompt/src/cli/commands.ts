@@ -137,12 +137,16 @@ export async function prune(ctx: CommandContext): Promise<number> {
   const items = await survey(engine, all);
   const referenced = new Set<string>();
   const blocking: SurveyItem[] = [];
+  /** Each prompt file's content digest, read once (undefined: it does not parse). */
+  const contents = new Map<string, string | undefined>();
   for (const item of items) {
-    const ref = engine.refs.lookup(item.path);
     const content = item.prepared?.content ?? (await engine.contentOf(item.path).catch(() => undefined));
-    if (ref && content !== undefined && ref.content === content) referenced.add(ref.key);
+    contents.set(item.path, content);
+    const ref = engine.refs.lookup(item.path);
+    const recorded = ref !== undefined && content !== undefined && ref.content === content;
+    if (recorded) referenced.add(ref.key);
     if (item.prepared) referenced.add(item.prepared.key);
-    else if (!(ref && content !== undefined && ref.content === content)) blocking.push(item);
+    else if (!recorded) blocking.push(item);
   }
   if (blocking.length > 0) {
     for (const i of blocking) if (shown.size === 0 || shown.has(i.path)) ctx.out(`invalid  ${describeError(i)}`);
@@ -167,11 +171,9 @@ export async function prune(ctx: CommandContext): Promise<number> {
     if (temp.abandoned || temp.ageMs > PRUNE_GRACE_MS) removed.push(temp.file);
     else kept.push(`${temp.file} (a temporary file a running process may still be writing)`);
   }
-  const present = new Map(items.map((i) => [i.path, i]));
+  // refs of prompt files that are gone or whose content changed since the build recorded them
   for (const ref of engine.refs.list()) {
-    const item = present.get(join(engine.options.root, ref.file));
-    const current = item ? (item.prepared?.content ?? (await engine.contentOf(item.path).catch(() => undefined))) : undefined;
-    if (current !== ref.content) removed.push(ref.path);
+    if (contents.get(join(engine.options.root, ref.file)) !== ref.content) removed.push(ref.path);
   }
   if (!ctx.dryRun) for (const file of removed) await store.remove(file);
   const remoteRemoved = ctx.pruneRemote ? await pruneRemote(ctx, referenced) : [];

@@ -91,13 +91,14 @@ async function main(argv: string[]): Promise<number> {
   let priceSource = `the bundled catalog of ${CATALOG_DATE}`;
   try {
     const base = { root: values.root, cacheDir: values['cache-dir'], concurrency: number('concurrency', values.concurrency), maxSpendUsd: number('max-spend', values['max-spend']), remote: values.remote, logger: warnings, mode: 'generate' as const };
-    if (name === 'generate' && process.env.IMAGEPROMPT_MODE && process.env.IMAGEPROMPT_MODE !== 'generate') {
+    engine = new ImagePromptEngine(base);
+    // the command asks for generate mode; only IMAGEPROMPT_MODE can have said otherwise
+    if (name === 'generate' && engine.options.mode !== 'generate') {
       process.stderr.write(
-        `imageprompt: generate calls Venice, but IMAGEPROMPT_MODE=${process.env.IMAGEPROMPT_MODE} says not to; nothing was generated\n  → unset IMAGEPROMPT_MODE (or set it to generate) to fill the cache, or run \`imageprompt check\` to list what is missing\n`,
+        `imageprompt: generate calls Venice, but IMAGEPROMPT_MODE=${engine.options.mode} says not to; nothing was generated\n  → unset IMAGEPROMPT_MODE (or set it to generate) to fill the cache, or run \`imageprompt check\` to list what is missing\n`,
       );
       return EXIT.usage;
     }
-    engine = new ImagePromptEngine(base);
     if (name === 'plan' || name === 'generate') {
       const live = await fetchLiveCatalog(engine.options.baseURL);
       if (live) {

@@ -101,6 +101,17 @@ export class RemoteCache {
     });
   }
 
+  /** A small object (a manifest, a lease) read whole as text, or undefined when there is none. */
+  private getText(path: string): Promise<string | undefined> {
+    return this.op(async (signal) => {
+      const body = await this.backend.get(path, signal);
+      if (!body) return undefined;
+      const parts: Uint8Array[] = [];
+      for await (const part of body.stream) parts.push(part);
+      return Buffer.concat(parts).toString('utf8');
+    });
+  }
+
   /** The entry's manifest on the remote, checked (shape, key, signature), or undefined; fetched once a run. */
   manifest(key: string): Promise<RemoteManifest | undefined> {
     let found = this.manifests.get(key);
@@ -116,13 +127,7 @@ export class RemoteCache {
   private async fetchManifest(key: string): Promise<RemoteManifest | undefined> {
     let text: string;
     try {
-      const found = await this.op(async (signal) => {
-        const body = await this.backend.get(`entries/${key}.json`, signal);
-        if (!body) return undefined;
-        const parts: Uint8Array[] = [];
-        for await (const part of body.stream) parts.push(part);
-        return Buffer.concat(parts).toString('utf8');
-      });
+      const found = await this.getText(`entries/${key}.json`);
       if (found === undefined) return undefined;
       text = found;
     } catch (error) {
@@ -282,20 +287,14 @@ export class RemoteCache {
       .filter((b): b is { path: string; digest: string } => b.digest !== undefined);
     const named = new Map<string, string[] | undefined>();
     for (const key of entries) {
-      named.set(
-        key,
-        await this.op(async (signal) => {
-          const body = await this.backend.get(`entries/${key}.json`, signal);
-          if (!body) return undefined;
-          const parts: Uint8Array[] = [];
-          for await (const part of body.stream) parts.push(part);
-          try {
-            return (JSON.parse(Buffer.concat(parts).toString('utf8')) as Manifest).outputs.map((o) => o.digest);
-          } catch {
-            return undefined;
-          }
-        }),
-      );
+      const text = await this.getText(`entries/${key}.json`);
+      let digests: string[] | undefined;
+      try {
+        digests = text === undefined ? undefined : (JSON.parse(text) as Manifest).outputs.map((o) => o.digest);
+      } catch {
+        digests = undefined;
+      }
+      named.set(key, digests);
     }
     return { entries, blobs, named };
   }
@@ -320,11 +319,9 @@ export class RemoteCache {
           return { release: () => this.op((signal) => this.backend.remove(path, signal)).catch(() => undefined) };
         }
         // someone holds it: live, or expired (then removed and tried once more)
-        const found = await this.op((signal) => this.backend.get(path, signal));
-        if (!found) continue;
-        const parts: Uint8Array[] = [];
-        for await (const part of found.stream) parts.push(part);
-        const until = (JSON.parse(Buffer.concat(parts).toString('utf8')) as { until?: number }).until ?? 0;
+        const found = await this.getText(path);
+        if (found === undefined) continue;
+        const until = (JSON.parse(found) as { until?: number }).until ?? 0;
         if (until > Date.now()) return 'held';
         await this.op((signal) => this.backend.remove(path, signal));
       }
