@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VeniceSim } from 'venice-sim';
 import type { Manifest } from 'imageprompt';
@@ -58,7 +58,10 @@ describe('Astro build', () => {
     });
 
     const original = attributeOf(html, 'original', 'src')!;
-    expect(original).toMatch(/^\/_astro\/[0-9a-f]{64}\.[\w-]+\.webp$/);
+    // named after the prompt file by Astro's own pattern (_astro/[name].[hash][extname])
+    expect(original).toMatch(/^\/_astro\/hero\.[\w-]+\.webp$/);
+    const emitted = (await listFiles(join(root, 'dist', '_astro'))).map((f) => basename(f));
+    expect(emitted.filter((f) => /^pears-[12]\.[\w-]+\.png$/.test(f))).toHaveLength(2);
     const bytes = await readFile(join(root, 'dist', original));
     expect(served.has(sha256(bytes))).toBe(true);
     expect(sha256(bytes)).toBe(heroEntry.outputs[0]!.digest);

@@ -71,7 +71,8 @@ describe('Vite build', () => {
 
     const hero = first.hero as Shown;
     expect(hero).toMatchObject({ width: 640, height: 400, format: 'webp', alt: 'A lighthouse at dusk' });
-    expect(hero.src).toMatch(/^\/assets\/[0-9a-f]{64}-[\w-]+\.webp$/);
+    // named after the prompt file; twin has the same bytes, so one file serves both (named by the first name)
+    expect(hero.src).toMatch(/^\/assets\/hero-[\w-]{8}\.webp$/);
     expect(first.heroAlt).toBe('A lighthouse at dusk');
     expect((first.twin as Shown).src).toBe(hero.src);
     expect((first.twin as Shown).alt).toBe('The same request as hero');
@@ -81,6 +82,8 @@ describe('Vite build', () => {
     expect(pears.variants.map((v) => v.format)).toEqual(['png', 'png']);
     expect(pears.alt).toBeUndefined();
     expect((first.banner as Shown).format).toBe('jpeg');
+    expect(pears.variants.map((v) => v.src)).toEqual([expect.stringMatching(/^\/assets\/pears-1-[\w-]{8}\.png$/), expect.stringMatching(/^\/assets\/pears-2-[\w-]{8}\.png$/)]);
+    expect((first.banner as Shown).src).toMatch(/^\/assets\/banner-[\w-]{8}\.jpg$/);
 
     const emitted = [hero, ...pears.variants, first.banner as Shown].map((image) => image.src);
     for (const src of emitted) {

@@ -1,8 +1,11 @@
 /**
- * The Vite dev server: a prompt-file import serves the cached image, and editing the prompt file on
- * disk regenerates it and invalidates the module without a restart.
+ * The Vite dev server: a prompt-file import serves the cached image (from a cache directory outside
+ * the project root, at a URL that names no path of the machine), and editing the prompt file on disk
+ * regenerates it and invalidates the module without a restart.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,16 +19,19 @@ let sim: VeniceSim;
 let root: string;
 let server: ViteDevServer;
 let base: string;
+let cacheDir: string;
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 beforeAll(async () => {
   sim = await startSim(KEY);
   root = await copyFixture('vite-app');
+  cacheDir = await mkdtemp(join(tmpdir(), 'imageprompt-outside-root-'));
   server = await createServer({
     root,
     configFile: false,
     logLevel: 'silent',
-    plugins: [imageprompt({ apiKey: KEY, baseURL: sim.url, logger: silentLogger })],
-    server: { port: 0, host: '127.0.0.1' },
+    plugins: [imageprompt({ apiKey: KEY, baseURL: sim.url, logger: silentLogger, cacheDir })],
+    server: { port: 0, host: '127.0.0.1', fs: { strict: true } },
   });
   await server.listen();
   base = server.resolvedUrls!.local[0]!.replace(/\/$/, '');
@@ -34,6 +40,7 @@ afterAll(async () => {
   await server?.close();
   await sim.close();
   await removeFixture(root);
+  await rm(cacheDir, { recursive: true, force: true });
 });
 
 /** The URL the page's script imports the hero prompt file from, as the dev server rewrote it. */
@@ -46,19 +53,27 @@ async function heroModuleUrl(): Promise<string> {
 
 async function heroImageUrl(): Promise<string> {
   const code = await (await fetch(`${base}${await heroModuleUrl()}`)).text();
-  const match = /import image0 from "([^"]+)"/.exec(code);
+  const match = /src: "([^"]+)"/.exec(code);
   expect(match, code).toBeTruthy();
   return match![1]!;
 }
 
 describe('Vite dev server', () => {
-  it('serves the generated image at a content-addressed URL', async () => {
+  it('serves the generated image at a URL named after the prompt file, from a cache outside the root', async () => {
     const url = await heroImageUrl();
-    expect(url).toMatch(/[0-9a-f]{64}\.webp/);
-    const res = await fetch(`${base}${url.replace(/\?import$/, '')}`);
+    expect(url).toMatch(/^\/@imageprompt\/hero-[0-9a-f]{16}\.webp$/);
+    const code = await (await fetch(`${base}${await heroModuleUrl()}`)).text();
+    expect(code).not.toContain(cacheDir);
+    expect(code).not.toMatch(/\bimport\b/);
+    const res = await fetch(`${base}${url}`);
     expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/webp');
     const bytes = Buffer.from(await res.arrayBuffer());
-    expect(bytes.subarray(8, 12).toString('latin1')).toBe('WEBP');
+    const blob = join(cacheDir, 'blobs', `${sha256(bytes)}.webp`);
+    await expect(readFile(blob)).resolves.toEqual(bytes);
+    // only what a module was given is served
+    expect((await fetch(`${base}/@imageprompt/hero-0000000000000000.webp`)).status).toBe(404);
+    expect((await fetch(`${base}/@imageprompt/..%2f..%2fetc%2fpasswd`)).status).toBe(404);
   });
 
   it('regenerates after the prompt file is edited, without a restart', async () => {

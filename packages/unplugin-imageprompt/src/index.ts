@@ -1,9 +1,15 @@
 /**
- * The plugin, built once for every bundler: prompt-file imports resolve to virtual modules whose
- * code imports the cached images. Nothing here knows HTTP (the engine does) or assumes Vite.
+ * The plugin, built once for every bundler: prompt-file imports resolve to virtual modules that
+ * emit their images through the bundler's asset API (see `core/emit/`) and export their URLs. Nothing
+ * here knows HTTP (the engine does) or assumes one bundler.
  */
 import { createUnplugin, type UnpluginFactory, type UnpluginInstance } from 'unplugin';
 import { ImagePromptEngine, ImagePromptError } from 'imageprompt';
+import { imageAsset, type AssetEmitter } from './core/emit/asset-emitter.js';
+import { DevServerAssets } from './core/emit/dev-server-assets.js';
+import { EsbuildAssets } from './core/emit/esbuild-assets.js';
+import { RollupAssets } from './core/emit/rollup-assets.js';
+import { WebpackAssets } from './core/emit/webpack-assets.js';
 import { moduleCode } from './core/module-code.js';
 import { LOAD_FILTER, RESOLVE_FILTER, isPromptImport, isVirtualId, promptFileOf, toVirtualId } from './core/module-id.js';
 import { resolveOptions, type ExportShape, type Options } from './core/options.js';
@@ -11,12 +17,22 @@ import { resolveOptions, type ExportShape, type Options } from './core/options.j
 export type { Options } from './core/options.js';
 
 export function createFactory(exportShape: ExportShape): UnpluginFactory<Options | undefined, false> {
-  return (rawOptions) => {
+  return (rawOptions, meta) => {
     const options = resolveOptions(rawOptions, exportShape);
     let root = options.root ?? process.cwd();
+    let base = '/';
     let context: 'dev' | 'build' = 'build';
     let engine: ImagePromptEngine | undefined;
     const getEngine = () => (engine ??= new ImagePromptEngine({ ...options.engine, root, context }));
+    const devServer = new DevServerAssets(() => base);
+    const esbuild = new EsbuildAssets(() => root);
+    const builder = bundlerAssets(meta.framework, esbuild);
+    // Vite serves from the plugin in dev and emits through Rollup/Rolldown in builds
+    const assets = (): AssetEmitter => (meta.framework === 'vite' && context === 'dev' ? devServer : builder);
+    const watchRun = (compiler: { hooks: { watchRun: { tap(name: string, fn: () => void): void } } }) =>
+      compiler.hooks.watchRun.tap('unplugin-imageprompt', () => {
+        context = 'dev';
+      });
 
     return {
       name: 'unplugin-imageprompt',
@@ -39,13 +55,17 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
           const file = promptFileOf(id);
           this.addWatchFile(file);
           try {
-            return moduleCode(await getEngine().load(file), options.exportShape);
+            const result = await getEngine().load(file);
+            const emitter = assets();
+            const urls = await Promise.all(result.images.map((image, i) => emitter.emit(this, imageAsset(file, i, result.images.length, image))));
+            return moduleCode(result, options.exportShape, urls);
           } catch (error) {
             throw readable(error);
           }
         },
       },
       async buildStart() {
+        assets().startBuild();
         // options and imageprompt.config.json are checked now, before any module is loaded; the
         // defaults given here are recorded so that the imageprompt command computes the same keys
         await getEngine().recordBuildDefaults(options.engine.defaults);
@@ -62,11 +82,40 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
       vite: {
         configResolved(config) {
           if (!options.root) root = config.root;
+          base = config.base.endsWith('/') ? config.base : `${config.base}/`;
           context = config.command === 'serve' ? 'dev' : 'build';
         },
+        configureServer(server) {
+          server.middlewares.use(devServer.middleware);
+        },
+      },
+      // watching (webpack --watch, webpack-dev-server) is the dev context: no key means placeholders
+      webpack: watchRun,
+      rspack: watchRun,
+      esbuild: {
+        onResolveFilter: RESOLVE_FILTER,
+        onLoadFilter: LOAD_FILTER,
+        setup: (build) => esbuild.setup(build),
       },
     };
   };
+}
+
+/** How the bundler at hand emits an image. */
+function bundlerAssets(framework: string, esbuild: EsbuildAssets): AssetEmitter {
+  switch (framework) {
+    case 'vite':
+    case 'rollup':
+    case 'rolldown':
+      return new RollupAssets();
+    case 'webpack':
+    case 'rspack':
+      return new WebpackAssets();
+    case 'esbuild':
+      return esbuild;
+    default:
+      throw new Error(`unplugin-imageprompt: ${framework} is not supported; use the vite, astro, rollup, rolldown, webpack, rspack or esbuild entry`);
+  }
 }
 
 /**

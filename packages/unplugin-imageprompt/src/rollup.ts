@@ -1,4 +1,4 @@
-import { createRollupPlugin } from 'unplugin';
-import { unpluginFactory } from './index.js';
+import { unplugin } from './index.js';
 
-export default createRollupPlugin(unpluginFactory);
+/** `plugins: [imageprompt(options)]` in the rollup configuration. */
+export default unplugin.rollup;

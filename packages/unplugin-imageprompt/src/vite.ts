@@ -1,4 +1,4 @@
-import { createVitePlugin } from 'unplugin';
-import { unpluginFactory } from './index.js';
+import { unplugin } from './index.js';
 
-export default createVitePlugin(unpluginFactory);
+/** `plugins: [imageprompt(options)]` in `vite.config.*`. */
+export default unplugin.vite;

@@ -1,0 +1,58 @@
+/**
+ * The seam between a prompt module and the bundler: each image is emitted by the plugin itself,
+ * through the bundler's own asset API, and the module gets back a JavaScript expression for its
+ * URL. One module per prompt import; the bytes are the cached bytes, never re-encoded; the file is
+ * named after the prompt file (`hero-<hash>.webp`, `pears-1-<hash>.png`).
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import type { ImageFormat } from 'imageprompt';
+import type { UnpluginBuildContext, UnpluginContext } from 'unplugin';
+import { PROMPT_SUFFIX } from '../module-id.js';
+
+export type HookContext = UnpluginBuildContext & UnpluginContext;
+
+export interface ImageAsset {
+  /** The prompt file the image belongs to. */
+  promptFile: string;
+  /** The readable stem of the emitted name: `hero`, or `pears-1` for the first of several variants. */
+  name: string;
+  /** File extension without the dot: `webp`, `png`, `jpg`. */
+  extension: string;
+  format: ImageFormat;
+  /** Absolute path of the bytes: a verified cache blob, or a placeholder drawing. */
+  path: string;
+  /** sha256 of the bytes when the cache already knows it (placeholders: null). */
+  digest: string | null;
+}
+
+export interface AssetEmitter {
+  /** Forget what the previous build emitted (watch mode and dev servers build again and again). */
+  startBuild(): void;
+  /** Emits the image from a load hook; returns a JavaScript expression that evaluates to its URL. */
+  emit(context: HookContext, asset: ImageAsset): Promise<string>;
+}
+
+/** The asset for image `index` of `count` from a prompt file. */
+export function imageAsset(promptFile: string, index: number, count: number, image: { path: string; format: ImageFormat; digest: string | null }): ImageAsset {
+  const stem = basename(promptFile).slice(0, -PROMPT_SUFFIX.length) || 'image';
+  return {
+    promptFile,
+    name: count > 1 ? `${stem}-${index + 1}` : stem,
+    extension: extname(image.path).slice(1),
+    format: image.format,
+    path: image.path,
+    digest: image.digest,
+  };
+}
+
+/** The image's bytes with their sha256 (the cache's digest when known, so nothing is hashed twice). */
+export async function assetBytes(asset: ImageAsset): Promise<{ bytes: Buffer; digest: string }> {
+  const bytes = await readFile(asset.path);
+  return { bytes, digest: asset.digest ?? sha256(bytes) };
+}
+
+export function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

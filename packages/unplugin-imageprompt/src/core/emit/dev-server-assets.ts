@@ -1,0 +1,58 @@
+/**
+ * Vite's and Astro's dev servers: images are served by the plugin at `<base>@imageprompt/<name>`,
+ * from the cache or placeholder file the engine returned, so they load wherever the cache directory
+ * lies (outside the project root or Vite's `server.fs.allow`) and no absolute path of the machine
+ * reaches the page. Only files a prompt module handed out are served; names carry the content hash,
+ * so they are cached by the browser for good.
+ */
+import { createReadStream } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { assetBytes, type AssetEmitter, type HookContext, type ImageAsset } from './asset-emitter.js';
+
+export const DEV_ASSET_PREFIX = '@imageprompt/';
+
+const CONTENT_TYPES: Record<string, string> = { webp: 'image/webp', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg' };
+
+export class DevServerAssets implements AssetEmitter {
+  /** Absolute file by served name, for every image a module was given during this server's life. */
+  private files = new Map<string, string>();
+
+  constructor(private readonly base: () => string) {}
+
+  // earlier names stay served: an open page may still show them
+  startBuild(): void {}
+
+  async emit(_context: HookContext, asset: ImageAsset): Promise<string> {
+    const digest = asset.digest ?? (await assetBytes(asset)).digest;
+    const name = `${asset.name}-${digest.slice(0, 16)}.${asset.extension}`;
+    this.files.set(name, asset.path);
+    return JSON.stringify(`${this.base()}${DEV_ASSET_PREFIX}${name}`);
+  }
+
+  /** Connect middleware serving the images; anything else passes on. */
+  readonly middleware = (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
+    const path = decodeURIComponent((req.url ?? '').split('?')[0]!);
+    const base = this.base();
+    const local = path.startsWith(base) ? path.slice(base.length) : path.replace(/^\//, '');
+    if (!local.startsWith(DEV_ASSET_PREFIX) || (req.method !== 'GET' && req.method !== 'HEAD')) return next();
+    const name = local.slice(DEV_ASSET_PREFIX.length);
+    const file = this.files.get(name);
+    if (!file) {
+      res.statusCode = 404;
+      res.end(`imageprompt: no image named ${name} was handed out by this dev server`);
+      return;
+    }
+    res.setHeader('Content-Type', CONTENT_TYPES[name.slice(name.lastIndexOf('.') + 1)] ?? 'application/octet-stream');
+    res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    createReadStream(file)
+      .on('error', () => {
+        res.statusCode = 404;
+        res.end(`imageprompt: ${name} is no longer in the cache; edit or reload to have it again`);
+      })
+      .pipe(res);
+  };
+}

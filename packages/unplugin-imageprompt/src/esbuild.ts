@@ -1,0 +1,4 @@
+import { unplugin } from './index.js';
+
+/** `plugins: [imageprompt(options)]` in the esbuild configuration. */
+export default unplugin.esbuild;
