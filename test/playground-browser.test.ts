@@ -3,7 +3,7 @@
  * servers, and the Vite dev server picking up an edited prompt file without a restart.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VeniceSim } from 'venice-sim';
@@ -50,6 +50,17 @@ async function manifestSizes(dir: string): Promise<Set<string>> {
   return new Set(manifests.flatMap((m) => m.outputs.map((o) => `${o.width}×${o.height}`)));
 }
 
+/** The names emitted images start with: each prompt file's name, and `<name>-<n>` for variants. */
+async function promptStems(dir: string): Promise<string[]> {
+  const files = (await listFiles(join(dir, 'src'))).filter((f) => f.endsWith('.imageprompt.json'));
+  return files.map((f) => basename(f).slice(0, -'.imageprompt.json'.length));
+}
+
+function namedAfter(src: string, stems: string[]): boolean {
+  const name = basename(new URL(src).pathname);
+  return stems.some((stem) => name.startsWith(stem) && /^(-\d+)?[.-]/.test(name.slice(stem.length)));
+}
+
 describe('playground/vite in Chromium', () => {
   it('shows every generated image at the size the manifest records, with no failed request', async () => {
     const dir = await playground('vite');
@@ -61,8 +72,10 @@ describe('playground/vite in Chromium', () => {
     await screenshot(page, 'playground-vite');
     expect(images).toHaveLength(7);
     const sizes = await manifestSizes(dir);
+    const stems = await promptStems(dir);
     for (const image of images) {
-      expect(image.src).toMatch(/\/assets\/[0-9a-f]{64}-[\w-]+\.(webp|png|jpg)$/);
+      expect(image.src).toMatch(/\/assets\/[\w-]+-[\w-]{8}\.(webp|png|jpg)$/);
+      expect(namedAfter(image.src, stems), `${image.src} is named after a prompt file`).toBe(true);
       expect(image.naturalWidth, image.src).toBeGreaterThan(0);
       expect(sizes.has(`${image.naturalWidth}×${image.naturalHeight}`), `${image.src} ${image.naturalWidth}×${image.naturalHeight}`).toBe(true);
     }
@@ -81,8 +94,10 @@ describe('playground/astro in Chromium', () => {
     await screenshot(page, 'playground-astro');
     expect(images).toHaveLength(7);
     const ratios = [...(await manifestSizes(dir))].map((size) => size.split('×').map(Number)).map(([w, h]) => w! / h!);
+    const stems = await promptStems(dir);
     for (const image of images) {
-      expect(image.src).toMatch(/\/_astro\/[0-9a-f]{64}\.[\w-]+\.(webp|avif|jpg|png)$/);
+      expect(image.src).toMatch(/\/_astro\/[\w-]+\.[\w-]+\.(webp|avif|jpg|png)$/);
+      expect(namedAfter(image.src, stems), `${image.src} is named after a prompt file`).toBe(true);
       expect(image.naturalWidth).toBe(image.width);
       const ratio = image.naturalWidth / image.naturalHeight;
       expect(ratios.some((r) => Math.abs(r - ratio) < 0.01), `${image.src} ratio ${ratio}`).toBe(true);
@@ -136,7 +151,8 @@ describe('Vite dev server in Chromium without a key', () => {
     await screenshot(page, 'playground-vite-dev-no-key');
     expect(images).toHaveLength(7);
     expect([images[0]!.naturalWidth, images[0]!.naturalHeight]).toEqual([1024, 640]);
-    expect(images.every((image) => image.src.includes('/node_modules/.cache/imageprompt/'))).toBe(true);
+    // drawn placeholders, served by the plugin under the prompt files' names
+    expect(images.every((image) => /\/@imageprompt\/[\w-]+-[0-9a-f]{16}\.(webp|png|jpg)$/.test(image.src))).toBe(true);
     expect(dev.output()).toMatch(/src\/assets\/hero\.imageprompt\.json: PLACEHOLDER \(not in the cache; no VENICE_API_KEY is set\)/);
     expect(sim.imageRequests()).toHaveLength(0);
     expect(failures).toEqual([]);

@@ -26,13 +26,19 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
     const getEngine = () => (engine ??= new ImagePromptEngine({ ...options.engine, root, context }));
     const devServer = new DevServerAssets(() => base);
     const esbuild = new EsbuildAssets(() => root);
-    const builder = bundlerAssets(meta.framework, esbuild);
+    const webpack = new WebpackAssets();
+    const builder = bundlerAssets(meta.framework, { esbuild, webpack });
     // Vite serves from the plugin in dev and emits through Rollup/Rolldown in builds
     const assets = (): AssetEmitter => (meta.framework === 'vite' && context === 'dev' ? devServer : builder);
-    const watchRun = (compiler: { hooks: { watchRun: { tap(name: string, fn: () => void): void } } }) =>
+    // webpack and Rspack: the project root is the compiler's context; watching (webpack --watch,
+    // webpack-dev-server) is the dev context, where a missing key means placeholders
+    const webpackLike = (compiler: WebpackLikeCompiler) => {
+      if (!options.root) root = compiler.context;
+      webpack.configure(compiler.options.output.assetModuleFilename);
       compiler.hooks.watchRun.tap('unplugin-imageprompt', () => {
         context = 'dev';
       });
+    };
 
     return {
       name: 'unplugin-imageprompt',
@@ -89,20 +95,34 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
           server.middlewares.use(devServer.middleware);
         },
       },
-      // watching (webpack --watch, webpack-dev-server) is the dev context: no key means placeholders
-      webpack: watchRun,
-      rspack: watchRun,
+      webpack: webpackLike,
+      rspack: webpackLike,
+      rolldown: {
+        options(input) {
+          if (!options.root && input.cwd) root = input.cwd;
+        },
+      },
       esbuild: {
         onResolveFilter: RESOLVE_FILTER,
         onLoadFilter: LOAD_FILTER,
-        setup: (build) => esbuild.setup(build),
+        setup(build) {
+          if (!options.root && build.initialOptions.absWorkingDir) root = build.initialOptions.absWorkingDir;
+          esbuild.setup(build);
+        },
       },
     };
   };
 }
 
+/** What the plugin reads of a webpack or Rspack compiler (both fit). */
+interface WebpackLikeCompiler {
+  context: string;
+  options: { output: { assetModuleFilename?: unknown } };
+  hooks: { watchRun: { tap(name: string, fn: () => void): void } };
+}
+
 /** How the bundler at hand emits an image. */
-function bundlerAssets(framework: string, esbuild: EsbuildAssets): AssetEmitter {
+function bundlerAssets(framework: string, emitters: { esbuild: EsbuildAssets; webpack: WebpackAssets }): AssetEmitter {
   switch (framework) {
     case 'vite':
     case 'rollup':
@@ -110,9 +130,9 @@ function bundlerAssets(framework: string, esbuild: EsbuildAssets): AssetEmitter 
       return new RollupAssets();
     case 'webpack':
     case 'rspack':
-      return new WebpackAssets();
+      return emitters.webpack;
     case 'esbuild':
-      return esbuild;
+      return emitters.esbuild;
     default:
       throw new Error(`unplugin-imageprompt: ${framework} is not supported; use the vite, astro, rollup, rolldown, webpack, rspack or esbuild entry`);
   }

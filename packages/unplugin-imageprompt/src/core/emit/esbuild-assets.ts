@@ -3,7 +3,8 @@
  * build ends (or added to `outputFiles` with `write: false`), named by esbuild's own `assetNames`
  * pattern (`[name]-[hash]` unless set; `[hash]` as esbuild draws it, eight base-32 characters).
  * The URL is `publicPath` plus the name, or a path relative to the output directory as esbuild's
- * `file` loader gives without a `publicPath`.
+ * `file` loader gives without a `publicPath`. Each prompt file names its own file, as the `file`
+ * loader does for two images with equal bytes, so names never depend on the order modules load in.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';

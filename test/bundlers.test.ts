@@ -1,0 +1,238 @@
+/**
+ * Every bundler entry builds a fixture project with only the plugin added: Rollup, Rolldown,
+ * webpack, Rspack and esbuild (Vite and Astro have their own files). Each build is real, against the
+ * local Venice-compatible server; then a second build with Venice unreachable must emit the same files.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VeniceSim } from 'venice-sim';
+import { silentLogger } from 'imageprompt';
+import type { Options } from 'unplugin-imageprompt';
+import rollupPlugin from 'unplugin-imageprompt/rollup';
+import rolldownPlugin from 'unplugin-imageprompt/rolldown';
+import webpackPlugin from 'unplugin-imageprompt/webpack';
+import rspackPlugin from 'unplugin-imageprompt/rspack';
+import esbuildPlugin from 'unplugin-imageprompt/esbuild';
+import { copyFixture, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
+import { freePort } from './helpers/processes.js';
+
+const KEY = secretKey();
+let sim: VeniceSim;
+const roots: string[] = [];
+
+interface Shown {
+  src: string;
+  width: number;
+  height: number;
+  format: string;
+  alt?: string;
+  variants: { src: string }[];
+}
+type Exports = { hero: Shown; pears: Shown; twin: Shown };
+
+/** One bundler: builds `root` into `outDir` and says where a module's `src` points on disk. */
+interface Bundler {
+  name: string;
+  /** `assetNames`: the bundler's own asset-naming setting, in its own syntax, to prove it is respected. */
+  build(root: string, outDir: string, options: Options, assetNames?: string): Promise<void>;
+  /** A naming pattern in this bundler's syntax that puts images under `img/` as `<name>.<hash>.<ext>`. */
+  imgPattern: string;
+  /** The emitted file a `src` from the bundle names. */
+  fileOf(src: string, outDir: string): string;
+  /** The bundle's JavaScript file. */
+  script: string;
+  /**
+   * Whether two prompt files with equal bytes share one emitted file. Rollup and Rolldown dedupe
+   * assets by content; webpack and esbuild name each file after its own prompt file, as they do for
+   * their own asset modules, so that names never depend on load order.
+   */
+  sharesEqualBytes: boolean;
+}
+
+const byUrlFromScript = (src: string) => fileURLToPath(src);
+const byPublicPath = (prefix: string) => (src: string, outDir: string) => join(outDir, src.slice(prefix.length));
+
+function webpackLike(name: 'webpack' | 'rspack'): Bundler {
+  return {
+    name,
+    script: 'main.js',
+    sharesEqualBytes: false,
+    fileOf: byPublicPath('/static/'),
+    imgPattern: 'img/[name].[contenthash:6][ext]',
+    async build(root, outDir, options, assetNames) {
+      const config = {
+        mode: 'production' as const,
+        context: root,
+        entry: './src/main.js',
+        output: { path: join(root, outDir), publicPath: '/static/', filename: 'main.js', ...(assetNames ? { assetModuleFilename: assetNames } : {}) },
+        plugins: [name === 'webpack' ? webpackPlugin(options) : rspackPlugin(options)],
+      };
+      const compile = name === 'webpack' ? (await import('webpack')).default : (await import('@rspack/core')).rspack;
+      await new Promise<void>((resolve, reject) => {
+        const compiler = (compile as unknown as (c: typeof config) => WebpackLikeCompiler)(config);
+        compiler.run((error, stats) => {
+          compiler.close(() => {
+            if (error) reject(error);
+            else if (stats?.hasErrors()) reject(new Error(stats.toString({ all: false, errors: true })));
+            else resolve();
+          });
+        });
+      });
+    },
+  };
+}
+interface WebpackLikeCompiler {
+  run(callback: (error: Error | null, stats?: { hasErrors(): boolean; toString(o: object): string }) => void): void;
+  close(callback: () => void): void;
+}
+
+const BUNDLERS: Bundler[] = [
+  {
+    name: 'rollup',
+    script: 'main.js',
+    sharesEqualBytes: true,
+    fileOf: byUrlFromScript,
+    imgPattern: 'img/[name].[hash][extname]',
+    async build(root, outDir, options, assetNames) {
+      const { rollup } = await import('rollup');
+      // Rollup has no project root of its own: the plugin takes the working directory unless told
+      const bundle = await rollup({ input: join(root, 'src/main.js'), plugins: [rollupPlugin({ ...options, root })] });
+      await bundle.write({ dir: join(root, outDir), format: 'es', ...(assetNames ? { assetFileNames: assetNames } : {}) });
+      await bundle.close();
+    },
+  },
+  {
+    name: 'rolldown',
+    script: 'main.js',
+    sharesEqualBytes: true,
+    fileOf: byUrlFromScript,
+    imgPattern: 'img/[name].[hash][extname]',
+    async build(root, outDir, options, assetNames) {
+      const { rolldown } = await import('rolldown');
+      const bundle = await rolldown({ cwd: root, input: 'src/main.js', plugins: [rolldownPlugin(options)] });
+      await bundle.write({ dir: join(root, outDir), format: 'es', ...(assetNames ? { assetFileNames: assetNames } : {}) });
+      await bundle.close();
+    },
+  },
+  webpackLike('webpack'),
+  webpackLike('rspack'),
+  {
+    name: 'esbuild',
+    script: 'main.js',
+    sharesEqualBytes: false,
+    fileOf: (src, outDir) => join(outDir, src),
+    imgPattern: 'img/[name].[hash]',
+    async build(root, outDir, options, assetNames) {
+      const { build } = await import('esbuild');
+      await build({
+        absWorkingDir: root,
+        entryPoints: ['src/main.js'],
+        bundle: true,
+        format: 'esm',
+        outdir: outDir,
+        logLevel: 'silent',
+        plugins: [esbuildPlugin(options)],
+        ...(assetNames ? { assetNames } : {}),
+      });
+    },
+  },
+];
+
+async function runBundle(file: string): Promise<Exports> {
+  delete (globalThis as { __imageprompt?: unknown }).__imageprompt;
+  await import(`${pathToFileURL(file).href}?t=${Date.now()}`);
+  return (globalThis as unknown as { __imageprompt: Exports }).__imageprompt;
+}
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+beforeAll(async () => {
+  sim = await startSim(KEY);
+});
+afterAll(async () => {
+  await sim.close();
+  await Promise.all(roots.map(removeFixture));
+});
+
+describe.each(BUNDLERS)('$name entry, with no other plugin, loader or rule', (bundler) => {
+  let root: string;
+  let first: Exports;
+
+  beforeAll(async () => {
+    root = await copyFixture('bundler-app');
+    roots.push(root);
+  });
+
+  it('emits the cached bytes under the prompt file names, and the bundle points at them', async () => {
+    const before = sim.imageRequests().length;
+    await bundler.build(root, 'dist', { apiKey: KEY, baseURL: sim.url, logger: silentLogger });
+    // hero and twin are one request: two calls in all, one emitted file for both
+    expect(sim.imageRequests().length - before).toBe(2);
+    const outDir = join(root, 'dist');
+    first = await runBundle(join(outDir, bundler.script));
+    expect(first.hero).toMatchObject({ width: 640, height: 400, format: 'webp', alt: 'A lighthouse at dusk' });
+    expect(first.twin.alt).toBe('The same request as hero');
+    expect(first.pears.variants).toHaveLength(2);
+
+    const blobs = new Map((await listFiles(join(root, '.imageprompt', 'blobs'))).map((f) => [basename(f).split('.')[0]!, f]));
+    const shown = [first.hero, ...first.pears.variants];
+    const files = shown.map((image) => bundler.fileOf(image.src, outDir));
+    expect(files.map((f) => basename(f))).toEqual([
+      expect.stringMatching(/^hero-[\w-]+\.webp$/),
+      expect.stringMatching(/^pears-1-[\w-]+\.png$/),
+      expect.stringMatching(/^pears-2-[\w-]+\.png$/),
+    ]);
+    for (const file of files) {
+      const bytes = await readFile(file);
+      expect(blobs.has(sha256(bytes)), `${relative(root, file)} holds a cached blob's bytes`).toBe(true);
+    }
+    const twin = bundler.fileOf(first.twin.src, outDir);
+    if (bundler.sharesEqualBytes) expect(twin).toBe(files[0]);
+    else {
+      expect(basename(twin)).toMatch(/^twin-[\w-]+\.webp$/);
+      await expect(readFile(twin)).resolves.toEqual(await readFile(files[0]!));
+      files.push(twin);
+    }
+    const images = (await listFiles(outDir)).filter((f) => /\.(webp|png)$/.test(f));
+    expect(images.sort()).toEqual([...new Set(files)].sort());
+    // the bundle names the emitted files and no path of the machine
+    const code = await readFile(join(outDir, bundler.script), 'utf8');
+    for (const file of files) expect(code).toContain(basename(file));
+    expect(code).not.toContain(join(root, '.imageprompt'));
+  });
+
+  it('emits the same files with Venice unreachable, from the cache', async () => {
+    const before = sim.imageRequests().length;
+    await bundler.build(root, 'dist-offline', { apiKey: KEY, baseURL: `http://127.0.0.1:${await freePort()}/api/v1`, logger: silentLogger });
+    expect(sim.imageRequests().length).toBe(before);
+    const again = await runBundle(join(root, 'dist-offline', bundler.script));
+    const names = (exports: Exports, outDir: string) => [exports.hero, exports.twin, ...exports.pears.variants].map((i) => basename(bundler.fileOf(i.src, join(root, outDir))));
+    expect(names(again, 'dist-offline')).toEqual(names(first, 'dist'));
+  });
+
+  it("respects the bundler's own asset-naming setting", async () => {
+    await bundler.build(root, 'dist-named', { apiKey: KEY, baseURL: sim.url, logger: silentLogger }, bundler.imgPattern);
+    const outDir = join(root, 'dist-named');
+    const named = await runBundle(join(outDir, bundler.script));
+    const files = [named.hero, ...named.pears.variants].map((image) => relative(outDir, bundler.fileOf(image.src, outDir)));
+    expect(files).toEqual([expect.stringMatching(/^img\/hero\.[\w-]+\.webp$/), expect.stringMatching(/^img\/pears-1\.[\w-]+\.png$/), expect.stringMatching(/^img\/pears-2\.[\w-]+\.png$/)]);
+    for (const file of files) await expect(readFile(join(outDir, file))).resolves.toBeInstanceOf(Buffer);
+  });
+
+  it('fails the build with the file, the field and the fix for a bad prompt file, and calls nothing', async () => {
+    const bad = join(root, 'src', 'pictures', 'twin.imageprompt.json');
+    const good = await readFile(bad, 'utf8');
+    await writeFile(bad, JSON.stringify({ ...(JSON.parse(good) as object), width: 'wide' }));
+    const before = sim.imageRequests().length;
+    try {
+      const failed = bundler.build(root, 'dist-bad', { apiKey: KEY, baseURL: sim.url, logger: silentLogger });
+      await expect(failed).rejects.toThrow(/twin\.imageprompt\.json[\s\S]*width/);
+      expect(sim.imageRequests().length).toBe(before);
+    } finally {
+      await writeFile(bad, good);
+    }
+  });
+});
