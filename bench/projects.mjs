@@ -64,3 +64,38 @@ export function astroProject(name, n, kind, blobs = []) {
   );
   return dir;
 }
+
+/** The build script of a plain project for `bundler` (webpack, rspack or esbuild), with or without the plugin. */
+function bundlerScript(bundler, prompts) {
+  const plugin = prompts ? `import imageprompt from 'unplugin-imageprompt/${bundler}';\nconst plugins = [imageprompt({ logger: { info() {}, warn: console.warn, error: console.error } })];\n` : 'const plugins = [];\n';
+  if (bundler === 'esbuild') {
+    // the floor imports image files with esbuild's own file loader
+    return `import { build } from 'esbuild';\n${plugin}await build({ entryPoints: ['src/main.js'], bundle: true, format: 'esm', outdir: 'dist', minify: true, loader: { '.webp': 'file' }, plugins });\n`;
+  }
+  const create = bundler === 'webpack' ? "import webpack from 'webpack';\nconst compile = webpack;" : "import { rspack as compile } from '@rspack/core';";
+  // the floor imports image files as asset modules named like the plugin's files
+  return `${create}\n${plugin}const compiler = compile({ mode: 'production', context: process.cwd(), entry: './src/main.js', output: { path: process.cwd() + '/dist', assetModuleFilename: 'assets/[name]-[contenthash:8][ext]' }, module: { rules: [{ test: /\\.webp$/, type: 'asset/resource' }] }, plugins });
+await new Promise((resolve, reject) => compiler.run((error, stats) => compiler.close(() => (error || stats.hasErrors() ? reject(error ?? new Error(stats.toString('errors-only'))) : resolve()))));\n`;
+}
+
+/** A webpack, Rspack or esbuild project importing N prompt files or N image files; built by `node build.mjs`. */
+export function bundlerProject(name, bundler, n, kind, blobs = []) {
+  const dir = freshDir(name);
+  const prompts = kind === 'prompt';
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+  writeFileSync(join(dir, 'build.mjs'), bundlerScript(bundler, prompts));
+  const lines = [];
+  for (let i = 0; i < n; i++) {
+    if (prompts) {
+      writeFileSync(join(dir, 'src', `p${i}.imageprompt.json`), JSON.stringify(promptOf(i)));
+      lines.push(`import p${i} from './p${i}.imageprompt.json';`);
+    } else {
+      copyFileSync(blobs[i], join(dir, 'src', `p${i}.webp`));
+      lines.push(`import p${i} from './p${i}.webp';`);
+    }
+  }
+  const value = prompts ? (i) => `p${i}.src` : (i) => `p${i}`;
+  lines.push(`globalThis.images = [${Array.from({ length: n }, (_, i) => value(i)).join(', ')}];`);
+  writeFileSync(join(dir, 'src', 'main.js'), `${lines.join('\n')}\n`);
+  return dir;
+}
