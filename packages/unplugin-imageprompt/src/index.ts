@@ -9,7 +9,7 @@ import { imageAsset, type AssetEmitter } from './core/emit/asset-emitter.js';
 import { DevServerAssets } from './core/emit/dev-server-assets.js';
 import { EsbuildAssets } from './core/emit/esbuild-assets.js';
 import { RollupAssets } from './core/emit/rollup-assets.js';
-import { WebpackAssets } from './core/emit/webpack-assets.js';
+import { WebpackAssets, type AssetGeneratorOptions } from './core/emit/webpack-assets.js';
 import { moduleCode } from './core/module-code.js';
 import { LOAD_FILTER, RESOLVE_FILTER, isPromptImport, isVirtualId, promptFileOf, toVirtualId } from './core/module-id.js';
 import { resolveOptions, type ExportShape, type Options } from './core/options.js';
@@ -34,7 +34,8 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
     // webpack-dev-server) is the dev context, where a missing key means placeholders
     const webpackLike = (compiler: WebpackLikeCompiler) => {
       if (!options.root) root = compiler.context;
-      webpack.configure(compiler.options.output.assetModuleFilename);
+      const generators = compiler.options.module?.generator;
+      webpack.configure(compiler.options.output, (generators?.['asset/resource'] ?? generators?.asset) as AssetGeneratorOptions | undefined);
       compiler.hooks.watchRun.tap('unplugin-imageprompt', () => {
         context = 'dev';
       });
@@ -117,7 +118,7 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
 /** What the plugin reads of a webpack or Rspack compiler (both fit). */
 interface WebpackLikeCompiler {
   context: string;
-  options: { output: { assetModuleFilename?: unknown } };
+  options: { output: { assetModuleFilename?: unknown }; module?: { generator?: { 'asset/resource'?: object; asset?: object } } };
   hooks: { watchRun: { tap(name: string, fn: () => void): void } };
 }
 

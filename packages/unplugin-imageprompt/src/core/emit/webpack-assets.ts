@@ -1,12 +1,16 @@
 /**
  * webpack and Rspack: the image is emitted by the module's own loader context (`emitFile`), so it is
  * recorded with the module and emitted again when the module comes from webpack's cache, and served
- * by webpack-dev-server from memory. The name follows `output.assetModuleFilename` when the user set
- * it; webpack's default (`[hash][ext][query]`, which carries no name) gives way to
- * `assets/[name]-[contenthash:8][ext]`. Each prompt file names its own file (webpack does the same for
+ * by webpack-dev-server from memory. The images follow the settings webpack's own `asset/resource`
+ * modules follow: the name from `module.generator['asset/resource'].filename` or
+ * `output.assetModuleFilename` when the user set one (webpack's default, `[hash][ext][query]`, carries
+ * no name and gives way to `assets/[name]-[contenthash:8][ext]`), and the generator's `outputPath`
+ * (where the file goes) and `publicPath` (what its URL starts with) when set. Each prompt file names its own file (webpack does the same for
  * two asset modules with equal bytes), so names never depend on the order modules load in.
- * The URL is `__webpack_public_path__` plus the file name, so `output.publicPath` (also `auto`) holds.
+ * Without a generator `publicPath` the URL is `__webpack_public_path__` plus the file name, so
+ * `output.publicPath` (also `auto`) holds.
  */
+import { posix } from 'node:path';
 import { assetBytes, type AssetEmitter, type HookContext, type ImageAsset } from './asset-emitter.js';
 
 export const READABLE_ASSET_NAMES = 'assets/[name]-[contenthash:8][ext]';
@@ -22,15 +26,29 @@ interface LoaderContext {
   _module?: unknown;
 }
 
+/** The options of webpack's asset generator that place an asset and its URL. */
+export interface AssetGeneratorOptions {
+  filename?: unknown;
+  outputPath?: unknown;
+  publicPath?: unknown;
+}
+
 export class WebpackAssets implements AssetEmitter {
-  /** `output.assetModuleFilename` as the user wrote it, read before webpack fills in its defaults. */
   private template = READABLE_ASSET_NAMES;
+  private outputPath = '';
+  private publicPath: string | undefined;
 
   startBuild(): void {}
 
-  /** Called when the plugin is applied, before webpack applies its option defaults. */
-  configure(userAssetNames: unknown): void {
-    if (typeof userAssetNames === 'string') this.template = userAssetNames;
+  /**
+   * Called when the plugin is applied, before webpack fills in its option defaults, so that only
+   * what the user set is seen. Template functions are not supported: the readable default is kept.
+   */
+  configure(output: { assetModuleFilename?: unknown }, generator: AssetGeneratorOptions | undefined): void {
+    const template = generator?.filename ?? output.assetModuleFilename;
+    if (typeof template === 'string') this.template = template;
+    if (typeof generator?.outputPath === 'string') this.outputPath = generator.outputPath;
+    if (typeof generator?.publicPath === 'string') this.publicPath = generator.publicPath;
   }
 
   async emit(context: HookContext, asset: ImageAsset): Promise<string> {
@@ -49,8 +67,9 @@ export class WebpackAssets implements AssetEmitter {
       ...(native.framework === 'webpack' ? { module: loader._module } : {}),
     };
     const fileName = compilation.getAssetPath(this.template, data).replace(/\?.*$/, '');
-    // emitting the same name with the same bytes again (a twin prompt file, a rebuild) is a no-op
-    loader.emitFile(fileName, bytes);
+    // emitting the same name with the same bytes again (a rebuild) is a no-op
+    loader.emitFile(this.outputPath ? posix.join(this.outputPath, fileName) : fileName, bytes);
+    if (this.publicPath !== undefined && this.publicPath !== 'auto') return JSON.stringify(`${this.publicPath}${fileName}`);
     return `__webpack_public_path__ + ${JSON.stringify(fileName)}`;
   }
 }
