@@ -11,7 +11,7 @@ import { EsbuildAssets } from './core/emit/esbuild-assets.js';
 import { RollupAssets } from './core/emit/rollup-assets.js';
 import { WebpackAssets, type AssetGeneratorOptions } from './core/emit/webpack-assets.js';
 import { moduleCode } from './core/module-code.js';
-import { LOAD_FILTER, RESOLVE_FILTER, isPromptImport, isVirtualId, promptFileOf, toVirtualId } from './core/module-id.js';
+import { LOAD_FILTER, PROMPT_FILE_PATTERN, RESOLVE_FILTER, isPromptImport, isVirtualId, promptFileOf, toVirtualId } from './core/module-id.js';
 import { resolveOptions, type ExportShape, type Options } from './core/options.js';
 
 export type { Options } from './core/options.js';
@@ -28,12 +28,18 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
     const esbuild = new EsbuildAssets(() => root);
     const webpack = new WebpackAssets();
     const builder = bundlerAssets(meta.framework, { esbuild, webpack });
+    // webpack and Rspack resolve prompt-file imports themselves and the plugin loads the file as a
+    // JavaScript module: no virtual module (which these bundlers can only fake with files in memory,
+    // several times slower), and their own watching sees edits to the file
+    const nativeResolution = meta.framework === 'webpack' || meta.framework === 'rspack';
     // Vite serves from the plugin in dev and emits through Rollup/Rolldown in builds
     const assets = (): AssetEmitter => (meta.framework === 'vite' && context === 'dev' ? devServer : builder);
     // webpack and Rspack: the project root is the compiler's context; watching (webpack --watch,
     // webpack-dev-server) is the dev context, where a missing key means placeholders
     const webpackLike = (compiler: WebpackLikeCompiler) => {
       if (!options.root) root = compiler.context;
+      // the prompt file itself is the module (see nativeResolution): JavaScript, not webpack's JSON
+      compiler.options.module?.rules?.push({ test: PROMPT_FILE_PATTERN, type: 'javascript/auto' });
       const generators = compiler.options.module?.generator;
       webpack.configure(compiler.options.output, (generators?.['asset/resource'] ?? generators?.asset) as AssetGeneratorOptions | undefined);
       compiler.hooks.watchRun.tap('unplugin-imageprompt', () => {
@@ -49,6 +55,7 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
       resolveId: {
         filter: { id: RESOLVE_FILTER },
         handler(id, importer) {
+          if (nativeResolution) return null;
           // No importer, or our own module as importer: the bundler is resolving the watched prompt
           // file itself, which must stay the file so that editing it invalidates our module.
           if (!importer || isVirtualId(importer) || !isPromptImport(id)) return null;
@@ -56,11 +63,17 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
         },
       },
       load: {
-        filter: { id: LOAD_FILTER },
+        filter: { id: nativeResolution ? RESOLVE_FILTER : LOAD_FILTER },
         async handler(id) {
-          if (!isVirtualId(id)) return null;
-          const file = promptFileOf(id);
-          this.addWatchFile(file);
+          let file: string;
+          if (nativeResolution) {
+            if (!isPromptImport(id)) return null;
+            file = id.split('?')[0]!;
+          } else {
+            if (!isVirtualId(id)) return null;
+            file = promptFileOf(id);
+            this.addWatchFile(file);
+          }
           try {
             const result = await getEngine().load(file);
             const emitter = assets();
@@ -118,7 +131,10 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
 /** What the plugin reads of a webpack or Rspack compiler (both fit). */
 interface WebpackLikeCompiler {
   context: string;
-  options: { output: { assetModuleFilename?: unknown }; module?: { generator?: { 'asset/resource'?: object; asset?: object } } };
+  options: {
+    output: { assetModuleFilename?: unknown };
+    module?: { generator?: { 'asset/resource'?: object; asset?: object }; rules?: { push(rule: { test: RegExp; type: string }): unknown } };
+  };
   hooks: { watchRun: { tap(name: string, fn: () => void): void } };
 }
 

@@ -1,4 +1,6 @@
-import { unplugin } from './index.js';
+import type { Plugin } from 'rolldown';
+import { unplugin, type Options } from './index.js';
 
-/** `plugins: [imageprompt(options)]` in the rolldown configuration. */
-export default unplugin.rolldown;
+/** `plugins: [imageprompt(options)]` in the Rolldown configuration. */
+const imageprompt: (options?: Options) => Plugin = unplugin.rolldown;
+export default imageprompt;

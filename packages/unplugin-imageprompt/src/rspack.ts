@@ -1,4 +1,6 @@
-import { unplugin } from './index.js';
+import type { RspackPluginInstance } from '@rspack/core';
+import { unplugin, type Options } from './index.js';
 
-/** `plugins: [imageprompt(options)]` in the rspack configuration. */
-export default unplugin.rspack;
+/** `plugins: [imageprompt(options)]` in the Rspack configuration. */
+const imageprompt: (options?: Options) => RspackPluginInstance = unplugin.rspack;
+export default imageprompt;

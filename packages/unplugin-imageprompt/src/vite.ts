@@ -1,4 +1,6 @@
-import { unplugin } from './index.js';
+import type { Plugin } from 'vite';
+import { unplugin, type Options } from './index.js';
 
 /** `plugins: [imageprompt(options)]` in `vite.config.*`. */
-export default unplugin.vite;
+const imageprompt: (options?: Options) => Plugin = unplugin.vite;
+export default imageprompt;

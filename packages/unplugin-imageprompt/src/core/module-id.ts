@@ -15,6 +15,8 @@ const TAIL = '.js';
 
 /** Ids worth a resolveId call: a prompt file, with or without the query. */
 export const RESOLVE_FILTER = /\.imageprompt\.json(?:\?imageprompt)?$/;
+/** A prompt file's path. */
+export const PROMPT_FILE_PATTERN = /\.imageprompt\.json$/;
 /** Ids worth a load call: our virtual modules. */
 export const LOAD_FILTER = /^\0imageprompt:.*\.js$/;
 
