@@ -92,4 +92,22 @@ describe('Vite dev server', () => {
     const edited = sim.imageRequests().filter((r) => (r.body as { prompt?: string }).prompt === 'A lighthouse on a rocky coast at dawn');
     expect(edited).toHaveLength(1);
   });
+
+  it('picks up edits to a prompt file whose module was requested before any importer named it', async () => {
+    // a module URL a browser may hold from an earlier page load, fetched before any importer
+    const file = join(root, 'src', 'late.imageprompt.json');
+    await writeFile(file, JSON.stringify({ model: 'z-image-turbo', prompt: 'A lone tree on a hill', width: 256, height: 256 }));
+    const url = `${base}/@id/__x00__imageprompt:${file}.js`;
+    const shown = async () => /src: "([^"]+)"/.exec(await (await fetch(url)).text())?.[1];
+    const before = await shown();
+    expect(before).toMatch(/^\/@imageprompt\/late-[0-9a-f]{16}\.webp$/);
+    await writeFile(file, JSON.stringify({ model: 'z-image-turbo', prompt: 'A lone tree on a hill in snow', width: 256, height: 256 }));
+    let after = before;
+    for (let i = 0; i < 100 && after === before; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = await shown();
+    }
+    expect(after).not.toBe(before);
+    expect(sim.imageRequests().filter((r) => (r.body as { prompt?: string }).prompt === 'A lone tree on a hill in snow')).toHaveLength(1);
+  });
 });

@@ -108,6 +108,16 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
         configureServer(server) {
           server.middlewares.use(devServer.middleware);
         },
+        // An edit to a prompt file invalidates its module by the id the plugin gave it, whatever was
+        // requested first (the module can be fetched before any importer names it, and then the
+        // watched file is no import of it in Vite's graph), so the next request loads it again.
+        handleHotUpdate({ file, modules, server }) {
+          if (!PROMPT_FILE_PATTERN.test(file)) return;
+          const module = server.moduleGraph.getModuleById(toVirtualId(file, file, root));
+          if (!module) return;
+          server.moduleGraph.invalidateModule(module);
+          return [...modules, module];
+        },
       },
       webpack: webpackLike,
       rspack: webpackLike,
