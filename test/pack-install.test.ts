@@ -19,7 +19,15 @@ let work: string;
 const tarballs: string[] = [];
 
 const workspaceVersion = async (pkg: string) => (JSON.parse(await readFile(join(REPO_DIR, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
-const manifestOf = async (dir: string) => JSON.parse(await readFile(join(REPO_DIR, 'packages', dir, 'package.json'), 'utf8')) as { engines: { node: string } };
+const manifestOf = async (dir: string) =>
+  JSON.parse(await readFile(join(REPO_DIR, 'packages', dir, 'package.json'), 'utf8')) as { engines: { node: string }; peerDependencies: Record<string, string> };
+/** The lowest version a `>=x.y.z` peer range of the plugin admits. */
+async function oldestPeer(name: string): Promise<string> {
+  const range = (await manifestOf('unplugin-imageprompt')).peerDependencies[name]!;
+  const lowest = /^>=(\d+\.\d+\.\d+)$/.exec(range)?.[1];
+  expect(lowest, `${name} peer range ${range} names one lowest version`).toBeDefined();
+  return lowest!;
+}
 
 /** npm, run from the test's own Node (22, from the root devDependencies) with the registry set up as usual. */
 function npm(args: string[], cwd: string): string {
@@ -92,5 +100,25 @@ describe('installed from packed tarballs, outside the workspace', () => {
     expect(build.code, build.output).toBe(0);
     const check = await run([join(dir, 'node_modules', 'imageprompt', 'dist', 'cli', 'main.js'), 'check']);
     expect(check.code, check.output).toBe(0);
+  });
+
+  it('the oldest Vite the peer range admits builds, with the images at base-relative URLs', async () => {
+    const dir = await project('oldest-vite', { vite: await oldestPeer('vite') }, join(TEST_DIR, 'fixtures', 'vite-app'));
+    await writeFile(join(dir, 'vite.config.js'), "import imageprompt from 'unplugin-imageprompt/vite';\nexport default { plugins: [imageprompt()], build: { assetsInlineLimit: 0 } };\n");
+    const build = await runNode([join(dir, 'node_modules', 'vite', 'bin', 'vite.js'), 'build'], { cwd: dir, env: env() });
+    expect(build.code, build.output).toBe(0);
+    const script = (await listFiles(join(dir, 'dist', 'assets'))).find((f) => f.endsWith('.js'))!;
+    expect(await readFile(script, 'utf8')).toMatch(/src:"\/assets\/hero-[\w-]+\.webp"/);
+  });
+
+  it('the oldest Astro the peer range admits builds <Image> from a prompt file', async () => {
+    const version = await oldestPeer('astro');
+    const dir = await project('oldest-astro', { astro: version }, join(TEST_DIR, 'fixtures', 'astro-site'));
+    const bin = JSON.parse(await readFile(join(dir, 'node_modules', 'astro', 'package.json'), 'utf8')) as { bin: { astro: string } };
+    const build = await runNode([join(dir, 'node_modules', 'astro', bin.bin.astro), 'build'], { cwd: dir, env: env() });
+    expect(build.code, build.output).toBe(0);
+    const html = await readFile(join(dir, 'dist', 'index.html'), 'utf8');
+    expect(html).toMatch(/<img id="original" src="\/_astro\/hero\.[\w-]+\.webp"/);
+    expect(html).toMatch(/<img src="\/_astro\/hero\.[\w-]+\.webp"[^>]* id="optimised"/);
   });
 });

@@ -152,9 +152,10 @@ interface WebpackLikeCompiler {
 function bundlerAssets(framework: string, emitters: { esbuild: EsbuildAssets; webpack: WebpackAssets }): AssetEmitter {
   switch (framework) {
     case 'vite':
+      return new RollupAssets('vite');
     case 'rollup':
     case 'rolldown':
-      return new RollupAssets();
+      return new RollupAssets('rollup');
     case 'webpack':
     case 'rspack':
       return emitters.webpack;

@@ -1,9 +1,10 @@
 /**
  * Rollup, Rolldown and Vite builds: `this.emitFile` with the prompt file's name, so the bundler's
  * own `assetFileNames` pattern (`assets/[name]-[hash][extname]` in Vite, `_astro/[name].[hash][extname]`
- * in Astro) names the file, and `import.meta.ROLLUP_FILE_URL_<ref>` lets the bundler write its URL
- * (Vite resolves it against `base` and `renderBuiltUrl`). Prompt files with the same bytes share one
- * emitted file.
+ * in Astro) names the file; prompt files with the same bytes share one emitted file. The URL is the
+ * bundler's own reference to the file: `import.meta.ROLLUP_FILE_URL_<ref>` in Rollup and Rolldown;
+ * in Vite the asset placeholder Vite replaces with `base` and `renderBuiltUrl` applied, which every
+ * Vite from 5 on resolves (before Vite 8 a file URL in a server build became a `file://` URL).
  */
 import { assetBytes, type AssetEmitter, type HookContext, type ImageAsset } from './asset-emitter.js';
 
@@ -13,12 +14,14 @@ interface RollupLikeContext {
 }
 
 export class RollupAssets implements AssetEmitter {
+  constructor(private readonly urls: 'vite' | 'rollup') {}
+
   startBuild(): void {}
 
   async emit(context: HookContext, asset: ImageAsset): Promise<string> {
     const { bytes } = await assetBytes(asset);
     const native = context as unknown as RollupLikeContext;
     const reference = native.emitFile({ type: 'asset', name: `${asset.name}.${asset.extension}`, originalFileName: asset.promptFile, source: bytes });
-    return `import.meta.ROLLUP_FILE_URL_${reference}`;
+    return this.urls === 'vite' ? JSON.stringify(`__VITE_ASSET__${reference}__`) : `import.meta.ROLLUP_FILE_URL_${reference}`;
   }
 }
