@@ -51,6 +51,16 @@ async function heroModuleUrl(): Promise<string> {
   return match![1]!;
 }
 
+/** Waits until the module at `url` shows the generated image, not a placeholder; returns its code. */
+async function generated(url: string): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const code = await (await fetch(`${base}${url}`)).text();
+    if (code.includes('export const placeholder = false;')) return code;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${url} still shows a placeholder`);
+}
+
 async function heroImageUrl(): Promise<string> {
   const code = await (await fetch(`${base}${await heroModuleUrl()}`)).text();
   const match = /src: "([^"]+)"/.exec(code);
@@ -60,6 +70,10 @@ async function heroImageUrl(): Promise<string> {
 
 describe('Vite dev server', () => {
   it('serves the generated image at a URL named after the prompt file, from a cache outside the root', async () => {
+    // a miss shows a placeholder at once; the module gives the generated image once it has landed
+    const first = await (await fetch(`${base}${await heroModuleUrl()}`)).text();
+    expect(first).toContain('export const placeholder = true;');
+    await generated(await heroModuleUrl());
     const url = await heroImageUrl();
     expect(url).toMatch(/^\/@imageprompt\/hero-[0-9a-f]{16}\.webp$/);
     const code = await (await fetch(`${base}${await heroModuleUrl()}`)).text();
@@ -83,11 +97,14 @@ describe('Vite dev server', () => {
     const prompt = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     await writeFile(file, JSON.stringify({ ...prompt, prompt: 'A lighthouse on a rocky coast at dawn' }, null, 2));
     let after = before;
-    for (let i = 0; i < 100 && after === before; i++) {
+    let code = '';
+    for (let i = 0; i < 100 && (after === before || !code.includes('placeholder = false')); i++) {
       await new Promise((r) => setTimeout(r, 100));
-      after = await heroImageUrl();
+      code = await (await fetch(`${base}${await heroModuleUrl()}`)).text();
+      after = /src: "([^"]+)"/.exec(code)![1]!;
     }
     expect(after).not.toBe(before);
+    expect(code).toContain('export const placeholder = false;');
     // (the dev server pre-transforms the page's other imports, so count only the edited request)
     const edited = sim.imageRequests().filter((r) => (r.body as { prompt?: string }).prompt === 'A lighthouse on a rocky coast at dawn');
     expect(edited).toHaveLength(1);
@@ -99,6 +116,7 @@ describe('Vite dev server', () => {
     await writeFile(file, JSON.stringify({ model: 'z-image-turbo', prompt: 'A lone tree on a hill', width: 256, height: 256 }));
     const url = `${base}/@id/__x00__imageprompt:${file}.js`;
     const shown = async () => /src: "([^"]+)"/.exec(await (await fetch(url)).text())?.[1];
+    await generated(`/@id/__x00__imageprompt:${file}.js`);
     const before = await shown();
     expect(before).toMatch(/^\/@imageprompt\/late-[0-9a-f]{16}\.webp$/);
     await writeFile(file, JSON.stringify({ model: 'z-image-turbo', prompt: 'A lone tree on a hill in snow', width: 256, height: 256 }));
@@ -108,6 +126,7 @@ describe('Vite dev server', () => {
       after = await shown();
     }
     expect(after).not.toBe(before);
+    await generated(`/@id/__x00__imageprompt:${file}.js`);
     expect(sim.imageRequests().filter((r) => (r.body as { prompt?: string }).prompt === 'A lone tree on a hill in snow')).toHaveLength(1);
   });
 });

@@ -167,6 +167,31 @@ export class ImagePromptEngine {
   }
 
   /**
+   * The images for a prompt file without waiting for Venice, for dev servers: a hit, a placeholder
+   * mode, a failure or an invalid file as `load` gives them; a miss that would be generated answers
+   * at once with a placeholder of the request's size (`status: 'placeholder'`, blur-up fields
+   * included), and `generated` settles when the paid image is in the cache (rejecting as `load`
+   * would). Generation is `load`'s own: shared per request key, counted, logged, never paid twice.
+   */
+  async loadWithoutWaiting(file: string): Promise<{ result: ImageResult; generated?: Promise<ImageResult> }> {
+    const prepared = await this.prepare(file).catch(() => undefined);
+    // an invalid file fails in load, with load's message and count
+    if (!prepared || this.missMode !== 'generate' || (await this.entries.has(prepared.key))) return { result: await this.load(file) };
+    let landed: ImageResult | undefined;
+    const generated = this.load(file).then((result) => (landed = result));
+    // the caller takes the outcome; a rejection nobody awaited yet must not end the process
+    generated.catch(() => undefined);
+    const images = await placeholderImages(this.options.placeholderDir, prepared.key, prepared.request, this.options.metadata);
+    // generated while the placeholder was drawn (a fast server): the image itself, nothing pending
+    if (landed) return { result: landed };
+    this.options.logger.info(`${this.display(file)}: generating in the background; a placeholder is shown until it lands`);
+    return {
+      result: { key: prepared.key, seed: prepared.request.seed, status: 'placeholder', images: images.map((image) => ({ ...image, digest: null })), file, alt: prepared.alt },
+      generated,
+    };
+  }
+
+  /**
    * Waits for every generation in flight. A build that fails on one prompt file calls this before it
    * exits, so that images already being paid for still reach the cache.
    */

@@ -4,12 +4,14 @@
  * here knows HTTP (the engine does) or assumes one bundler.
  */
 import { createUnplugin, type UnpluginFactory, type UnpluginInstance } from 'unplugin';
-import { ImagePromptEngine, ImagePromptError } from 'imageprompt';
+import { relative } from 'node:path';
+import { ImagePromptEngine, ImagePromptError, type ImageResult } from 'imageprompt';
 import { imageAsset, type AssetEmitter } from './core/emit/asset-emitter.js';
 import { DevServerAssets } from './core/emit/dev-server-assets.js';
 import { EsbuildAssets } from './core/emit/esbuild-assets.js';
 import { RollupAssets } from './core/emit/rollup-assets.js';
 import { WebpackAssets, type AssetGeneratorOptions } from './core/emit/webpack-assets.js';
+import { DevGenerations } from './core/dev-generations.js';
 import { moduleCode } from './core/module-code.js';
 import { LOAD_FILTER, PROMPT_FILE_PATTERN, RESOLVE_FILTER, isPromptImport, isVirtualId, promptFileOf, toVirtualId } from './core/module-id.js';
 import { resolveOptions, type ExportShape, type Options } from './core/options.js';
@@ -25,6 +27,9 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
     let engine: ImagePromptEngine | undefined;
     const getEngine = () => (engine ??= new ImagePromptEngine({ ...options.engine, root, context }));
     const devServer = new DevServerAssets(() => base);
+    const generations = new DevGenerations(() => root);
+    // a miss in the Vite or Astro dev server shows a placeholder at once and never blocks a page
+    const inBackground = () => meta.framework === 'vite' && context === 'dev' && !options.waitInDev;
     const esbuild = new EsbuildAssets(() => root);
     const webpack = new WebpackAssets();
     const builder = bundlerAssets(meta.framework, { esbuild, webpack });
@@ -75,10 +80,18 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
             this.addWatchFile(file);
           }
           try {
-            const result = await getEngine().load(file);
+            let result: ImageResult;
+            let landed = false;
+            if (inBackground()) {
+              const answer = await getEngine().loadWithoutWaiting(file);
+              result = answer.result;
+              generations.loaded(file, result.key, answer.generated);
+              landed = generations.takeLanded(file) && !answer.generated;
+            } else result = await getEngine().load(file);
             const emitter = assets();
             const urls = await Promise.all(result.images.map((image, i) => emitter.emit(this, imageAsset(file, i, result.images.length, image))));
-            return moduleCode(result, options.exportShape, urls);
+            const code = moduleCode(result, options.exportShape, urls);
+            return landed ? `${code}console.info(${JSON.stringify(`[imageprompt] ${relative(root, file)}: the generated image has landed`)});\n` : code;
           } catch (error) {
             throw readable(error);
           }
@@ -107,6 +120,7 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
         },
         configureServer(server) {
           server.middlewares.use(devServer.middleware);
+          generations.attach(server);
         },
         // An edit to a prompt file invalidates its module by the id the plugin gave it, whatever was
         // requested first (the module can be fetched before any importer names it, and then the

@@ -7,6 +7,12 @@ export interface Options extends Omit<EngineOptions, 'root' | 'context'> {
    * @default the bundler's root (Vite's `config.root`, Astro's `root`), else `process.cwd()`
    */
   root?: string;
+  /**
+   * In the Vite and Astro dev servers, wait for Venice on a miss as a build does, instead of showing
+   * a placeholder at once and swapping the image in when it lands.
+   * @default false
+   */
+  waitInDev?: boolean;
 }
 
 /** How a prompt-file module exports its images. */
@@ -19,10 +25,11 @@ export type ExportShape =
 export interface ResolvedOptions {
   engine: Omit<EngineOptions, 'root' | 'context'>;
   root: string | undefined;
+  waitInDev: boolean;
   exportShape: ExportShape;
 }
 
 export function resolveOptions(options: Options = {}, exportShape: ExportShape = 'image-object'): ResolvedOptions {
-  const { root, ...engine } = options;
-  return { engine, root, exportShape };
+  const { root, waitInDev, ...engine } = options;
+  return { engine, root, waitInDev: waitInDev ?? false, exportShape };
 }

@@ -1,0 +1,92 @@
+/**
+ * Dev servers never wait for Venice: a miss is shown as a placeholder at once while the image is
+ * generated in the background (see `ImagePromptEngine.loadWithoutWaiting`). When it lands, the
+ * prompt module is invalidated in every environment that holds it and reloaded by Vite's own rules
+ * (an HMR update where a boundary accepts it, a full reload otherwise; a page rendered on the
+ * server, as in Astro, is reloaded). A failure goes to Vite's error overlay with the terminal's text
+ * and the placeholder stays. An image that lands after its prompt file was edited again is in the
+ * cache (it was paid for) but is not shown: only the request the file asks for now is.
+ */
+import type { ImageResult } from 'imageprompt';
+import type { ViteDevServer } from 'vite';
+import { toVirtualId } from './module-id.js';
+
+export class DevGenerations {
+  /** The request key each prompt file was last loaded with. */
+  private current = new Map<string, string>();
+  /** Prompt files whose generated image landed since their module was last loaded. */
+  private landed = new Set<string>();
+  /** The failure of each prompt file's current request, shown again to every page that connects. */
+  private failures = new Map<string, { key: string; message: string }>();
+  private server: ViteDevServer | undefined;
+
+  constructor(private readonly root: () => string) {}
+
+  attach(server: ViteDevServer): void {
+    this.server = server;
+    // another image landing reloads the page, which clears the overlay: a page that (re)connects
+    // is shown the failures that still stand
+    server.ws.on('connection', () => {
+      for (const [file, failure] of this.failures) if (this.current.get(file) === failure.key) this.sendError(file, failure.message);
+    });
+  }
+
+  /** Records what a load handed out; a pending generation is followed until it lands or fails. */
+  loaded(file: string, key: string, generated?: Promise<ImageResult>): void {
+    this.current.set(file, key);
+    generated?.then(
+      (result) => {
+        if (this.current.get(file) !== result.key) return;
+        this.landed.add(file);
+        void this.reload(file);
+      },
+      (error: unknown) => {
+        if (this.current.get(file) !== key) return;
+        const message = error instanceof Error ? error.message : String(error);
+        this.failures.set(file, { key, message });
+        this.sendError(file, message);
+      },
+    );
+  }
+
+  /** True once after a generated image landed for the file: its next module says so in the console. */
+  takeLanded(file: string): boolean {
+    return this.landed.delete(file);
+  }
+
+  private async reload(file: string, attempt = 0): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    const id = toVirtualId(file, file, this.root());
+    // Vite enters a module in its graph only after the load hook returned: an image that landed in
+    // between finds no module yet, so look again shortly
+    const retry = () => attempt < 5 && setTimeout(() => void this.reload(file, attempt + 1), 100);
+    const environments = Object.values(server.environments ?? {});
+    if (environments.length === 0) {
+      // Vite 5: one module graph
+      const module = server.moduleGraph.getModuleById(id);
+      if (module) await server.reloadModule(module);
+      else retry();
+      return;
+    }
+    let inClient = false;
+    let elsewhere = false;
+    for (const environment of environments) {
+      const module = environment.moduleGraph.getModuleById(id);
+      if (!module) continue;
+      environment.moduleGraph.invalidateModule(module);
+      await environment.reloadModule(module);
+      if (environment.name === 'client') inClient = true;
+      else elsewhere = true;
+    }
+    // rendered on the server only (an Astro page): the browser shows it again by reloading
+    if (elsewhere && !inClient) server.environments.client?.hot.send({ type: 'full-reload', path: '*' });
+    if (!inClient && !elsewhere) retry();
+  }
+
+  private sendError(file: string, message: string): void {
+    const err = { message, stack: '', id: file, plugin: 'unplugin-imageprompt' };
+    const hot = this.server?.environments?.client?.hot ?? this.server?.ws;
+    hot?.send({ type: 'error', err });
+  }
+}
