@@ -130,3 +130,27 @@ describe('Vite dev server', () => {
     expect(sim.imageRequests().filter((r) => (r.body as { prompt?: string }).prompt === 'A lone tree on a hill in snow')).toHaveLength(1);
   });
 });
+
+describe('Vite dev server with waitInDev', () => {
+  it('waits for the generated image as a build does, and never hands out a placeholder', async () => {
+    const dir = await copyFixture('vite-app');
+    const waiting = await createServer({
+      root: dir,
+      configFile: false,
+      logLevel: 'silent',
+      plugins: [imageprompt({ apiKey: KEY, baseURL: sim.url, logger: silentLogger, waitInDev: true })],
+      server: { port: 0, host: '127.0.0.1' },
+    });
+    try {
+      await waiting.listen();
+      const url = waiting.resolvedUrls!.local[0]!.replace(/\/$/, '');
+      const code = await (await fetch(`${url}/@id/__x00__imageprompt:${join(dir, 'src', 'banner.imageprompt.json')}.js`)).text();
+      expect(code).toContain('export const placeholder = false;');
+      expect(code).toMatch(/src: "\/@imageprompt\/banner-[0-9a-f]{16}\.jpg"/);
+    } finally {
+      await waiting.close();
+      await removeFixture(dir);
+    }
+  });
+});
+
