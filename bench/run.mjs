@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ImagePromptEngine, silentLogger } from 'imageprompt';
 import { startVeniceSim } from 'venice-sim';
+import { devPage, measureFirstPaint } from './dev-first-paint.mjs';
 import { measure, median } from './measure.mjs';
 import { WORK, astroProject, bundlerProject, freshDir, promptOf, viteProject } from './projects.mjs';
 import { startNginxDav } from '../test/helpers/nginx-dav.mjs';
@@ -122,8 +123,8 @@ async function hitOverhead(sim) {
   const prompts = astroProject(`astro-prompt-${n}`, n, 'prompt');
   const blobs = await fillCache(prompts, 'src/assets', n, sim);
   const direct = astroProject(`astro-direct-${n}`, n, 'direct', blobs);
-  const build = (cwd) => () => measure([ASTRO, 'build'], { cwd, env: { VENICE_API_KEY: '' } });
-  const { a, b } = await sideBySide(quick ? 1 : 2, build(prompts), build(direct));
+  const astroBuild = (cwd) => () => measure([ASTRO, 'build'], { cwd, env: { VENICE_API_KEY: '' } });
+  const { a, b } = await sideBySide(quick ? 1 : 2, astroBuild(prompts), astroBuild(direct));
   record(`Astro build with <Image>, ${n} cached prompt files vs ${n} image files: wall time`, `${a.seconds.toFixed(2)} s vs ${b.seconds.toFixed(2)} s`, a.seconds / b.seconds, 'report', true);
   record(`Astro build with <Image>, ${n} cached prompt files vs ${n} image files: peak RSS`, `${mb(a.peakRss)} vs ${mb(b.peakRss)}`, a.peakRss / b.peakRss, 'report', true);
 }
@@ -277,6 +278,27 @@ async function remoteRestore() {
   }
 }
 
+async function devServerFirstPaint(sim) {
+  console.log('6. dev server first paint, misses vs hits');
+  const n = 20;
+  const template = devPage(`dev-page-${n}`, n);
+  const hits = devPage(`dev-page-${n}-hits`, n);
+  await fillCache(hits, 'src', n, sim);
+  const slow = await simProcess(['--latency-ms', '4000', '--rpm', '0']);
+  try {
+    const { miss, hit } = await measureFirstPaint({ viteBin: VITE, template, hits, n, runs: quick ? 1 : 5, key: KEY, slowSimUrl: slow.url, median });
+    record(
+      `Vite dev page, ${n} prompt files: first paint with ${n} misses (Venice 4 s per image) vs ${n} hits`,
+      `${miss.toFixed(2)} s vs ${hit.toFixed(2)} s`,
+      miss / hit,
+      '≤ 1.5',
+      miss / hit <= 1.5,
+    );
+  } finally {
+    await slow.stop();
+  }
+}
+
 mkdirSync(WORK, { recursive: true });
 const sim = await startVeniceSim({ keys: [KEY], rpm: 0 });
 const started = Date.now();
@@ -286,6 +308,7 @@ try {
   if (wanted(3)) await largeImages();
   if (wanted(4)) await discovery();
   if (wanted(5)) await remoteRestore();
+  if (wanted(6)) await devServerFirstPaint(sim);
 } finally {
   await sim.close();
 }

@@ -21,14 +21,47 @@ export interface ImageMetadata {
 const THUMB = 100;
 const BLUR = 16;
 
+/** The size of the blurred copy for an image of `width` × `height`: at most 16 px on its long side. */
+function blurSize(width: number, height: number): [number, number] {
+  return [Math.max(1, Math.round(width >= height ? BLUR : (BLUR * width) / height)), Math.max(1, Math.round(height >= width ? BLUR : (BLUR * height) / width))];
+}
+
+const uniform = new Map<string, Promise<ImageMetadata>>();
+
+/**
+ * The metadata of an image of one colour, without decoding any image: what a placeholder drawing
+ * (light grey stripes) looks like blurred. Dev servers draw many placeholders at once; this is
+ * computed once per proportion and colour, where decoding each drawing took tens of milliseconds.
+ */
+export function uniformImageMetadata(width: number, height: number, [r, g, b]: [number, number, number]): Promise<ImageMetadata> {
+  const [blurWidth, blurHeight] = blurSize(width, height);
+  const hex = (n: number) => n.toString(16).padStart(2, '0');
+  const color = `#${hex(r)}${hex(g)}${hex(b)}`;
+  const aspectRatio = Number((width / height).toFixed(4));
+  const id = `${aspectRatio}:${color}`;
+  let meta = uniform.get(id);
+  if (!meta) {
+    meta = import('sharp').then(async ({ default: sharp }) => {
+      const blur = await sharp({ create: { width: blurWidth, height: blurHeight, channels: 3, background: { r, g, b } } }).webp({ quality: 40 }).toBuffer();
+      // ThumbHash of a small uniform picture in the image's proportions
+      const side = 32;
+      const [w, h] = width >= height ? [side, Math.max(1, Math.round((side * height) / width))] : [Math.max(1, Math.round((side * width) / height)), side];
+      const rgba = new Uint8Array(w * h * 4);
+      for (let i = 0; i < rgba.length; i += 4) rgba.set([r, g, b, 255], i);
+      return { blurDataURL: `data:image/webp;base64,${blur.toString('base64')}`, thumbhash: Buffer.from(rgbaToThumbHash(w, h, rgba)).toString('base64'), color, aspectRatio };
+    });
+    uniform.set(id, meta);
+  }
+  return meta;
+}
+
 export async function computeImageMetadata(path: string, width: number, height: number): Promise<ImageMetadata> {
   const { default: sharp } = await import('sharp');
   const { data, info } = await sharp(path).resize(THUMB, THUMB, { fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   const thumbhash = Buffer.from(rgbaToThumbHash(info.width, info.height, data)).toString('base64');
   const raw = { raw: { width: info.width, height: info.height, channels: 4 as const } };
   const { dominant } = await sharp(data, raw).stats();
-  const blurWidth = Math.max(1, Math.round(width >= height ? BLUR : (BLUR * width) / height));
-  const blurHeight = Math.max(1, Math.round(height >= width ? BLUR : (BLUR * height) / width));
+  const [blurWidth, blurHeight] = blurSize(width, height);
   const blur = await sharp(data, raw).resize(blurWidth, blurHeight, { fit: 'fill' }).blur(0.6).webp({ quality: 40, alphaQuality: 40 }).toBuffer();
   const hex = (n: number) => n.toString(16).padStart(2, '0');
   return {

@@ -3,11 +3,11 @@
  * format the real image will have, and clearly marked "placeholder". They live in their own
  * directory, never in the cache, so a later real build never mistakes one for a paid image.
  */
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import { expectedSize } from './expected-size.js';
-import { computeImageMetadata, type ImageMetadata } from './image-metadata.js';
+import { uniformImageMetadata, type ImageMetadata } from './image-metadata.js';
 import type { NormalisedRequest } from './normalise-request.js';
 import type { ImageFormat } from './prompt-schema.js';
 
@@ -16,9 +16,12 @@ export interface PlaceholderImage {
   width: number;
   height: number;
   format: ImageFormat;
-  /** With `withMetadata`: computed once and kept beside the drawing. */
+  /** With `withMetadata`: the metadata of the drawing's average grey (see `uniformImageMetadata`). */
   meta?: ImageMetadata;
 }
+
+/** The drawing's two greys (#ececec and #d9d9d9 stripes) averaged: what it looks like blurred. */
+const STRIPES_AVERAGE: [number, number, number] = [0xe3, 0xe3, 0xe3];
 
 function svg(width: number, height: number, label: string): string {
   // as large as fits: a twelfth of the short side, and the label within the width
@@ -54,18 +57,7 @@ export async function placeholderImages(dir: string, key: string, request: Norma
       const bytes = await (format === 'png' ? image.png() : format === 'jpeg' ? image.jpeg() : image.webp()).toBuffer();
       await writeFileAtomic(path, bytes);
     }
-    images.push({ path, width, height, format, ...(withMetadata ? { meta: await placeholderMetadata(path, width, height) } : {}) });
+    images.push({ path, width, height, format, ...(withMetadata ? { meta: await uniformImageMetadata(width, height, STRIPES_AVERAGE) } : {}) });
   }
   return images;
-}
-
-async function placeholderMetadata(path: string, width: number, height: number): Promise<ImageMetadata> {
-  const file = `${path}.meta.json`;
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as ImageMetadata;
-  } catch {
-    const meta = await computeImageMetadata(path, width, height);
-    await writeFileAtomic(file, JSON.stringify(meta));
-    return meta;
-  }
 }
