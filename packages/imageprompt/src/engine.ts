@@ -15,6 +15,7 @@ import { ImagePromptError } from './errors.js';
 import { GenerationQueue } from './generation-queue.js';
 import { computeImageMetadata, type ImageMetadata } from './image-metadata.js';
 import { KeyRefs, contentDigest } from './key-refs.js';
+import type { AnyPromptFile } from './prompt-file.js';
 import { loadLiveCatalog } from './live-catalog.js';
 import { ModelCatalog } from './model-catalog.js';
 import { prepareRequest, type PreparedRequest } from './normalise-request.js';
@@ -128,13 +129,17 @@ export class ImagePromptEngine {
 
   /** Reads and checks a prompt file and works out its request and key; no network, no cache. */
   async prepare(file: string): Promise<PreparedPromptFile> {
-    const prompt = await readPromptFile(file, this.display(file));
+    return this.preparePrompt(await readPromptFile(file, this.display(file)), this.display(file));
+  }
+
+  /** `prepare` for a prompt file already parsed (from git history, say); `name` is what messages call it. */
+  async preparePrompt(prompt: AnyPromptFile, name: string, { quiet = false } = {}): Promise<PreparedPromptFile> {
     const catalog = await this.currentCatalog();
     const prepared =
       'api' in prompt
-        ? prepareOpenAIRequest(prompt, this.options.defaults, catalog, this.display(file), Object.keys(this.options.providers))
-        : prepareRequest(prompt, this.options.defaults, catalog, this.display(file));
-    for (const warning of prepared.warnings) this.options.logger.warn(`${this.display(file)}: ${warning}`);
+        ? prepareOpenAIRequest(prompt, this.options.defaults, catalog, name, Object.keys(this.options.providers))
+        : prepareRequest(prompt, this.options.defaults, catalog, name);
+    if (!quiet) for (const warning of prepared.warnings) this.options.logger.warn(`${name}: ${warning}`);
     return { ...prepared, content: contentDigest(prompt) };
   }
 

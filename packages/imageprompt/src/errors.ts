@@ -19,7 +19,8 @@ export type ErrorCode =
   | 'TIMEOUT'
   | 'CACHE_LOCKED'
   | 'FROZEN_MISS'
-  | 'SPEND_CAP';
+  | 'SPEND_CAP'
+  | 'GIT_FAILED';
 
 export interface ErrorDetails {
   code: ErrorCode;

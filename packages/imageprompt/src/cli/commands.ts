@@ -22,6 +22,12 @@ export interface CommandContext {
   json: boolean;
   dryRun: boolean;
   priceSource: string;
+  /** review: the git ref to compare with (`--since`). */
+  since?: string;
+  /** review: where the site goes (`--out`). */
+  outDir?: string;
+  /** review: also write summary.md (`--markdown`). */
+  markdown: boolean;
   out: (line: string) => void;
 }
 

@@ -13,6 +13,7 @@ import { fetchLiveCatalog } from '../live-catalog.js';
 import type { Logger } from '../logger.js';
 import { EXIT, check, generate, models, plan, prune, styles, type CommandContext } from './commands.js';
 import { findPromptFiles } from './find-prompt-files.js';
+import { review } from './review-command.js';
 import { pull, push } from './shared-cache-commands.js';
 
 const USAGE = `Usage: imageprompt <command> [globs…] [options]
@@ -25,6 +26,8 @@ Commands:
                      (the shared cache too with --remote <url>; run with --dry-run first)
   pull [globs]       fill the local cache from the shared cache (IMAGEPROMPT_REMOTE)
   push               upload local entries the shared cache lacks
+  review [globs]     write a static review site of every prompt file's images (imageprompt-review/);
+                     --since <git-ref> compares with a commit, --markdown adds summary.md
   styles             Venice's style_preset names
   models             Venice's image models: sizing, sizes and price
 
@@ -36,13 +39,16 @@ Options:
   --json                machine-readable output (plan, check, prune, styles, models)
   --dry-run             prune: list what would be removed, remove nothing
   --remote <url>        the shared cache: s3://<bucket>/<prefix> or an http(s):// URL
+  --since <git-ref>     review: show what changed since that commit, before and after
+  --out <dir>           review: where the site is written (default imageprompt-review)
+  --markdown            review: also write summary.md (a CI job summary or pull-request comment)
   -h, --help
 
 Globs default to **/*.imageprompt.json; node_modules, the cache and .gitignore'd paths are skipped.
 VENICE_API_KEY and VENICE_BASE_URL are read from the environment.
 Exit codes: 0 ok · 1 invalid, failed or missing · 2 usage error · 3 stopped at the spend cap`;
 
-const COMMANDS = { generate, plan, check, prune, pull, push, styles, models } as const;
+const COMMANDS = { generate, plan, check, prune, pull, push, review, styles, models } as const;
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -58,6 +64,9 @@ async function main(argv: string[]): Promise<number> {
         json: { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
         remote: { type: 'string' },
+        since: { type: 'string' },
+        out: { type: 'string' },
+        markdown: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -125,6 +134,9 @@ async function main(argv: string[]): Promise<number> {
     dryRun: values['dry-run'],
     pruneRemote: values.remote !== undefined,
     priceSource,
+    ...(values.since !== undefined ? { since: values.since } : {}),
+    ...(values.out !== undefined ? { outDir: values.out } : {}),
+    markdown: values.markdown,
     out: (line) => process.stdout.write(`${line}\n`),
   };
   return command(context);

@@ -1,0 +1,28 @@
+/**
+ * `imageprompt review [globs] [--since <ref>] [--out <dir>] [--markdown]`: the static review site
+ * (see ../review/). Reads the caches, spends nothing; invalid prompt files are shown, not fatal.
+ */
+import { dirname, join, relative, resolve } from 'node:path';
+import { reviewModel } from '../review/review-model.js';
+import { writeReviewSite } from '../review/review-site.js';
+import { EXIT, type CommandContext } from './commands.js';
+
+export const DEFAULT_REVIEW_DIR = 'imageprompt-review';
+
+export async function review(ctx: CommandContext): Promise<number> {
+  const { engine } = ctx;
+  const model = await reviewModel(engine, ctx.files, ctx.since);
+  const outDir = ctx.outDir ? resolve(ctx.outDir) : join(engine.options.root, DEFAULT_REVIEW_DIR);
+  const thumbnailDir = join(dirname(engine.options.placeholderDir), 'thumbnails');
+  const site = await writeReviewSite(model, { outDir, thumbnailDir, markdown: ctx.markdown });
+  const { counts, changes, since } = model.summary;
+  if (ctx.json) {
+    ctx.out(JSON.stringify({ outDir, ...model.summary, images: site.images, pageBytes: site.pageBytes, fullBytes: site.fullBytes }, null, 2));
+    return EXIT.ok;
+  }
+  const shown = relative(process.cwd(), outDir) || '.';
+  const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} kB`;
+  ctx.out(`${counts.cached} cached, ${counts.missing} missing, ${counts.invalid} invalid${changes ? `; since ${since}: ${changes.modified} modified, ${changes.added} added, ${changes.removed} removed` : ''}`);
+  ctx.out(`wrote ${shown}/index.html${ctx.markdown ? ` and ${shown}/summary.md` : ''}: ${site.images} images, the page loads ${kb(site.pageBytes)} (full-size images: ${kb(site.fullBytes)}, loaded when opened)`);
+  return EXIT.ok;
+}

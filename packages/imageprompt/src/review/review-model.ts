@@ -1,0 +1,181 @@
+/**
+ * What the review page shows, gathered without spending anything: every prompt file with its
+ * status, request, price and images (from the local cache, or the shared one when configured), and
+ * with `since`, what changed against a git ref: the request before and after, field by field, the
+ * image before (the old request's cache entry) and after, and the change in spend.
+ */
+import { relative } from 'node:path';
+import type { ImagePromptEngine, PreparedPromptFile } from '../engine.js';
+import { ImagePromptError } from '../errors.js';
+import { expectedSize } from '../expected-size.js';
+import { parsePromptFile } from '../prompt-file.js';
+import { changedPromptFiles, contentAt, type ChangeKind } from './git-history.js';
+
+export type ReviewStatus = 'cached' | 'missing' | 'invalid';
+
+export interface ReviewImage {
+  /** Absolute path of the cached bytes. */
+  source: string;
+  digest: string;
+  width: number;
+  height: number;
+  format: string;
+}
+
+/** One request (a prompt file now, or as it was at the ref). */
+export interface ReviewRequest {
+  status: ReviewStatus;
+  error?: string;
+  key?: string;
+  prompt?: string;
+  model?: string;
+  width?: number;
+  height?: number;
+  format?: string;
+  seed?: number;
+  variants?: number;
+  /** Paid (cached) or to be paid (missing), at catalog prices; null when the catalog has none. */
+  priceUsd: number | null;
+  generatedAt?: string;
+  responseId?: string | null;
+  /** The normalised request, for the field-level diff. */
+  request?: Record<string, unknown>;
+  images: ReviewImage[];
+}
+
+export interface ReviewChange {
+  kind: ChangeKind;
+  before?: ReviewRequest;
+  /** Fields of the normalised request that differ (nested fields as `a.b`). */
+  fields: { field: string; before: unknown; after: unknown }[];
+  /** After minus before, in US dollars (what the change costs or saves). */
+  spendDeltaUsd: number;
+}
+
+export interface ReviewItem extends ReviewRequest {
+  /** Path relative to the project root, forward slashes. */
+  file: string;
+  folder: string;
+  change?: ReviewChange;
+}
+
+export interface ReviewSummary {
+  counts: Record<ReviewStatus, number>;
+  /** What the cached images cost. */
+  spentUsd: number;
+  /** What the missing ones will cost. */
+  missingUsd: number;
+  unpriced: number;
+  since?: string;
+  changes?: Record<ChangeKind, number>;
+}
+
+export interface ReviewModel {
+  items: ReviewItem[];
+  summary: ReviewSummary;
+}
+
+const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
+const slash = (path: string) => path.split('\\').join('/');
+
+async function describe(engine: ImagePromptEngine, prepared: PreparedPromptFile): Promise<ReviewRequest> {
+  const { request, key } = prepared;
+  const entry = await engine.entries.read(key);
+  const size = expectedSize(request);
+  const base = {
+    key,
+    prompt: request.prompt,
+    model: request.model,
+    width: size.width,
+    height: size.height,
+    format: request.format,
+    seed: request.seed,
+    variants: request.variants,
+    priceUsd: engine.priceOf(prepared) ?? null,
+    request: request as unknown as Record<string, unknown>,
+  };
+  if (!entry) return { ...base, status: 'missing', images: [] };
+  const { manifest, paths } = entry;
+  return {
+    ...base,
+    status: 'cached',
+    generatedAt: manifest.createdAt,
+    responseId: manifest.response.id,
+    images: manifest.outputs.map((output, i) => ({ source: paths[i]!, digest: output.digest, width: output.width, height: output.height, format: output.format })),
+  };
+}
+
+async function requestOf(engine: ImagePromptEngine, load: () => Promise<PreparedPromptFile>): Promise<ReviewRequest> {
+  try {
+    return await describe(engine, await load());
+  } catch (error) {
+    if (!(error instanceof ImagePromptError)) throw error;
+    return { status: 'invalid', error: error.message, priceUsd: null, images: [] };
+  }
+}
+
+/** Leaf values of two requests that differ, as `field` paths. */
+export function fieldChanges(before: Record<string, unknown> | undefined, after: Record<string, unknown> | undefined): ReviewChange['fields'] {
+  const out: ReviewChange['fields'] = [];
+  const walk = (a: unknown, b: unknown, path: string) => {
+    const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+    if (isObject(a) && isObject(b)) {
+      for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) walk(a[key], b[key], path ? `${path}.${key}` : key);
+    } else if (JSON.stringify(a) !== JSON.stringify(b)) out.push({ field: path, before: a, after: b });
+  };
+  walk(before ?? {}, after ?? {}, '');
+  return out;
+}
+
+export async function reviewModel(engine: ImagePromptEngine, files: string[], since?: string): Promise<ReviewModel> {
+  const root = engine.options.root;
+  const items: ReviewItem[] = await Promise.all(
+    files.map(async (path) => {
+      const file = slash(relative(root, path));
+      const folder = file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : '.';
+      return { file, folder, ...(await requestOf(engine, () => engine.prepare(path))) };
+    }),
+  );
+  let changes: ReviewSummary['changes'];
+  if (since !== undefined) {
+    changes = { added: 0, modified: 0, removed: 0 };
+    const byFile = new Map(items.map((item) => [item.file, item]));
+    for (const { file, kind } of await changedPromptFiles(root, since)) {
+      const now = byFile.get(file);
+      // a change outside the globs reviewed is not this review's
+      if (kind !== 'removed' && !now) continue;
+      const before =
+        kind === 'added'
+          ? undefined
+          : await requestOf(engine, async () => engine.preparePrompt(parsePromptFile(await contentAt(root, since, file), `${file} at ${since}`), `${file} at ${since}`, { quiet: true }));
+      const after = kind === 'removed' ? undefined : now;
+      const change: ReviewChange = {
+        kind,
+        ...(before ? { before } : {}),
+        // a whole request added or removed is shown as it is, not as a field-by-field diff
+        fields: kind === 'modified' ? fieldChanges(before?.request, after?.request) : [],
+        spendDeltaUsd: round((after?.priceUsd ?? 0) - (before?.priceUsd ?? 0)),
+      };
+      // an edit that changes nothing the key hashes (alt, key order) is no change to review
+      if (kind === 'modified' && before?.key !== undefined && before.key === after?.key) continue;
+      changes[kind] += 1;
+      if (after) after.change = change;
+      else {
+        const folder = file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : '.';
+        items.push({ file, folder, status: before?.status ?? 'invalid', priceUsd: null, images: [], change });
+      }
+    }
+  }
+  items.sort((a, b) => a.file.localeCompare(b.file));
+  const live = items.filter((item) => item.change?.kind !== 'removed');
+  const counts: Record<ReviewStatus, number> = { cached: 0, missing: 0, invalid: 0 };
+  for (const item of live) counts[item.status] += 1;
+  const summary: ReviewSummary = {
+    counts,
+    spentUsd: round(live.filter((i) => i.status === 'cached').reduce((sum, i) => sum + (i.priceUsd ?? 0), 0)),
+    missingUsd: round(live.filter((i) => i.status === 'missing').reduce((sum, i) => sum + (i.priceUsd ?? 0), 0)),
+    unpriced: live.filter((i) => i.status !== 'invalid' && i.priceUsd === null).length,
+    ...(since !== undefined ? { since, changes } : {}),
+  };
+  return { items, summary };
+}

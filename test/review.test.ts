@@ -1,0 +1,195 @@
+/**
+ * `imageprompt review`: the static review site of the playground opened from file:// in Chromium
+ * (every image shown, no failed request, filters and search by keyboard, an automated accessibility
+ * check), and a `--since` review of a git repository with one changed, one added and one removed
+ * prompt file, showing the right before/after pairs.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VeniceSim } from 'venice-sim';
+import { ImagePromptEngine, silentLogger, type Manifest } from 'imageprompt';
+import { REPO_DIR, copyProject, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
+import { binOf, runNode } from './helpers/processes.js';
+import { launchBrowser, openPage, screenshot } from './helpers/browser.js';
+
+const KEY = secretKey();
+const CLI = binOf('imageprompt', 'dist/cli/main.js');
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+let sim: VeniceSim;
+let browser: Browser;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  sim = await startSim(KEY);
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await sim.close();
+  for (const dir of dirs) await removeFixture(dir);
+});
+
+/** Generates every prompt file given, as a build would. */
+async function fill(root: string, files: string[]): Promise<void> {
+  const engine = new ImagePromptEngine({ root, apiKey: KEY, baseURL: sim.url, logger: silentLogger });
+  for (const file of files) await engine.load(join(root, file));
+  await engine.drain();
+}
+
+async function review(root: string, args: string[] = []) {
+  const result = await runNode([CLI, 'review', ...args], { cwd: root, env: { VENICE_API_KEY: undefined } });
+  expect(result.code, result.output).toBe(0);
+  return result.output;
+}
+
+const countText = (page: Page) => page.locator('#count').textContent();
+
+/** Thumbnails load lazily: a page tall enough to show them all, then every one loaded. */
+async function loadAll(page: Page): Promise<void> {
+  await page.setViewportSize({ width: 1280, height: 6000 });
+  await page.waitForFunction(() => Array.from(document.images).every((img) => img.complete));
+}
+
+describe('imageprompt review of the playground', () => {
+  let root: string;
+  let page: Page;
+  let failures: string[];
+
+  beforeAll(async () => {
+    root = await copyProject(join(REPO_DIR, 'playground', 'vite'), 'review-playground');
+    dirs.push(root);
+    const prompts = (await listFiles(join(root, 'src'))).filter((f) => f.endsWith('.imageprompt.json')).map((f) => f.slice(root.length + 1));
+    await fill(root, prompts);
+    // one prompt file not generated yet, one invalid
+    await writeFile(join(root, 'src', 'assets', 'later.imageprompt.json'), JSON.stringify({ model: 'z-image-turbo', prompt: 'A harbour at night, never generated', width: 512, height: 384 }));
+    await writeFile(join(root, 'src', 'broken.imageprompt.json'), JSON.stringify({ model: 'z-image-turbo', prompt: 'broken', width: 'wide' }));
+    const output = await review(root, ['--markdown']);
+    expect(output).toMatch(/5 cached, 1 missing, 1 invalid/);
+    ({ page, failures } = await openPage(browser, pathToFileURL(join(root, 'imageprompt-review', 'index.html')).href));
+  }, 120_000);
+
+  it('shows every cached image as a thumbnail, with no failed request and the summary at the top', async () => {
+    await loadAll(page);
+    const images = await page.evaluate(() => Array.from(document.images).map((img) => ({ src: img.getAttribute('src')!, width: img.naturalWidth })));
+    // one thumbnail per image the five cached prompt files hold (variants each their own)
+    const manifests = (await listFiles(join(root, '.imageprompt', 'entries'))).filter((f) => f.endsWith('.json'));
+    const outputs = (await Promise.all(manifests.map(async (f) => (JSON.parse(await readFile(f, 'utf8')) as Manifest).outputs.length))).reduce((a, b) => a + b, 0);
+    expect(images).toHaveLength(outputs);
+    for (const image of images) {
+      expect(image.src).toMatch(/^images\/[0-9a-f]{64}-thumb\.webp$/);
+      expect(image.width).toBeGreaterThan(0);
+      expect(image.width).toBeLessThanOrEqual(320);
+    }
+    expect(await page.locator('.sheet .card').count()).toBe(7);
+    const summary = await page.locator('.summary').textContent();
+    expect(summary).toMatch(/cached\s*5/);
+    expect(summary).toMatch(/missing\s*1/);
+    expect(await page.locator('.card[data-status="invalid"] .error').textContent()).toMatch(/broken\.imageprompt\.json.*width/);
+    await screenshot(page, 'review-playground');
+    expect(failures).toEqual([]);
+    // the full image is a click away, and it is the cached bytes
+    const href = await page.locator('.card[data-status="cached"] a').first().getAttribute('href');
+    const full = await readFile(join(root, 'imageprompt-review', href!));
+    const blobs = await listFiles(join(root, '.imageprompt', 'blobs'));
+    expect(blobs.some((b) => b.endsWith(href!.slice('images/'.length)))).toBe(true);
+    expect(full.length).toBeGreaterThan(0);
+  });
+
+  it('filters by status and searches, by keyboard', async () => {
+    await page.locator('#status').focus();
+    await page.keyboard.press('ArrowDown'); // every status → cached
+    await page.keyboard.press('ArrowDown'); // → missing
+    expect(await countText(page)).toBe('1 of 7 prompt files shown');
+    expect(await page.locator('.sheet .card:not([hidden]) h3').textContent()).toBe('src/assets/later.imageprompt.json');
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('ArrowUp'); // back to every status
+    await page.keyboard.press('Tab'); // model
+    await page.keyboard.press('Tab'); // folder
+    await page.keyboard.press('Tab'); // search
+    await page.keyboard.type('harbour');
+    expect(await countText(page)).toBe('1 of 7 prompt files shown');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('pears');
+    expect(await page.locator('.sheet .card:not([hidden]) h3').allTextContents()).toEqual(['src/assets/pears.imageprompt.json']);
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Backspace');
+    expect(await countText(page)).toBe('7 of 7 prompt files shown');
+  });
+
+  it('passes an automated accessibility check (axe-core) with no serious or critical violation', async () => {
+    await page.addScriptTag({ path: AXE });
+    const violations = await page.evaluate(async () => {
+      const axe = (window as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe;
+      return (await axe.run()).violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
+    });
+    expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+  });
+
+  it('writes summary.md with the counts and the spend', async () => {
+    const summary = await readFile(join(root, 'imageprompt-review', 'summary.md'), 'utf8');
+    expect(summary).toMatch(/5 cached · 1 missing · 1 invalid — spent \$[\d.]+, missing images would cost \$[\d.]+/);
+    expect(summary).toContain('[Open the review](index.html)');
+  });
+});
+
+describe('imageprompt review --since a git ref', () => {
+  it('pairs the image before and after a change, lists added and removed files, and the field diff', async () => {
+    const root = await copyProject(join(REPO_DIR, 'test', 'fixtures', 'bundler-app'), 'review-since');
+    dirs.push(root);
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=test@example.invalid', '-c', 'user.name=test', ...args], { cwd: root, stdio: 'pipe' });
+    await writeFile(join(root, '.gitignore'), '.imageprompt/\nimageprompt-review/\nnode_modules/\n');
+    git('init', '-q');
+    git('add', '.');
+    git('commit', '-q', '-m', 'base');
+    await fill(root, ['src/hero.imageprompt.json', 'src/pears.imageprompt.json', 'src/pictures/twin.imageprompt.json']);
+    // changed, added, removed; twin unchanged
+    await writeFile(join(root, 'src', 'hero.imageprompt.json'), JSON.stringify({ model: 'z-image-turbo', prompt: 'A lighthouse on a rocky coast at dawn', width: 640, height: 400, alt: 'At dawn' }));
+    await writeFile(join(root, 'src', 'moon.imageprompt.json'), JSON.stringify({ model: 'z-image-turbo', prompt: 'A full moon over the sea', width: 512, height: 512 }));
+    await rm(join(root, 'src', 'pears.imageprompt.json'));
+    await fill(root, ['src/hero.imageprompt.json', 'src/moon.imageprompt.json']);
+
+    const output = await review(root, ['--since', 'HEAD', '--markdown']);
+    expect(output).toMatch(/since HEAD: 1 modified, 1 added, 1 removed/);
+    const { page, failures } = await openPage(browser, pathToFileURL(join(root, 'imageprompt-review', 'index.html')).href);
+    await loadAll(page);
+    const changes = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('.changes > li')).map((li) => ({
+        title: li.querySelector('h3')!.textContent,
+        before: Array.from(li.querySelectorAll('figure:first-child img')).map((img) => (img as HTMLImageElement).naturalWidth > 0),
+        after: Array.from(li.querySelectorAll('figure:last-child img')).map((img) => (img as HTMLImageElement).naturalWidth > 0),
+        fields: Array.from(li.querySelectorAll('tbody tr td:first-child')).map((td) => td.textContent),
+        beforeSrc: li.querySelector('figure:first-child img')?.getAttribute('src') ?? null,
+        afterSrc: li.querySelector('figure:last-child img')?.getAttribute('src') ?? null,
+      })),
+    );
+    await screenshot(page, 'review-since');
+    expect(changes.map((c) => c.title)).toEqual(['src/hero.imageprompt.json modified', 'src/moon.imageprompt.json added', 'src/pears.imageprompt.json removed']);
+    const [hero, moon, pears] = changes;
+    expect(hero!.before).toEqual([true]);
+    expect(hero!.after).toEqual([true]);
+    expect(hero!.beforeSrc).not.toBe(hero!.afterSrc);
+    expect(hero!.fields).toContain('prompt');
+    expect(moon!.before).toEqual([]);
+    expect(moon!.after).toEqual([true]);
+    expect(pears!.before).toEqual([true, true]);
+    expect(pears!.after).toEqual([]);
+    expect(failures).toEqual([]);
+    const summary = await readFile(join(root, 'imageprompt-review', 'summary.md'), 'utf8');
+    expect(summary).toMatch(/\| \[src\/hero\.imageprompt\.json\]\(index\.html\) \| modified \| cached \| prompt, seed \| [+−]\$[\d.]+ \|/);
+    expect(summary).toMatch(/\| \[src\/moon\.imageprompt\.json\]\(index\.html\) \| added \| cached \|/);
+    expect(summary).toMatch(/\| \[src\/pears\.imageprompt\.json\]\(index\.html\) \| removed \| — \|/);
+    await page.close();
+  }, 120_000);
+
+  it('says which ref it could not find', async () => {
+    const root = dirs.at(-1)!;
+    const result = await runNode([CLI, 'review', '--since', 'no-such-branch'], { cwd: root });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(/git rev-parse .*no-such-branch.* failed[\s\S]*→ run the review inside a git repository/);
+  });
+});
