@@ -13,8 +13,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VeniceSim } from 'venice-sim';
 import { ImagePromptEngine, silentLogger, type Manifest } from 'imageprompt';
-import { REPO_DIR, copyProject, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
-import { binOf, runNode } from './helpers/processes.js';
+import { REPO_DIR, copyFixture, copyProject, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
+import { binOf, runNode, startServer } from './helpers/processes.js';
 import { launchBrowser, openPage, screenshot } from './helpers/browser.js';
 
 const KEY = secretKey();
@@ -193,3 +193,33 @@ describe('imageprompt review --since a git ref', () => {
     expect(result.output).toMatch(/git rev-parse .*no-such-branch.* failed[\s\S]*→ run the review inside a git repository/);
   });
 });
+
+describe('the live review page in the Vite dev server', () => {
+  it('shows the prompt files the dev server loaded, and follows images landing and prompt files changing', async () => {
+    const root = await copyFixture('dev-vite');
+    dirs.push(root);
+    sim.script({ clearRequests: true, latencyMs: 1000 });
+    const server = await startServer([binOf('vite', 'bin/vite.js'), '--strictPort'], { cwd: root, env: { VENICE_API_KEY: KEY, VENICE_BASE_URL: sim.url } });
+    try {
+      const app = await browser.newPage();
+      await app.goto(`${server.url}/`);
+      const { page, failures } = await openPage(browser, `${server.url}/__imageprompt`);
+      expect(page.url()).toBe(`${server.url}/__imageprompt/`);
+      // four cards at once (missing while generating), then the page follows the images landing
+      expect(await page.locator('.sheet .card').count()).toBe(4);
+      await page.waitForFunction(() => /cached\s*4/.test(document.querySelector('.summary')?.textContent ?? ''), undefined, { timeout: 20_000 });
+      await loadAll(page);
+      expect(await page.evaluate(() => Array.from(document.images).filter((img) => img.naturalWidth > 0).length)).toBe(4);
+      await screenshot(page, 'review-dev-server');
+      // an edit shows up without touching the review page
+      await writeFile(join(root, 'src', 'p1.imageprompt.json'), JSON.stringify({ model: 'z-image-turbo', prompt: 'A windmill in the rain', width: 640, height: 400 }));
+      await page.waitForFunction(() => document.body.textContent?.includes('A windmill in the rain'), undefined, { timeout: 20_000 });
+      expect(failures.filter((f) => !/ERR_ABORTED/.test(f))).toEqual([]);
+      await app.close();
+      await page.close();
+    } finally {
+      await server.stop();
+    }
+  }, 90_000);
+});
+

@@ -15,3 +15,6 @@ export { consoleLogger, silentLogger, type Logger } from './logger.js';
 export { computeImageMetadata, type ImageMetadata } from './image-metadata.js';
 export { openaiPromptSchema, openaiKey, OPENAI_ROUTE, type OpenAIRequest, type OpenAIPromptFile } from './openai-route.js';
 export { manifestKey } from './cache-store.js';
+export { reviewModel, type ReviewModel, type ReviewItem, type ReviewImage } from './review/review-model.js';
+export { renderReviewPage, type SiteImages } from './review/review-page.js';
+export { thumbnail } from './review/thumbnails.js';

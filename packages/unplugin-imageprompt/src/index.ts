@@ -12,6 +12,7 @@ import { EsbuildAssets } from './core/emit/esbuild-assets.js';
 import { RollupAssets } from './core/emit/rollup-assets.js';
 import { WebpackAssets, type AssetGeneratorOptions } from './core/emit/webpack-assets.js';
 import { DevGenerations } from './core/dev-generations.js';
+import { DevReview } from './core/dev-review.js';
 import { moduleCode } from './core/module-code.js';
 import { LOAD_FILTER, PROMPT_FILE_PATTERN, RESOLVE_FILTER, isPromptImport, isVirtualId, promptFileOf, toVirtualId } from './core/module-id.js';
 import { resolveOptions, type ExportShape, type Options } from './core/options.js';
@@ -27,7 +28,8 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
     let engine: ImagePromptEngine | undefined;
     const getEngine = () => (engine ??= new ImagePromptEngine({ ...options.engine, root, context }));
     const devServer = new DevServerAssets(() => base);
-    const generations = new DevGenerations(() => root);
+    const review = new DevReview(getEngine, () => base);
+    const generations = new DevGenerations(() => root, (file) => review.changed(file));
     // a miss in the Vite or Astro dev server shows a placeholder at once and never blocks a page
     const inBackground = () => meta.framework === 'vite' && context === 'dev' && !options.waitInDev;
     const esbuild = new EsbuildAssets(() => root);
@@ -80,6 +82,7 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
             this.addWatchFile(file);
           }
           try {
+            if (context === 'dev') review.changed(file);
             let result: ImageResult;
             let landed = false;
             if (inBackground()) {
@@ -120,6 +123,7 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
         },
         configureServer(server) {
           server.middlewares.use(devServer.middleware);
+          server.middlewares.use(review.middleware);
           generations.attach(server);
         },
         // An edit to a prompt file invalidates its module by the id the plugin gave it, whatever was

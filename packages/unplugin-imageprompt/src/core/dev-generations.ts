@@ -20,7 +20,11 @@ export class DevGenerations {
   private failures = new Map<string, { key: string; message: string }>();
   private server: ViteDevServer | undefined;
 
-  constructor(private readonly root: () => string) {}
+  constructor(
+    private readonly root: () => string,
+    /** Told when an image lands or fails (the live review page shows it). */
+    private readonly onSettled: (file: string) => void = () => {},
+  ) {}
 
   attach(server: ViteDevServer): void {
     this.server = server;
@@ -37,11 +41,13 @@ export class DevGenerations {
     generated?.then(
       (result) => {
         if (this.current.get(file) !== result.key) return;
+        this.onSettled(file);
         this.landed.add(file);
         void this.reload(file);
       },
       (error: unknown) => {
         if (this.current.get(file) !== key) return;
+        this.onSettled(file);
         const message = error instanceof Error ? error.message : String(error);
         this.failures.set(file, { key, message });
         this.sendError(file, message);
