@@ -299,6 +299,36 @@ async function devServerFirstPaint(sim) {
   }
 }
 
+async function reviewSite(sim) {
+  console.log('7. review site');
+  const n = quick ? 50 : 500;
+  const root = freshDir(`review-${n}`);
+  // [sim:grain]: photographic noise, so that images weigh what real ones do (the plain drawings compress to a few kB)
+  const prompt = (i) => ({ model: 'z-image-turbo', prompt: `review image ${i} [sim:grain]`, width: 1024, height: 768, seed: i });
+  for (let i = 0; i < n; i++) writeFileSync(join(root, 'src', `p${i}.imageprompt.json`), JSON.stringify(prompt(i)));
+  await fillCache(root, 'src', n, sim);
+  const run = () => measure([CLI, 'review', '--json'], { cwd: root, env: { VENICE_API_KEY: '' } });
+  rmSync(join(root, 'node_modules'), { recursive: true, force: true });
+  const first = await run();
+  const again = await run();
+  const report = JSON.parse(again.output.slice(again.output.indexOf('{')));
+  record(
+    `imageprompt review over ${n} cached prompt files (1024×768): whole command, thumbnails made vs thumbnails cached`,
+    `${first.seconds.toFixed(2)} s vs ${again.seconds.toFixed(2)} s, ${mb(again.peakRss)}`,
+    first.seconds / again.seconds,
+    'report',
+    true,
+  );
+  const ratio = report.pageBytes / report.fullBytes;
+  record(
+    `review page of ${n} images: bytes loaded to show it (HTML + thumbnails) vs the full-size images`,
+    `${(report.pageBytes / 1024 / 1024).toFixed(1)} MB vs ${(report.fullBytes / 1024 / 1024).toFixed(1)} MB`,
+    ratio,
+    'a small fraction (≤ 0.25)',
+    ratio <= 0.25,
+  );
+}
+
 mkdirSync(WORK, { recursive: true });
 const sim = await startVeniceSim({ keys: [KEY], rpm: 0 });
 const started = Date.now();
@@ -309,6 +339,7 @@ try {
   if (wanted(4)) await discovery();
   if (wanted(5)) await remoteRestore();
   if (wanted(6)) await devServerFirstPaint(sim);
+  if (wanted(7)) await reviewSite(sim);
 } finally {
   await sim.close();
 }
