@@ -6,9 +6,9 @@
  */
 import { spawn } from 'node:child_process';
 import { cpSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { freePort } from '../test/helpers/free-port.mjs';
 import { freshDir, promptOf } from './projects.mjs';
 
 /** A Vite app whose page shows N prompt-file images. */
@@ -28,17 +28,6 @@ export function devPage(name, n) {
   lines.push('}');
   writeFileSync(join(dir, 'src', 'main.js'), `${lines.join('\n')}\n`);
   return dir;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function startVite(viteBin, cwd, env) {

@@ -27,11 +27,20 @@ export function viteProject(name, n, kind, blobs = []) {
     join(dir, 'vite.config.mjs'),
     `import { defineConfig } from 'vite';\n${plugin}export default defineConfig({ logLevel: 'warn', ${prompts ? `plugins: [imageprompt({ ${metadata}logger: { info() {}, warn: console.warn, error: console.error } })], ` : ''}build: { assetsInlineLimit: 0 } });\n`,
   );
+  writeEntry(dir, n, prompts, blobs, '?imageprompt');
+  return dir;
+}
+
+/**
+ * src/main.js importing N prompt files p0…p(n-1) (written beside it) or N image files (copied from
+ * `blobs`), and putting their URLs in `globalThis.images`.
+ */
+function writeEntry(dir, n, prompts, blobs, query) {
   const lines = [];
   for (let i = 0; i < n; i++) {
     if (prompts) {
       writeFileSync(join(dir, 'src', `p${i}.imageprompt.json`), JSON.stringify(promptOf(i)));
-      lines.push(`import p${i} from './p${i}.imageprompt.json?imageprompt';`);
+      lines.push(`import p${i} from './p${i}.imageprompt.json${query}';`);
     } else {
       copyFileSync(blobs[i], join(dir, 'src', `p${i}.webp`));
       lines.push(`import p${i} from './p${i}.webp';`);
@@ -40,7 +49,6 @@ export function viteProject(name, n, kind, blobs = []) {
   const value = prompts ? (i) => `p${i}.src` : (i) => `p${i}`;
   lines.push(`globalThis.images = [${Array.from({ length: n }, (_, i) => value(i)).join(', ')}];`);
   writeFileSync(join(dir, 'src', 'main.js'), `${lines.join('\n')}\n`);
-  return dir;
 }
 
 /** An Astro site rendering N images through <Image>, from prompt files or from image files. */
@@ -84,18 +92,6 @@ export function bundlerProject(name, bundler, n, kind, blobs = []) {
   const prompts = kind === 'prompt';
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
   writeFileSync(join(dir, 'build.mjs'), bundlerScript(bundler, prompts));
-  const lines = [];
-  for (let i = 0; i < n; i++) {
-    if (prompts) {
-      writeFileSync(join(dir, 'src', `p${i}.imageprompt.json`), JSON.stringify(promptOf(i)));
-      lines.push(`import p${i} from './p${i}.imageprompt.json';`);
-    } else {
-      copyFileSync(blobs[i], join(dir, 'src', `p${i}.webp`));
-      lines.push(`import p${i} from './p${i}.webp';`);
-    }
-  }
-  const value = prompts ? (i) => `p${i}.src` : (i) => `p${i}`;
-  lines.push(`globalThis.images = [${Array.from({ length: n }, (_, i) => value(i)).join(', ')}];`);
-  writeFileSync(join(dir, 'src', 'main.js'), `${lines.join('\n')}\n`);
+  writeEntry(dir, n, prompts, blobs, '');
   return dir;
 }

@@ -1,8 +1,8 @@
 /** Runs the project's real command-line tools as child processes and collects what they print. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { freePort } from './free-port.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -43,17 +43,7 @@ export function runNode(
   });
 }
 
-/** A port free right now on 127.0.0.1, for servers that cannot report the one they chose. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface RunningServer {
   url: string;

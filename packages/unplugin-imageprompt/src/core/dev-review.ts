@@ -12,14 +12,12 @@ export const DEV_REVIEW_PATH = '__imageprompt/';
 
 const CONTENT_TYPES: Record<string, string> = { webp: 'image/webp', png: 'image/png', jpg: 'image/jpeg' };
 
-/** Asks the server for its version every second and reloads when it changed. */
-const LIVE_SCRIPT = `<script>
-let seen;
+/** Asks the server for its version every second and reloads when it is not the one the page shows. */
+const liveScript = (version: number) => `<script>
 setInterval(async () => {
   try {
     const version = await (await fetch('version', { cache: 'no-store' })).text();
-    if (seen !== undefined && version !== seen) location.reload();
-    seen = version;
+    if (version !== '${version}') location.reload();
   } catch {}
 }, 1000);
 </script>`;
@@ -64,6 +62,8 @@ export class DevReview {
     }
     if (rest === '' || rest === 'index.html') {
       const engine = this.engine();
+      // the version before the model is gathered: a change while it is, shows on the next reload
+      const version = this.version;
       const model = await reviewModel(engine, [...this.files]);
       for (const item of model.items) for (const image of item.images) this.images.set(image.digest, image);
       const html = renderReviewPage(model, {
@@ -71,7 +71,7 @@ export class DevReview {
         thumb: (image) => `images/${image.digest}-thumb.webp`,
       });
       res.setHeader('Content-Type', 'text/html; charset=utf-8');
-      res.end(html.replace('</body>', `${LIVE_SCRIPT}\n</body>`));
+      res.end(html.replace('</body>', `${liveScript(version)}\n</body>`));
       return;
     }
     const match = /^images\/([0-9a-f]{64})(-thumb)?\.(webp|png|jpg)$/.exec(rest);
