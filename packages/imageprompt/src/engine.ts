@@ -182,13 +182,11 @@ export class ImagePromptEngine {
     const prepared = await this.prepare(file).catch(() => undefined);
     // an invalid file fails in load, with load's message and count
     if (!prepared || this.missMode !== 'generate' || (await this.entries.has(prepared.key))) return { result: await this.load(file) };
-    let landed: ImageResult | undefined;
-    const generated = this.load(file).then((result) => (landed = result));
+    // the placeholder first: the page is waiting for it, while the image takes seconds anyway
+    const images = await placeholderImages(this.options.placeholderDir, prepared.key, prepared.request, this.options.metadata);
+    const generated = this.load(file);
     // the caller takes the outcome; a rejection nobody awaited yet must not end the process
     generated.catch(() => undefined);
-    const images = await placeholderImages(this.options.placeholderDir, prepared.key, prepared.request, this.options.metadata);
-    // generated while the placeholder was drawn (a fast server): the image itself, nothing pending
-    if (landed) return { result: landed };
     this.options.logger.info(`${this.display(file)}: generating in the background; a placeholder is shown until it lands`);
     return {
       result: { key: prepared.key, seed: prepared.request.seed, status: 'placeholder', images: images.map((image) => ({ ...image, digest: null })), file, alt: prepared.alt },

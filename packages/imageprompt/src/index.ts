@@ -18,3 +18,4 @@ export { manifestKey } from './cache-store.js';
 export { reviewModel, type ReviewModel, type ReviewItem, type ReviewImage } from './review/review-model.js';
 export { renderReviewPage, type SiteImages } from './review/review-page.js';
 export { thumbnail } from './review/thumbnails.js';
+export { preloadImageTools } from './placeholder-image.js';

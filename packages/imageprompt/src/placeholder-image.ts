@@ -61,3 +61,11 @@ export async function placeholderImages(dir: string, key: string, request: Norma
   }
   return images;
 }
+
+/** Loads sharp ahead of need (a dev server at start, so that the first placeholder does not wait for it). */
+export function preloadImageTools(): Promise<void> {
+  return import('sharp').then(
+    () => undefined,
+    () => undefined,
+  );
+}

@@ -1,11 +1,13 @@
 /**
- * The plugin, built once for every bundler: prompt-file imports resolve to virtual modules that
- * emit their images through the bundler's asset API (see `core/emit/`) and export their URLs. Nothing
- * here knows HTTP (the engine does) or assumes one bundler.
+ * The plugin, built once for every bundler: each prompt-file import becomes one JavaScript module
+ * (a virtual module, or in webpack and Rspack the prompt file itself) that emits its images through
+ * the bundler's asset API (see `core/emit/`) and exports their URLs. In the Vite and Astro dev servers
+ * a miss answers with a placeholder at once (`core/dev-generations.ts`) and the review page is served
+ * live (`core/dev-review.ts`). Nothing here knows HTTP (the engine does) or assumes one bundler.
  */
 import { createUnplugin, type UnpluginFactory, type UnpluginInstance } from 'unplugin';
 import { relative } from 'node:path';
-import { ImagePromptEngine, ImagePromptError, type ImageResult } from 'imageprompt';
+import { ImagePromptEngine, ImagePromptError, preloadImageTools, type ImageResult } from 'imageprompt';
 import { imageAsset, type AssetEmitter } from './core/emit/asset-emitter.js';
 import { DevServerAssets } from './core/emit/dev-server-assets.js';
 import { EsbuildAssets } from './core/emit/esbuild-assets.js';
@@ -122,6 +124,8 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
           context = config.command === 'serve' ? 'dev' : 'build';
         },
         configureServer(server) {
+          // placeholders are drawn with sharp: loaded now, not when the first page waits for one
+          if (!options.waitInDev) void preloadImageTools();
           server.middlewares.use(devServer.middleware);
           server.middlewares.use(review.middleware);
           generations.attach(server);
