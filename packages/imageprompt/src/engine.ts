@@ -179,7 +179,11 @@ export class ImagePromptEngine {
    * would). Generation is `load`'s own: shared per request key, counted, logged, never paid twice.
    */
   async loadWithoutWaiting(file: string): Promise<{ result: ImageResult; generated?: Promise<ImageResult> }> {
-    const prepared = await this.prepare(file).catch(() => undefined);
+    const name = this.display(file);
+    // quiet: load prepares again and says the warnings once
+    const prepared = await readPromptFile(file, name)
+      .then((prompt) => this.preparePrompt(prompt, name, { quiet: true }))
+      .catch(() => undefined);
     // an invalid file fails in load, with load's message and count
     if (!prepared || this.missMode !== 'generate' || (await this.entries.has(prepared.key))) return { result: await this.load(file) };
     // the placeholder first: the page is waiting for it, while the image takes seconds anyway
@@ -187,7 +191,7 @@ export class ImagePromptEngine {
     const generated = this.load(file);
     // the caller takes the outcome; a rejection nobody awaited yet must not end the process
     generated.catch(() => undefined);
-    this.options.logger.info(`${this.display(file)}: generating in the background; a placeholder is shown until it lands`);
+    this.options.logger.info(`${name}: generating in the background; a placeholder is shown until it lands`);
     return {
       result: { key: prepared.key, seed: prepared.request.seed, status: 'placeholder', images: images.map((image) => ({ ...image, digest: null })), file, alt: prepared.alt },
       generated,
