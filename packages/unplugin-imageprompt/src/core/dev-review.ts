@@ -40,7 +40,12 @@ export class DevReview {
   }
 
   readonly middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void => {
-    const path = decodeURIComponent((req.url ?? '').split('?')[0]!);
+    let path: string;
+    try {
+      path = decodeURIComponent((req.url ?? '').split('?')[0]!);
+    } catch {
+      return next(); // not a URL this plugin gave out
+    }
     const base = this.base();
     const local = path.startsWith(base) ? path.slice(base.length) : path.replace(/^\//, '');
     if (local === DEV_REVIEW_PATH.slice(0, -1)) {

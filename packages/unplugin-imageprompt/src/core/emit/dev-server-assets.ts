@@ -31,7 +31,12 @@ export class DevServerAssets implements AssetEmitter {
 
   /** Connect middleware serving the images; anything else passes on. */
   readonly middleware = (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
-    const path = decodeURIComponent((req.url ?? '').split('?')[0]!);
+    let path: string;
+    try {
+      path = decodeURIComponent((req.url ?? '').split('?')[0]!);
+    } catch {
+      return next(); // not a URL this plugin gave out
+    }
     const base = this.base();
     const local = path.startsWith(base) ? path.slice(base.length) : path.replace(/^\//, '');
     if (!local.startsWith(DEV_ASSET_PREFIX) || (req.method !== 'GET' && req.method !== 'HEAD')) return next();

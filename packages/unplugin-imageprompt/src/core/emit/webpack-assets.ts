@@ -5,8 +5,9 @@
  * modules follow: the name from `module.generator['asset/resource'].filename` or
  * `output.assetModuleFilename` when the user set one (webpack's default, `[hash][ext][query]`, carries
  * no name and gives way to `assets/[name]-[contenthash:8][ext]`), and the generator's `outputPath`
- * (where the file goes) and `publicPath` (what its URL starts with) when set. Each prompt file names its own file (webpack does the same for
- * two asset modules with equal bytes), so names never depend on the order modules load in.
+ * (where the file goes) and `publicPath` (what its URL starts with) when set. Each prompt file names
+ * its own file (webpack does the same for two asset modules with equal bytes), so names never depend
+ * on the order modules load in.
  * Without a generator `publicPath` the URL is `__webpack_public_path__` plus the file name, so
  * `output.publicPath` (also `auto`) holds.
  */
