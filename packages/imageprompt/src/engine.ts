@@ -187,7 +187,7 @@ export class ImagePromptEngine {
     // an invalid file fails in load, with load's message and count
     if (!prepared || this.missMode !== 'generate' || (await this.entries.has(prepared.key))) return { result: await this.load(file) };
     // the placeholder first: the page is waiting for it, while the image takes seconds anyway
-    const images = await placeholderImages(this.options.placeholderDir, prepared.key, prepared.request, this.options.metadata);
+    const images = await placeholderImages(this.options.placeholderDir, prepared.request, this.options.metadata);
     const generated = this.load(file);
     // the caller takes the outcome; a rejection nobody awaited yet must not end the process
     generated.catch(() => undefined);
@@ -281,7 +281,7 @@ export class ImagePromptEngine {
     const mode = this.missMode;
     if (mode === 'placeholder' || mode === 'frozen') {
       // a frozen build fails at its end and shows nothing: a token drawing, not one of full size
-      const images = await placeholderImages(this.options.placeholderDir, prepared.key, prepared.request, this.options.metadata && mode === 'placeholder', mode === 'frozen');
+      const images = await placeholderImages(this.options.placeholderDir, prepared.request, this.options.metadata && mode === 'placeholder', mode === 'frozen');
       return {
         key: prepared.key,
         seed: prepared.request.seed,

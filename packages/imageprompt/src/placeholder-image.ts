@@ -1,10 +1,11 @@
 /**
- * Placeholder images: drawn locally (no network), deterministic for a request, of the size and
- * format the real image will have, and clearly marked "placeholder". They live in their own
+ * Placeholder images: drawn locally (no network), of the size and format the real image will have
+ * (one drawing per size and format, shared by the requests that have it), and clearly marked
+ * "placeholder". They live in their own
  * directory, never in the cache, so a later real build never mistakes one for a paid image.
  */
 import { mkdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import { expectedSize } from './expected-size.js';
 import { uniformImageMetadata, type ImageMetadata } from './image-metadata.js';
@@ -41,25 +42,34 @@ function svg(width: number, height: number, label: string): string {
  * The placeholders for a request: `token` draws them at most 32 px on the long side (for a frozen
  * build, which fails and shows nothing), while still reporting the size the real image will have.
  */
-export async function placeholderImages(dir: string, key: string, request: NormalisedRequest, withMetadata = false, token = false): Promise<PlaceholderImage[]> {
+export async function placeholderImages(dir: string, request: NormalisedRequest, withMetadata = false, token = false): Promise<PlaceholderImage[]> {
   const { width, height } = expectedSize(request);
   const scale = token ? Math.min(1, 32 / Math.max(width, height)) : 1;
   const [drawWidth, drawHeight] = [Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))];
   const format = request.format;
-  await mkdir(dir, { recursive: true });
-  const images: PlaceholderImage[] = [];
-  for (let i = 0; i < request.variants; i++) {
-    const path = join(dir, `${key}-${i}${token ? '-token' : ''}.${format === 'jpeg' ? 'jpg' : format}`);
-    const exists = await stat(path).then(() => true, () => false);
-    if (!exists) {
-      const { default: sharp } = await import('sharp');
-      const image = sharp(Buffer.from(svg(drawWidth, drawHeight, `placeholder ${width}×${height}`)));
-      const bytes = await (format === 'png' ? image.png() : format === 'jpeg' ? image.jpeg() : image.webp()).toBuffer();
-      await writeFileAtomic(path, bytes);
-    }
-    images.push({ path, width, height, format, ...(withMetadata ? { meta: await uniformImageMetadata(width, height, STRIPES_AVERAGE) } : {}) });
+  // the drawing depends on its size and format alone: requests of one size share it
+  const path = join(dir, `${width}x${height}${token ? '-token' : ''}.${format === 'jpeg' ? 'jpg' : format}`);
+  let drawn = drawing.get(path);
+  if (!drawn) {
+    drawn = draw(path, drawWidth, drawHeight, `placeholder ${width}×${height}`, format);
+    drawing.set(path, drawn);
+    drawn.catch(() => drawing.delete(path));
   }
-  return images;
+  await drawn;
+  const meta = withMetadata ? { meta: await uniformImageMetadata(width, height, STRIPES_AVERAGE) } : {};
+  return Array.from({ length: request.variants }, () => ({ path, width, height, format, ...meta }));
+}
+
+/** Drawings made or being made by this process, by path: many prompt files of one size at once draw once. */
+const drawing = new Map<string, Promise<void>>();
+
+async function draw(path: string, width: number, height: number, label: string, format: ImageFormat): Promise<void> {
+  if (await stat(path).then(() => true, () => false)) return;
+  await mkdir(dirname(path), { recursive: true });
+  const { default: sharp } = await import('sharp');
+  const image = sharp(Buffer.from(svg(width, height, label)));
+  const bytes = await (format === 'png' ? image.png() : format === 'jpeg' ? image.jpeg() : image.webp()).toBuffer();
+  await writeFileAtomic(path, bytes);
 }
 
 /** Loads sharp ahead of need (a dev server at start, so that the first placeholder does not wait for it). */
