@@ -6,6 +6,7 @@
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
+import { pathBelowBase } from './dev-url.js';
 import { renderReviewPage, reviewModel, thumbnail, type ImagePromptEngine, type ReviewImage } from 'imageprompt';
 
 export const DEV_REVIEW_PATH = '__imageprompt/';
@@ -40,14 +41,9 @@ export class DevReview {
   }
 
   readonly middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void => {
-    let path: string;
-    try {
-      path = decodeURIComponent((req.url ?? '').split('?')[0]!);
-    } catch {
-      return next(); // not a URL this plugin gave out
-    }
     const base = this.base();
-    const local = path.startsWith(base) ? path.slice(base.length) : path.replace(/^\//, '');
+    const local = pathBelowBase(req, base);
+    if (local === undefined) return next();
     if (local === DEV_REVIEW_PATH.slice(0, -1)) {
       res.statusCode = 302;
       res.setHeader('Location', `${base}${DEV_REVIEW_PATH}`);

@@ -7,6 +7,7 @@
  */
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pathBelowBase } from '../dev-url.js';
 import { assetBytes, type AssetEmitter, type HookContext, type ImageAsset } from './asset-emitter.js';
 
 export const DEV_ASSET_PREFIX = '@imageprompt/';
@@ -31,15 +32,8 @@ export class DevServerAssets implements AssetEmitter {
 
   /** Connect middleware serving the images; anything else passes on. */
   readonly middleware = (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
-    let path: string;
-    try {
-      path = decodeURIComponent((req.url ?? '').split('?')[0]!);
-    } catch {
-      return next(); // not a URL this plugin gave out
-    }
-    const base = this.base();
-    const local = path.startsWith(base) ? path.slice(base.length) : path.replace(/^\//, '');
-    if (!local.startsWith(DEV_ASSET_PREFIX) || (req.method !== 'GET' && req.method !== 'HEAD')) return next();
+    const local = pathBelowBase(req, this.base());
+    if (local === undefined || !local.startsWith(DEV_ASSET_PREFIX) || (req.method !== 'GET' && req.method !== 'HEAD')) return next();
     const name = local.slice(DEV_ASSET_PREFIX.length);
     const file = this.files.get(name);
     if (!file) {
