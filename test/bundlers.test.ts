@@ -16,6 +16,7 @@ import rolldownPlugin from 'unplugin-imageprompt/rolldown';
 import webpackPlugin from 'unplugin-imageprompt/webpack';
 import rspackPlugin from 'unplugin-imageprompt/rspack';
 import esbuildPlugin from 'unplugin-imageprompt/esbuild';
+import type { PromptImport } from './helpers/prompt-import.js';
 import { copyFixture, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
 import { freePort } from './helpers/processes.js';
 
@@ -23,14 +24,7 @@ const KEY = secretKey();
 let sim: VeniceSim;
 const roots: string[] = [];
 
-interface Shown {
-  src: string;
-  width: number;
-  height: number;
-  format: string;
-  alt?: string;
-  variants: { src: string }[];
-}
+type Shown = PromptImport;
 type Exports = { hero: Shown; pears: Shown; twin: Shown };
 
 /** One bundler: builds `root` into `outDir` and says where a module's `src` points on disk. */
@@ -84,39 +78,34 @@ function webpackLike(name: 'webpack' | 'rspack'): Bundler {
     },
   };
 }
+function rollupLike(name: 'rollup' | 'rolldown'): Bundler {
+  return {
+    name,
+    script: 'main.js',
+    sharesEqualBytes: true,
+    fileOf: byUrlFromScript,
+    imgPattern: 'img/[name].[hash][extname]',
+    async build(root, outDir, options, assetNames) {
+      // Rollup has no project root of its own: the plugin takes the working directory unless told;
+      // Rolldown's is its `cwd`
+      const bundle =
+        name === 'rollup'
+          ? await (await import('rollup')).rollup({ input: join(root, 'src/main.js'), plugins: [rollupPlugin({ ...options, root })] })
+          : await (await import('rolldown')).rolldown({ cwd: root, input: 'src/main.js', plugins: [rolldownPlugin(options)] });
+      await bundle.write({ dir: join(root, outDir), format: 'es', ...(assetNames ? { assetFileNames: assetNames } : {}) });
+      await bundle.close();
+    },
+  };
+}
+
 interface WebpackLikeCompiler {
   run(callback: (error: Error | null, stats?: { hasErrors(): boolean; toString(o: object): string }) => void): void;
   close(callback: () => void): void;
 }
 
 const BUNDLERS: Bundler[] = [
-  {
-    name: 'rollup',
-    script: 'main.js',
-    sharesEqualBytes: true,
-    fileOf: byUrlFromScript,
-    imgPattern: 'img/[name].[hash][extname]',
-    async build(root, outDir, options, assetNames) {
-      const { rollup } = await import('rollup');
-      // Rollup has no project root of its own: the plugin takes the working directory unless told
-      const bundle = await rollup({ input: join(root, 'src/main.js'), plugins: [rollupPlugin({ ...options, root })] });
-      await bundle.write({ dir: join(root, outDir), format: 'es', ...(assetNames ? { assetFileNames: assetNames } : {}) });
-      await bundle.close();
-    },
-  },
-  {
-    name: 'rolldown',
-    script: 'main.js',
-    sharesEqualBytes: true,
-    fileOf: byUrlFromScript,
-    imgPattern: 'img/[name].[hash][extname]',
-    async build(root, outDir, options, assetNames) {
-      const { rolldown } = await import('rolldown');
-      const bundle = await rolldown({ cwd: root, input: 'src/main.js', plugins: [rolldownPlugin(options)] });
-      await bundle.write({ dir: join(root, outDir), format: 'es', ...(assetNames ? { assetFileNames: assetNames } : {}) });
-      await bundle.close();
-    },
-  },
+  rollupLike('rollup'),
+  rollupLike('rolldown'),
   webpackLike('webpack'),
   webpackLike('rspack'),
   {

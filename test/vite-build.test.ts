@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VeniceSim } from 'venice-sim';
 import imageprompt from 'unplugin-imageprompt/vite';
 import type { Logger, Manifest } from 'imageprompt';
+import type { PromptImport } from './helpers/prompt-import.js';
 import { copyFixture, filesContaining, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
 
 const KEY = secretKey();
@@ -22,14 +23,7 @@ const logger: Logger = {
   error: (m) => logs.push(`error ${m}`),
 };
 
-interface Shown {
-  src: string;
-  width: number;
-  height: number;
-  format: string;
-  alt?: string;
-  variants: { src: string; width: number; height: number; format: string }[];
-}
+type Shown = PromptImport;
 
 async function buildOnce(outDir: string): Promise<Record<string, Shown | string>> {
   await build({

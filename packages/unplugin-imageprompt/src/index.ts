@@ -103,7 +103,6 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
         },
       },
       async buildStart() {
-        assets().startBuild();
         // options and imageprompt.config.json are checked now, before any module is loaded; the
         // defaults given here are recorded so that the imageprompt command computes the same keys
         await getEngine().recordBuildDefaults(options.engine.defaults);

@@ -29,8 +29,6 @@ export interface ImageAsset {
 }
 
 export interface AssetEmitter {
-  /** Forget what the previous build emitted (watch mode and dev servers build again and again). */
-  startBuild(): void;
   /** Emits the image from a load hook; returns a JavaScript expression that evaluates to its URL. */
   emit(context: HookContext, asset: ImageAsset): Promise<string>;
 }

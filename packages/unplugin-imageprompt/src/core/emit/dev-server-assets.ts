@@ -15,13 +15,13 @@ export const DEV_ASSET_PREFIX = '@imageprompt/';
 const CONTENT_TYPES: Record<string, string> = { webp: 'image/webp', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg' };
 
 export class DevServerAssets implements AssetEmitter {
-  /** Absolute file by served name, for every image a module was given during this server's life. */
+  /**
+   * Absolute file by served name, for every image a module was given during this server's life
+   * (earlier names stay served: an open page may still show them).
+   */
   private files = new Map<string, string>();
 
   constructor(private readonly base: () => string) {}
-
-  // earlier names stay served: an open page may still show them
-  startBuild(): void {}
 
   async emit(_context: HookContext, asset: ImageAsset): Promise<string> {
     const digest = asset.digest ?? (await assetBytes(asset)).digest;

@@ -37,8 +37,6 @@ export class EsbuildAssets implements AssetEmitter {
     });
   }
 
-  startBuild(): void {}
-
   async emit(_context: HookContext, asset: ImageAsset): Promise<string> {
     const { bytes, digest } = await assetBytes(asset);
     const options = this.options ?? {};

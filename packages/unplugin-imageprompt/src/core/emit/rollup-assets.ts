@@ -16,8 +16,6 @@ interface RollupLikeContext {
 export class RollupAssets implements AssetEmitter {
   constructor(private readonly urls: 'vite' | 'rollup') {}
 
-  startBuild(): void {}
-
   async emit(context: HookContext, asset: ImageAsset): Promise<string> {
     const { bytes } = await assetBytes(asset);
     const native = context as unknown as RollupLikeContext;

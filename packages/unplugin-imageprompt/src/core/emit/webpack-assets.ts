@@ -39,8 +39,6 @@ export class WebpackAssets implements AssetEmitter {
   private outputPath = '';
   private publicPath: string | undefined;
 
-  startBuild(): void {}
-
   /**
    * Called when the plugin is applied, before webpack fills in its option defaults, so that only
    * what the user set is seen. Template functions are not supported: the readable default is kept.

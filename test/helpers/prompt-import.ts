@@ -1,0 +1,9 @@
+/** What a built bundle's prompt-file import gave, as the tests read it back (the default export). */
+export interface PromptImport {
+  src: string;
+  width: number;
+  height: number;
+  format: string;
+  alt?: string;
+  variants: { src: string; width: number; height: number; format: string }[];
+}
