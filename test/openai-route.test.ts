@@ -42,13 +42,13 @@ beforeEach(async () => {
   other.script({ clearRequests: true });
   await writeFile(join(root, 'src', 'p1.imageprompt.json'), JSON.stringify({ api: 'openai', model: 'z-image-turbo', prompt: 'a harbour at dawn', size: '512x512', output_format: 'webp', alt: 'Harbour' }));
   await writeFile(join(root, 'src', 'p2.imageprompt.json'), JSON.stringify({ model: 'z-image-turbo', prompt: 'a harbour at dawn', width: 512, height: 512 }));
-  await writeFile(join(root, 'imageprompt.config.json'), JSON.stringify({ providers: { acme: { baseURL: other.url, apiKeyEnv: 'ACME_IMAGES_KEY' } } }));
+  await writeFile(join(root, 'imageprompt.config.json'), JSON.stringify({ providers: { acme: { baseURL: other.url, apiKeyEnv: 'ACME_API_KEY' } } }));
   await writeFile(join(root, 'src', 'p3.imageprompt.json'), JSON.stringify({ api: 'openai', provider: 'acme', model: 'z-image-turbo', prompt: 'a harbour at dawn', size: '256x256' }));
   return () => removeFixture(root);
 });
 
 async function viteBuild(env: Record<string, string | undefined> = {}): Promise<{ src: string; width: number; height: number; alt: string }[]> {
-  await withEnv({ ACME_IMAGES_KEY: 'ACME_IMAGES_KEY' in env ? env.ACME_IMAGES_KEY : OTHER_KEY }, () =>
+  await withEnv({ ACME_API_KEY: 'ACME_API_KEY' in env ? env.ACME_API_KEY : OTHER_KEY }, () =>
     build({
       root,
       configFile: false,
@@ -108,8 +108,8 @@ describe('"api": "openai"', () => {
   });
 
   it('a provider whose key variable is unset fails naming the variable; Venice is not asked instead', async () => {
-    const error = await viteBuild({ ACME_IMAGES_KEY: undefined }).catch((e: Error) => e);
-    expect(String(error)).toMatch(/src\/p3\.imageprompt\.json: provider "acme" needs its key in ACME_IMAGES_KEY, and that variable is not set/);
+    const error = await viteBuild({ ACME_API_KEY: undefined }).catch((e: Error) => e);
+    expect(String(error)).toMatch(/src\/p3\.imageprompt\.json: provider "acme" needs its key in ACME_API_KEY, and that variable is not set/);
     expect(other.imageRequests()).toHaveLength(0);
     expect(sim.imageRequests().filter((r) => JSON.stringify(r.body).includes('256x256'))).toHaveLength(0);
   });

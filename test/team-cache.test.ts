@@ -4,7 +4,7 @@
  * sharing one remote: the first pays, the second builds with Venice unreachable, byte-identical.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, utimes, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'vite';
@@ -181,6 +181,15 @@ describe('prune --remote', () => {
     const objects = async () => (await listFiles(join(s3.dir, BUCKET, 'prune', tag))).filter((f) => f.endsWith('._S3rver_object')).map((f) => relative(join(s3.dir, BUCKET, 'prune', tag), f).replace(/\._S3rver_object$/, ''));
     expect((await objects()).filter((o) => !o.startsWith('leases/'))).toHaveLength(10);
     const runEnv = { ...env, VENICE_BASE_URL: sim.url };
+    // uploaded just now: another branch's build may still want it, so nothing goes yet
+    const fresh = await runNode([bin, 'prune', '--remote', remote], { cwd: root, env: runEnv });
+    expect(fresh.code, fresh.output).toBe(0);
+    expect(fresh.output).toMatch(/shared cache: 0 objects removed, 1 unreferenced kept \(uploaded within the last day/);
+    expect(fresh.output).toMatch(/Only this checkout's prompt files were counted/);
+    expect((await objects()).filter((o) => !o.startsWith('leases/'))).toHaveLength(10);
+    // two days later (s3rver dates an object by its file)
+    const twoDaysAgo = new Date(Date.now() - 48 * 3600_000);
+    for (const file of await listFiles(join(s3.dir, BUCKET, 'prune', tag))) await utimes(file, twoDaysAgo, twoDaysAgo);
     const dry = await runNode([bin, 'prune', '--remote', remote, '--dry-run', '--json'], { cwd: root, env: runEnv });
     expect(dry.code, dry.output).toBe(0);
     const planned = (JSON.parse(dry.output) as { remoteRemoved: string[] }).remoteRemoved.sort();
@@ -188,6 +197,7 @@ describe('prune --remote', () => {
     expect((await objects()).filter((o) => !o.startsWith('leases/'))).toHaveLength(10);
     const real = await runNode([bin, 'prune', '--remote', remote], { cwd: root, env: runEnv });
     expect(real.code, real.output).toBe(0);
+    expect(real.output).toMatch(/shared cache: 2 objects removed, 0 unreferenced kept/);
     const left = (await objects()).filter((o) => !o.startsWith('leases/'));
     expect(left).toHaveLength(8);
     for (const path of planned) expect(left).not.toContain(path);
@@ -227,12 +237,19 @@ describe.skipIf(!hasNginx && !process.env.CI)('HTTP (nginx WebDAV) and its fault
     expect(paid()).toBe(4);
   });
 
-  it('500s and a download cut short are retried; the build still pays nothing', async () => {
-    const { tag, images, remote } = await filled();
-    proxy.faults.push({ kind: 'status', status: 500, method: 'GET' }, { kind: 'status', status: 503, method: 'GET' }, { kind: 'cut', method: 'GET' });
-    expect(await readBuild(tag, remote)).toEqual(images);
-    expect(paid()).toBe(4);
-    expect(proxy.faults).toEqual([]);
+  it('a 500 or a download cut short sets the shared cache aside for the run: one warning, nothing waits on it again', async () => {
+    for (const fault of [{ kind: 'status', status: 500, method: 'GET' }, { kind: 'cut', method: 'GET' }] as const) {
+      const { tag, remote } = await filled();
+      logs = [];
+      sim.script({ clearRequests: true });
+      proxy.faults.push(fault);
+      const seen = proxy.seen.length;
+      expect(await readBuild(tag, remote, {}, KEY)).toHaveLength(4);
+      expect(logs.filter((l) => /shared cache .* is not answering .* set aside for the rest of this run/.test(l)), logs.join('\n')).toHaveLength(1);
+      // only what was already in flight when the fault came: no retries, no queued operation tried again
+      expect(proxy.seen.slice(seen).filter((r) => r.startsWith('GET')).length).toBeLessThanOrEqual(8);
+      expect(proxy.faults).toEqual([]);
+    }
   });
 
   it('a slow answer is waited for', async () => {
@@ -270,7 +287,7 @@ describe.skipIf(!hasNginx && !process.env.CI)('HTTP (nginx WebDAV) and its fault
     expect(paid()).toBe(1);
     const served = new Set(sim.imageRequests().flatMap((r) => r.servedImages));
     expect(images.filter((digest) => served.has(digest))).toHaveLength(1);
-    expect(logs.some((l) => /blob blobs\/[0-9a-f]{64}\.webp does not match its digest/.test(l))).toBe(true);
+    expect(logs.some((l) => /blob blobs\/[0-9a-f]{64}\.webp does not match its digest/.test(l)), logs.join('\n')).toBe(true);
   });
 
   it('a manifest changed on the server: without a signing key its request must still match its key', async () => {

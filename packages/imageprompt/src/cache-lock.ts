@@ -15,12 +15,13 @@
  *   competes for the fresh lock like any waiter, so exactly one process wins.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import { link, lstat, readFile, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { ImagePromptError } from './errors.js';
 import { local, tempPathFor } from './atomic-file.js';
+import { releaseOnInterrupt } from './process-exit.js';
 
 export interface LockOptions {
   /**
@@ -175,7 +176,14 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
       start: processStart(process.pid),
       nonce: randomBytes(8).toString('hex'),
     };
-    if (await create(path, owner)) return () => release(path, owner.nonce);
+    if (await create(path, owner)) {
+      // interrupted (Ctrl-C, a cancelled job), the lock goes at once, not after its holder is found dead
+      const forget = releaseOnInterrupt(() => releaseNow(path, owner.nonce));
+      return () => {
+        forget();
+        return release(path, owner.nonce);
+      };
+    }
     const found = await inspect(path);
     if (!found) continue;
     const now = Date.now();
@@ -195,6 +203,15 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
       });
     }
     await sleep(pollMs);
+  }
+}
+
+/** {@link release} in one synchronous step, for a process about to end. */
+function releaseNow(path: string, nonce: string): void {
+  try {
+    if ((JSON.parse(readFileSync(path, 'utf8')) as Partial<LockOwner>).nonce === nonce) unlinkSync(path);
+  } catch {
+    // gone already, or not ours
   }
 }
 

@@ -41,8 +41,10 @@ import { requestKey } from './request-key.js';
 import type { Logger } from './logger.js';
 import type { NormalisedRequest } from './normalise-request.js';
 import type { ImageFormat } from './prompt-schema.js';
+import { blobName, checkManifest, MANIFEST_VERSION } from './manifest-schema.js';
+import { IMAGE_HEADER_BYTES, sniffImage } from './image-bytes.js';
 
-export const MANIFEST_VERSION = 1;
+export { MANIFEST_VERSION };
 const STREAM_ABOVE_BYTES = 8 * 1024 * 1024;
 
 export interface CachedOutput {
@@ -129,8 +131,9 @@ export class CacheStore implements EntryStore {
     return join(this.entriesDir, `${key}.json`);
   }
 
+  /** Made from a checked digest and format only: no value from a manifest is ever part of a path. */
   blobPath(digest: string, format: ImageFormat): string {
-    return join(this.blobsDir, `${digest}.${extensionOf(format)}`);
+    return join(this.blobsDir, blobName(digest, format));
   }
 
   rescueDir(key: string): string {
@@ -143,32 +146,48 @@ export class CacheStore implements EntryStore {
     this.logger.warn(message);
   }
 
-  /** The entry for `key` if it is complete and every blob matches its digest. */
+  /**
+   * The entry for `key` if its manifest passes the schema and belongs to the key, and every blob
+   * matches its digest, format and pixel size; otherwise a miss with one warning.
+   */
   async read(key: string): Promise<CacheEntry | undefined> {
-    let manifest: Manifest;
-    try {
-      // synchronous: manifests are small and a build reads hundreds (see readPromptFile)
-      manifest = JSON.parse(readFileSync(this.manifestPath(key), 'utf8')) as Manifest;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      this.warnOnce(key, `cache entry ${key.slice(0, 12)} is unreadable (${(error as Error).message}); it will be regenerated`);
-      return undefined;
-    }
-    if (!isManifest(manifest, key)) {
-      this.warnOnce(key, `cache entry ${key.slice(0, 12)} has an unknown shape; it will be regenerated`);
-      return undefined;
-    }
+    const manifest = this.readManifest(this.manifestPath(key), key, `cache entry ${key.slice(0, 12)}`);
+    if (!manifest) return undefined;
     const paths: string[] = [];
     for (const output of manifest.outputs) {
       const path = this.blobPath(output.digest, output.format);
-      const problem = await this.verifyBlob(path, output.digest);
+      const problem = await this.verifyBlob(path, output);
       if (problem) {
-        this.warnOnce(path, `cache blob ${output.file} ${problem}; the image will be regenerated`);
+        this.warnOnce(path, `cache blob ${relativeBlob(output)} ${problem}; the image will be regenerated`);
         return undefined;
       }
       paths.push(path);
     }
     return { manifest, paths };
+  }
+
+  /** A manifest file read and checked (see manifest-schema.ts), or undefined with one warning. */
+  private readManifest(path: string, key: string, what: string): Manifest | undefined {
+    let data: unknown;
+    try {
+      // synchronous: manifests are small and a build reads hundreds (see readPromptFile)
+      data = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      this.warnOnce(path, `${what} is unreadable (${(error as Error).message}); it will be regenerated`);
+      return undefined;
+    }
+    const checked = checkManifest(data, key);
+    if ('problem' in checked) {
+      this.warnOnce(path, `${what} is not a valid manifest (${checked.problem}); it will be regenerated`);
+      return undefined;
+    }
+    const { signature: _signature, ...manifest } = checked.manifest;
+    if (manifestKey(manifest) !== key) {
+      this.warnOnce(path, `${what} does not belong to its key (its request was changed); it will be regenerated`);
+      return undefined;
+    }
+    return manifest;
   }
 
   async has(key: string): Promise<EntryPlace | undefined> {
@@ -180,7 +199,7 @@ export class CacheStore implements EntryStore {
     return Promise.resolve();
   }
 
-  private async verifyBlob(path: string, digest: string): Promise<string | undefined> {
+  private async verifyBlob(path: string, output: CachedOutput): Promise<string | undefined> {
     let info;
     try {
       info = statSync(path);
@@ -189,11 +208,26 @@ export class CacheStore implements EntryStore {
     }
     const seen = `${info.size}:${info.mtimeMs}`;
     if (this.verified.get(path) === seen) return undefined;
+    if (info.size !== output.bytes) return `does not match its digest (changed on disk: ${info.size} bytes where its manifest says ${output.bytes})`;
     const hash = createHash('sha256');
+    let head: Uint8Array;
     // small files in one synchronous read (most images); large ones streamed, so memory stays flat
-    if (info.size <= STREAM_ABOVE_BYTES) hash.update(readFileSync(path));
-    else for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-    if (hash.digest('hex') !== digest) return 'does not match its digest (changed on disk)';
+    if (info.size <= STREAM_ABOVE_BYTES) {
+      const bytes = readFileSync(path);
+      hash.update(bytes);
+      head = bytes.subarray(0, IMAGE_HEADER_BYTES);
+    } else {
+      const parts: Buffer[] = [];
+      let kept = 0;
+      for await (const chunk of createReadStream(path)) {
+        hash.update(chunk as Buffer);
+        if (kept < IMAGE_HEADER_BYTES) parts.push(chunk as Buffer), (kept += (chunk as Buffer).length);
+      }
+      head = Buffer.concat(parts).subarray(0, IMAGE_HEADER_BYTES);
+    }
+    if (hash.digest('hex') !== output.digest) return 'does not match its digest (changed on disk)';
+    const problem = headerProblem(head, output);
+    if (problem) return problem;
     this.verified.set(path, seen);
     return undefined;
   }
@@ -249,7 +283,7 @@ export class CacheStore implements EntryStore {
         width: output.width,
         height: output.height,
         bytes: output.staged.size,
-        file: `blobs/${path.slice(this.blobsDir.length + 1)}`,
+        file: `blobs/${blobName(output.staged.digest, output.format)}`,
         ...(output.meta ? { meta: output.meta } : {}),
       });
       paths.push(path);
@@ -279,7 +313,7 @@ export class CacheStore implements EntryStore {
     const records: CachedOutput[] = [];
     const kept: string[] = [];
     for (const output of outputs) {
-      const name = `${output.staged.digest}.${extensionOf(output.format)}`;
+      const name = blobName(output.staged.digest, output.format);
       const path = join(dir, name);
       // still staged, or already moved into blobs/ before the manifest failed (then copied: another entry may share it)
       const staged = existsSync(output.staged.tempPath);
@@ -304,19 +338,16 @@ export class CacheStore implements EntryStore {
    */
   async recover(key: string): Promise<CacheEntry | undefined> {
     const dir = this.rescueDir(key);
-    let manifest: Manifest;
-    try {
-      manifest = JSON.parse(readFileSync(join(dir, 'entry.json'), 'utf8')) as Manifest;
-    } catch {
-      return undefined;
-    }
-    if (!isManifest(manifest, key)) return undefined;
+    const manifest = this.readManifest(join(dir, 'entry.json'), key, `the rescued entry in ${dir}`);
+    if (!manifest) return undefined;
     const staged: StagedOutput[] = [];
     try {
       for (const output of manifest.outputs) {
-        const file = await this.stage(createReadStream(join(dir, output.file)));
+        const file = await this.stage(createReadStream(join(dir, blobName(output.digest, output.format))));
         staged.push({ staged: file, format: output.format, width: output.width, height: output.height, ...(output.meta ? { meta: output.meta } : {}) });
-        if (file.digest !== output.digest) throw new Error(`${output.file} does not match its digest`);
+        if (file.digest !== output.digest) throw new Error(`${blobName(output.digest, output.format)} does not match its digest`);
+        const problem = headerProblem(file.head, output);
+        if (problem) throw new Error(`${blobName(output.digest, output.format)} ${problem}`);
       }
     } catch (error) {
       await this.discard(staged.map((s) => s.staged));
@@ -372,7 +403,7 @@ export class CacheStore implements EntryStore {
         if (kind === 'entry') {
           const key = /^([0-9a-f]{64})\.json$/.exec(item.name)?.[1];
           if (!key) inventory.unexpected.push({ file, why: 'is not named <key>.json' });
-          else inventory.entries.push({ file, key, digests: this.digestsOf(join(this.dir, file)) });
+          else inventory.entries.push({ file, key, digests: this.digestsOf(join(this.dir, file), key) });
         } else if (kind === 'blob') {
           const digest = /^([0-9a-f]{64})\.(webp|png|jpg)$/.exec(item.name)?.[1];
           if (!digest) inventory.unexpected.push({ file, why: 'is not named <sha256>.<webp|png|jpg>' });
@@ -391,10 +422,10 @@ export class CacheStore implements EntryStore {
   }
 
   /** The blob digests an entry names, or undefined when its manifest cannot be read. */
-  private digestsOf(path: string): string[] | undefined {
+  private digestsOf(path: string, key: string): string[] | undefined {
     try {
-      const manifest = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
-      return Array.isArray(manifest.outputs) ? manifest.outputs.map((o) => o.digest) : undefined;
+      const checked = checkManifest(JSON.parse(readFileSync(path, 'utf8')), key);
+      return 'manifest' in checked ? checked.manifest.outputs.map((o) => o.digest) : undefined;
     } catch {
       return undefined;
     }
@@ -447,10 +478,16 @@ export function manifestKey(manifest: Pick<Manifest, 'request' | 'provider' | 'r
   return manifest.route && manifest.sent ? openaiKey(manifest.provider, manifest.sent) : requestKey(manifest.request);
 }
 
-function extensionOf(format: ImageFormat): string {
-  return format === 'jpeg' ? 'jpg' : format;
+/** Why an image's first bytes do not show the format and pixel size its manifest records, if they do not. */
+export function headerProblem(head: Uint8Array, output: Pick<CachedOutput, 'format' | 'width' | 'height'>): string | undefined {
+  const info = sniffImage(head);
+  if (!info) return 'is not a PNG, JPEG or WebP image';
+  if (info.format !== output.format || info.width !== output.width || info.height !== output.height) {
+    return `is a ${info.width}×${info.height} ${info.format} image where its manifest says ${output.width}×${output.height} ${output.format}`;
+  }
+  return undefined;
 }
 
-function isManifest(manifest: Manifest, key: string): boolean {
-  return manifest?.version === MANIFEST_VERSION && manifest.key === key && Array.isArray(manifest.outputs) && manifest.outputs.length > 0;
+function relativeBlob(output: CachedOutput): string {
+  return `blobs/${blobName(output.digest, output.format)}`;
 }

@@ -16,6 +16,13 @@ export const CONFIG_FILE = 'imageprompt.config.json';
 
 const MODES = ['generate', 'frozen', 'placeholder'] as const;
 
+/**
+ * A committed config chooses which variable's value is sent as a bearer token to the provider's
+ * base URL, so it may name only a variable made for that provider: `<NAME>_API_KEY`, and none of the
+ * prefixes under which CI systems and this tool keep other secrets. VENICE_API_KEY goes to Venice only.
+ */
+const FORBIDDEN_KEY_VARIABLES = /^(VENICE|AWS|IMAGEPROMPT|GITHUB|ACTIONS|RUNNER|NPM|NODE|CI|GITLAB|BUILDKITE|CIRCLE|TRAVIS|JENKINS|VERCEL|NETLIFY)_/;
+
 const positiveInt = (what: string) => z.number().int('must be a whole number').gte(1, `must be at least 1 (${what})`);
 
 export const retrySchema = z.strictObject({
@@ -24,6 +31,11 @@ export const retrySchema = z.strictObject({
   maxBackoffMs: z.number().int('must be a whole number of milliseconds').gte(0, 'must be 0 or more'),
   maxWaitMs: z.number().int('must be a whole number of milliseconds').gte(0, 'must be 0 or more'),
 }).partial();
+
+const remoteStore = z.union([
+  z.string().trim().min(1, 'must not be empty (leave it out for no shared cache)'),
+  z.custom<StorageDriver>(isStorageDriver, 'must be an s3:// or http(s):// URL, or a storage driver object'),
+]);
 
 /** The options a config file may hold; code-given options are checked against the same fields. */
 export const configSchema = z.strictObject({
@@ -42,13 +54,26 @@ export const configSchema = z.strictObject({
       z.string().regex(/^[a-z][a-z0-9-]*$/, 'provider names are lower case, digits and dashes'),
       z.strictObject({
         baseURL: z.string().min(1, 'must be the API\'s base URL, e.g. https://api.openai.com/v1'),
-        apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable, e.g. OPENAI_API_KEY (the key itself never goes in a file)'),
+        apiKeyEnv: z
+          .string()
+          .regex(/^[A-Z][A-Z0-9_]*_API_KEY$/, 'must name an environment variable ending in _API_KEY, e.g. OPENAI_API_KEY (the key itself never goes in a file)')
+          .refine((name) => !FORBIDDEN_KEY_VARIABLES.test(name), {
+            message: "names a variable kept for another service's secrets (VENICE_*, AWS_*, IMAGEPROMPT_*, GITHUB_*, ACTIONS_*, RUNNER_*, NPM_*, CI_*); a provider's key needs its own variable, e.g. OPENAI_API_KEY",
+          }),
       }),
     )
     .refine((p) => !('venice' in p), 'must not redefine "venice", the default provider')
     .optional(),
   remote: z
-    .union([z.string().trim().min(1, 'must not be empty (leave it out for no shared cache)'), z.custom<StorageDriver>(isStorageDriver, 'must be an s3:// or http(s):// URL, or a storage driver object')])
+    .union([
+      remoteStore,
+      z.strictObject({
+        /** Where it is; IMAGEPROMPT_REMOTE when left out. */
+        url: remoteStore.optional(),
+        /** The most one operation (a manifest, a blob, headers and body) may take before the shared cache is set aside. */
+        timeoutMs: positiveInt('milliseconds for one shared-cache operation').max(600_000, 'must be at most 600000 (ten minutes)').optional(),
+      }),
+    ])
     .optional(),
 });
 

@@ -48,3 +48,24 @@ export function checkBaseURL(value: string, source: string): string {
 export function withoutCredentials(value: string): string {
   return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@]*@/i, '$1');
 }
+
+/** Whether a URL's host is this machine (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(url: URL): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * A credential (an API key, a bearer token, a wallet sign-in) is sent over plain http:// only to
+ * this machine (a local server or simulator); to any other host it would cross the network readable
+ * by anyone on the way, so it is refused before any request.
+ */
+export function checkCredentialTransport(value: string, credential: string): void {
+  const url = new URL(value);
+  if (url.protocol !== 'http:' || isLoopback(url)) return;
+  throw configError(
+    credential,
+    `would be sent over plain http:// to ${url.host}, where anyone on the way can read it`,
+    `use https:// for ${url.host}, or a server on this machine (http://127.0.0.1:<port>) for local tests`,
+  );
+}

@@ -66,9 +66,11 @@ export interface EngineOptions {
    * The shared cache every machine reads and trusted CI writes: `s3://<bucket>/<prefix>`, an
    * `http(s)://` URL answering GET and PUT, or (in a JS config) a storage driver object such as an
    * unstorage driver. `IMAGEPROMPT_REMOTE` when unset. Credentials only from the environment.
+   * As an object: `{ url, timeoutMs }`, where `timeoutMs` bounds each operation, body included
+   * (default 10000): the first that runs over sets the shared cache aside for the rest of the run.
    * @default none
    */
-  remote?: string | StorageDriver;
+  remote?: string | StorageDriver | RemoteOption;
   /**
    * Give every image a blur-up placeholder (`blurDataURL`), its ThumbHash, dominant `color` and
    * `aspectRatio`, computed once when it enters the cache. `false` for the smallest modules.
@@ -81,6 +83,13 @@ export interface EngineOptions {
    * @default {}
    */
   providers?: Record<string, { baseURL: string; apiKeyEnv: string }>;
+}
+
+/** The shared cache as an object: where it is (or IMAGEPROMPT_REMOTE) and how long one operation may take. */
+export interface RemoteOption {
+  url?: string | StorageDriver;
+  /** @default 10000 */
+  timeoutMs?: number;
 }
 
 export interface ResolvedEngineOptions {
@@ -155,7 +164,7 @@ export function resolveEngineOptions(given: EngineOptions = {}, env: NodeJS.Proc
     context: options.context ?? 'build',
     placeholderDir: options.placeholderDir ?? resolve(root, 'node_modules', '.cache', 'imageprompt', 'placeholders'),
     maxSpendUsd: options.maxSpendUsd,
-    remote: resolveRemote(options.remote, env),
+    remote: resolveRemote(mergeRemote(file.remote, fromCode.remote as EngineOptions['remote']), env),
     metadata: options.metadata ?? true,
     providers: resolveProviders(options.providers ?? {}, env),
   };
@@ -196,6 +205,13 @@ function recordedBuildDefaults(root: string, cacheDir: string | undefined, env: 
     if (error instanceof ImagePromptError) throw error;
     return undefined;
   }
+}
+
+/** The config file's remote settings with those given in code (or by `--remote`) over them. */
+function mergeRemote(fromFile: EngineOptions['remote'], fromCode: EngineOptions['remote']): RemoteOption {
+  const asObject = (value: EngineOptions['remote']): RemoteOption =>
+    value === undefined ? {} : typeof value === 'string' || !('timeoutMs' in value || 'url' in value) ? { url: value as string | StorageDriver } : (value as RemoteOption);
+  return { ...asObject(fromFile), ...definedOnly(asObject(fromCode)) };
 }
 
 function resolveProviders(given: Record<string, { baseURL: string; apiKeyEnv: string }>, env: NodeJS.ProcessEnv): Record<string, ResolvedProvider> {

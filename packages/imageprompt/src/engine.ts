@@ -104,7 +104,14 @@ export class ImagePromptEngine {
     this.remote = shared
       ? new RemoteLayer(
           this.store,
-          new RemoteCache({ backend: shared.backend, mode: shared.mode, signingKey: shared.signingKey, logger: this.options.logger, retry: this.options.retry }),
+          new RemoteCache({
+            backend: shared.backend,
+            mode: shared.mode,
+            signingKey: shared.signingKey,
+            logger: this.options.logger,
+            retry: this.options.retry,
+            ...(shared.timeoutMs ? { timeoutMs: shared.timeoutMs } : {}),
+          }),
           this.options.logger,
         )
       : undefined;
@@ -493,7 +500,7 @@ export class ImagePromptEngine {
           hint: `set ${settings.apiKeyEnv}; each provider's key goes only to its own base URL`,
         });
       }
-      client = new VeniceClient({ apiKey: settings.apiKey, baseURL: settings.baseURL, ...common });
+      client = new VeniceClient({ apiKey: settings.apiKey, baseURL: settings.baseURL, label: `provider "${provider}"`, ...common });
     }
     this.clients.set(provider, client);
     return client;

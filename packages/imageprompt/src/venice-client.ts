@@ -3,7 +3,7 @@
  * is streamed straight to the cache; several variants come as JSON (compressed) and are decoded.
  * The API key goes only into the Authorization header of requests to the configured base URL.
  */
-import { checkApiKey, checkBaseURL } from './connection-checks.js';
+import { checkApiKey, checkBaseURL, checkCredentialTransport } from './connection-checks.js';
 import { ImagePromptError } from './errors.js';
 import { looksComplete, sniffImage, type ImageInfo } from './image-bytes.js';
 import type { NormalisedRequest } from './normalise-request.js';
@@ -12,6 +12,8 @@ import { RatePacer } from './rate-pacer.js';
 import { DEFAULT_RETRY_POLICY, RETRYABLE_STATUSES, backoffDelay, rateLimitDelay, type RetryPolicy } from './retry-policy.js';
 import type { StagedFile } from './atomic-file.js';
 import { Base64StreamError, readImagesJson } from './json-images-stream.js';
+import { BodyTooLarge, capped, readPrefix, safeServerText } from './bounded-body.js';
+import { maxBytesFor, sizeProblem } from './image-check.js';
 
 export const DEFAULT_BASE_URL = 'https://api.venice.ai/api/v1';
 
@@ -63,6 +65,8 @@ export interface VeniceClientOptions {
   acceptBlurred?: boolean;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /** Who answers, in messages: `Venice` or `provider "<name>"`. @default 'Venice' */
+  label?: string;
 }
 
 interface VeniceErrorBody {
@@ -86,6 +90,10 @@ export class VeniceClient {
   private readonly pacer: RatePacer;
   /** A 401 or 402 holds for every request with this key: later requests fail without being sent. */
   private refused: ImagePromptError | undefined;
+  /** Who answers, in messages. */
+  readonly label: string;
+  /** Masked in anything a server says, should it echo one back. */
+  private readonly secrets: string[];
 
   constructor(options: VeniceClientOptions) {
     if (options.siwx) {
@@ -96,6 +104,9 @@ export class VeniceClient {
       this.credential = { Authorization: `Bearer ${options.apiKey}` };
     }
     this.baseURL = checkBaseURL(options.baseURL ?? DEFAULT_BASE_URL, 'the base URL');
+    checkCredentialTransport(this.baseURL, options.siwx ? 'the wallet sign-in' : 'the API key');
+    this.label = options.label ?? 'Venice';
+    this.secrets = [options.apiKey, options.siwx].filter((s): s is string => Boolean(s));
     this.timeoutMs = options.timeoutMs ?? 180_000;
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.acceptBlurred = options.acceptBlurred ?? false;
@@ -181,9 +192,11 @@ export class VeniceClient {
         headers: { ...this.credential, 'Content-Type': 'application/json', Accept: accept, 'Accept-Encoding': encoding },
         body: JSON.stringify(body),
         signal,
+        // a redirect would carry the credential header to wherever it points: an API never redirects
+        redirect: 'manual',
       });
     } catch (error) {
-      throw networkError(error, this.timeoutMs);
+      throw this.networkError(error);
     }
     this.pacer.observe(model, response.headers);
     const meta: AnswerMeta = {
@@ -192,14 +205,15 @@ export class VeniceClient {
       contentViolation: response.headers.get('x-venice-is-content-violation') === 'true',
     };
     if (response.status !== 200) {
-      const text = await response.text().catch(() => '');
+      // the first few kilobytes say what went wrong; an endless error body is not read further
+      const text = await readPrefix(response);
       throw this.responseError(response, text);
     }
     if (meta.contentViolation) {
       await response.body?.cancel();
       throw new ImagePromptError({
         code: 'CONTENT_VIOLATION',
-        message: 'Venice flagged this request as a content-policy violation and returned no image (not charged)',
+        message: `${this.label} flagged this request as a content-policy violation and returned no image (not charged)`,
         hint: 'rephrase the prompt; nothing was cached',
       });
     }
@@ -207,7 +221,7 @@ export class VeniceClient {
       await response.body?.cancel();
       throw new ImagePromptError({
         code: 'BLURRED',
-        message: 'Venice blurred this image because safe_mode is on and the output was judged adult content',
+        message: `${this.label} blurred this image because safe_mode is on and the output was judged adult content`,
         hint: 'change the prompt, set "safe_mode": false in the prompt file ("moderation": "low" on the OpenAI route), or set the plugin option acceptBlurred: true to keep blurred images',
       });
     }
@@ -221,26 +235,31 @@ export class VeniceClient {
       const contentType = response.headers.get('content-type') ?? '';
       if (!contentType.includes('json')) {
         await response.body?.cancel();
-        throw badImage(`the answer has content type "${contentType}" instead of JSON`);
+        throw badImage(`the answer has content type "${safeServerText(contentType, this.secrets, 80)}" instead of JSON`);
       }
       // one image a call: the answer is read whole, then the image is decoded and staged
       let document: { created?: number; data?: { b64_json?: unknown; url?: unknown }[] };
       try {
-        document = JSON.parse(await response.text()) as typeof document;
+        // base64 takes 4 bytes for 3: an answer past that for the largest image is cut off
+        const limit = Math.ceil((maxBytesFor(undefined) * 4) / 3) + 64 * 1024;
+        const parts: Uint8Array[] = [];
+        for await (const part of capped(chunksOf(response.body), limit, 'the JSON answer')) parts.push(part);
+        document = JSON.parse(Buffer.concat(parts).toString('utf8')) as typeof document;
       } catch (error) {
         if (error instanceof SyntaxError) throw badImage(`the JSON answer could not be read (${error.message})`);
+        if (error instanceof BodyTooLarge) throw badImage(error.message);
         throw error;
       }
       const item = document.data?.[0];
       const base64 = typeof item?.b64_json === 'string' ? item.b64_json : typeof item?.url === 'string' ? item.url.replace(/^data:[^,]*,/, '') : undefined;
       if (document.data?.length !== 1 || base64 === undefined) throw badImage(`the answer held ${document.data?.length ?? 0} images where 1 was asked for`);
       if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length % 4 !== 0) throw badImage('the image in the answer is not valid base64');
-      const image = await this.stageChecked(sink, [Buffer.from(base64, 'base64')], request.output_format, request.model);
+      const image = await this.stageChecked(sink, [Buffer.from(base64, 'base64')], request.output_format, request.model, undefined);
       return { id: null, timing: null, ...meta, images: [image] };
     } catch (error) {
       if (error instanceof ImagePromptError) throw error;
       if (error instanceof SinkError) throw error.failure;
-      throw networkError(error, this.timeoutMs);
+      throw this.networkError(error);
     }
   }
 
@@ -256,33 +275,33 @@ export class VeniceClient {
       if (binary) {
         if (!contentType.startsWith('image/')) {
           await response.body?.cancel();
-          throw badImage(`Venice answered with content type "${contentType}" instead of an image`);
+          throw badImage(`${this.label} answered with content type "${safeServerText(contentType, this.secrets, 80)}" instead of an image`);
         }
-        const images = [await this.stageChecked(sink, response.body ?? emptyStream(), request.format, request.model)];
+        const images = [await this.stageChecked(sink, response.body ?? emptyStream(), request.format, request.model, request)];
         return { id: null, timing: null, ...meta, images };
       }
       if (!contentType.includes('json')) {
         await response.body?.cancel();
-        throw badImage(`Venice answered with content type "${contentType}" instead of JSON`);
+        throw badImage(`${this.label} answered with content type "${safeServerText(contentType, this.secrets, 80)}" instead of JSON`);
       }
       // images are decoded and staged as they stream in, never holding the whole answer in memory
       const staged: StagedImage[] = [];
       let document: Record<string, unknown>;
       try {
         ({ document } = await readImagesJson(response.body ?? emptyStream(), async (bytes) => {
-          const image = await this.stageChecked(sink, bytes, request.format, request.model);
+          const image = await this.stageChecked(sink, bytes, request.format, request.model, request);
           staged.push(image);
           return image;
         }));
       } catch (error) {
         await sink.discard(staged.map((i) => i.staged));
-        if (error instanceof Base64StreamError) throw badImage(`Venice's answer is unusable: ${error.message}`);
-        if (error instanceof SyntaxError) throw badImage(`Venice's JSON answer could not be read (${error.message})`);
+        if (error instanceof Base64StreamError) throw badImage(`${this.label}'s answer is unusable: ${error.message}`);
+        if (error instanceof SyntaxError) throw badImage(`${this.label}'s JSON answer could not be read (${error.message})`);
         throw error;
       }
       if (staged.length !== request.variants) {
         await sink.discard(staged.map((i) => i.staged));
-        throw badImage(`Venice's JSON held ${staged.length} images where ${request.variants} were asked for`);
+        throw badImage(`${this.label}'s JSON held ${staged.length} images where ${request.variants} were asked for`);
       }
       return {
         id: typeof document.id === 'string' ? document.id : null,
@@ -293,26 +312,39 @@ export class VeniceClient {
     } catch (error) {
       if (error instanceof ImagePromptError) throw error;
       if (error instanceof SinkError) throw error.failure;
-      throw networkError(error, this.timeoutMs);
+      throw this.networkError(error);
     }
   }
 
-  /** Stages the bytes, then checks they are a whole image of the format asked for. */
-  private async stageChecked(sink: BlobSink, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, format: string, model: string): Promise<StagedImage> {
+  /**
+   * Stages the bytes (never more than the largest image the request can be), then checks they are a
+   * whole image of the format and pixel size asked for (`request`; undefined on the OpenAI-compatible
+   * route, whose sizes are its provider's: then only the absolute bounds apply).
+   */
+  private async stageChecked(
+    sink: BlobSink,
+    chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    format: string,
+    model: string,
+    request: NormalisedRequest | undefined,
+  ): Promise<StagedImage> {
     let staged: StagedFile;
     try {
-      staged = await sink.stage(chunks);
+      staged = await sink.stage(capped(chunks, maxBytesFor(request), `the image ${this.label} sent`));
     } catch (error) {
       // the sink marks its own failures; anything else came from reading the answer
       if (error instanceof ImagePromptError && !error.retryable) throw new SinkError(error);
+      if (error instanceof BodyTooLarge) throw badImage(error.message);
       throw error;
     }
     const info = sniffImage(staged.head);
     let problem: string | undefined;
-    if (!info) problem = 'the bytes Venice sent are not a PNG, JPEG or WebP image';
-    else if (info.format !== format && !model.startsWith('grok-imagine')) problem = `Venice sent a ${info.format} image where ${format} was asked for`;
-    else if (!looksComplete(info.format, staged.head, staged.tail, staged.size)) {
-      problem = 'the image Venice sent is truncated';
+    if (!info) problem = `the bytes ${this.label} sent are not a PNG, JPEG or WebP image`;
+    else if (info.format !== format && !model.startsWith('grok-imagine')) problem = `${this.label} sent a ${info.format} image where ${format} was asked for`;
+    else if (!looksComplete(info.format, staged.head, staged.tail, staged.size)) problem = `the image ${this.label} sent is truncated`;
+    else {
+      const wrongSize = sizeProblem(info, request);
+      if (wrongSize) problem = `the image ${this.label} sent does not answer the request: ${wrongSize}`;
     }
     if (problem || !info) {
       await sink.discard([staged]);
@@ -321,19 +353,51 @@ export class VeniceClient {
     return { ...info, staged };
   }
 
+  private networkError(error: unknown): ImagePromptError {
+    const name = (error as Error)?.name;
+    if (name === 'TimeoutError' || name === 'AbortError') {
+      return new ImagePromptError({
+        code: 'TIMEOUT',
+        message: `${this.label} did not answer within ${Math.round(this.timeoutMs / 1000)} s`,
+        hint: 'raise the timeout option if large images need longer',
+        retryable: true,
+        cause: error,
+      });
+    }
+    const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
+    const reason = safeServerText(cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error), this.secrets);
+    return new ImagePromptError({
+      code: 'VENICE_UNAVAILABLE',
+      message: `the connection to ${this.label} failed (${reason})`,
+      hint: `check the network and the base URL (${this.label === 'Venice' ? 'VENICE_BASE_URL or the baseURL option' : `providers in imageprompt.config.json`})`,
+      retryable: true,
+      cause: error,
+    });
+  }
+
   private responseError(response: Response, text: string): Error {
     let body: VeniceErrorBody = {};
     try {
       body = JSON.parse(text) as VeniceErrorBody;
+      if (typeof body !== 'object' || body === null) body = { error: text };
     } catch {
-      body = { error: text.slice(0, 200) };
+      body = { error: text };
     }
-    const veniceMessage =
-      (typeof body.error === 'string' ? body.error : body.error?.message) ?? body.message ?? response.statusText ?? 'no message';
+    const said = (typeof body.error === 'string' ? body.error : body.error?.message) ?? body.message ?? response.statusText ?? 'no message';
+    // a server's words: no escape sequences, no echoed secret, not a page long
+    const veniceMessage = safeServerText(typeof said === 'string' ? said : JSON.stringify(said), this.secrets);
     const status = response.status;
-    const quoted = `Venice answered ${status}: "${veniceMessage}"`;
+    if (status >= 300 && status < 400) {
+      return new ImagePromptError({
+        code: 'VENICE_REJECTED',
+        message: `${this.label} answered ${status}, a redirect, which is not followed (it would take the credential elsewhere)`,
+        hint: `check the base URL (${this.baseURL}): it must be the API's own address`,
+        status,
+      });
+    }
+    const quoted = `${this.label} answered ${status}: "${veniceMessage}"`;
     if (RETRYABLE_STATUSES.has(status)) {
-      const failure = new ImagePromptError({ code: 'VENICE_UNAVAILABLE', message: quoted, hint: 'Venice may be busy; try again later', retryable: true, status });
+      const failure = new ImagePromptError({ code: 'VENICE_UNAVAILABLE', message: quoted, hint: `${this.label} may be busy; try again later`, retryable: true, status });
       // a 429 says how long to wait; other retryable statuses back off by the policy
       return status === 429 ? new RetryableResponse(failure, rateLimitDelay(response.headers, veniceMessage, Date.now(), this.random)) : failure;
     }
@@ -341,7 +405,7 @@ export class VeniceClient {
     if (status === 402 && x402.x402Version !== undefined) {
       return new ImagePromptError({
         code: 'VENICE_REJECTED',
-        message: `Venice answered 402: no credentials it accepts were sent, so it asks for payment ("${veniceMessage}")`,
+        message: `${this.label} answered 402: no credentials it accepts were sent, so it asks for payment ("${veniceMessage}")`,
         hint: `set VENICE_API_KEY to an API key (from ${SETTINGS_URL}), or VENICE_SIWX to a SIGN-IN-WITH-X value signed by an x402 wallet with credit`,
         status,
       });
@@ -349,14 +413,14 @@ export class VeniceClient {
     if (status === 401 && typeof x402.code === 'string' && x402.code.startsWith('X402_SIGN_IN')) {
       return new ImagePromptError({
         code: 'VENICE_REJECTED',
-        message: `Venice refused the wallet sign-in (${x402.code}): "${veniceMessage}"`,
+        message: `${this.label} refused the wallet sign-in (${safeServerText(x402.code, this.secrets, 60)}): "${veniceMessage}"`,
         hint: 'sign a fresh SIGN-IN-WITH-X value (Venice accepts each once, within about five minutes of signing) and set it in VENICE_SIWX, or use an API key in VENICE_API_KEY',
         status,
       });
     }
     const issue = body.issues?.[0];
-    const field = issue?.path?.length ? issue.path.join('.') : undefined;
-    const details = body.issues?.map((i) => i.message).filter(Boolean).join('; ');
+    const field = Array.isArray(issue?.path) && issue.path.length ? safeServerText(issue.path.join('.'), this.secrets, 80) : undefined;
+    const details = Array.isArray(body.issues) ? safeServerText(body.issues.map((i) => i?.message).filter((m) => typeof m === 'string').join('; '), this.secrets) : undefined;
     const hints: Record<number, string> = {
       400: `fix ${field ? `field "${field}"` : 'the request'} in the prompt file${details ? ` (${details})` : ''}`,
       401: `check the API key in VENICE_API_KEY or the apiKey option; keys are managed at ${SETTINGS_URL}`,
@@ -371,7 +435,7 @@ export class VeniceClient {
       code: 'VENICE_REJECTED',
       message: quoted,
       field,
-      hint: hints[status] ?? 'see Venice\'s message above',
+      hint: hints[status] ?? `see ${this.label}'s message above`,
       status,
     });
   }
@@ -405,26 +469,9 @@ function badImage(message: string): ImagePromptError {
   return new ImagePromptError({ code: 'BAD_IMAGE', message, hint: 'nothing was cached; the request is retried, then fails', retryable: true });
 }
 
-function networkError(error: unknown, timeoutMs: number): ImagePromptError {
-  const name = (error as Error)?.name;
-  if (name === 'TimeoutError' || name === 'AbortError') {
-    return new ImagePromptError({
-      code: 'TIMEOUT',
-      message: `Venice did not answer within ${Math.round(timeoutMs / 1000)} s`,
-      hint: 'raise the timeout option if large images need longer',
-      retryable: true,
-      cause: error,
-    });
-  }
-  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
-  const reason = cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error);
-  return new ImagePromptError({
-    code: 'VENICE_UNAVAILABLE',
-    message: `the connection to Venice failed (${reason})`,
-    hint: 'check the network and the base URL (VENICE_BASE_URL or the baseURL option)',
-    retryable: true,
-    cause: error,
-  });
-}
-
 async function* emptyStream(): AsyncIterable<Uint8Array> {}
+
+/** A web stream body as chunks. */
+async function* chunksOf(body: ReadableStream<Uint8Array> | null): AsyncIterable<Uint8Array> {
+  if (body) for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) yield chunk;
+}

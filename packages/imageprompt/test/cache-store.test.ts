@@ -4,7 +4,8 @@ import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CacheStore, type Logger } from '../src/index.js';
+import sharp from 'sharp';
+import { CacheStore, requestKey, type Logger } from '../src/index.js';
 import { acquireLock } from '../src/cache-lock.js';
 import { HOST_TAG } from '../src/atomic-file.js';
 
@@ -18,8 +19,11 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
-const KEY = 'a'.repeat(64);
-const bytes = Buffer.from('RIFF\x1a\x00\x00\x00WEBPVP8 fake image bytes', 'latin1');
+const REQUEST = { model: 'z-image-turbo', prompt: 'p', format: 'webp' as const, width: 16, height: 16, variants: 1, seed: 1, safe_mode: true, hide_watermark: false, embed_exif_metadata: false, enable_web_search: false, enhance_prompt: false };
+// a manifest is checked against its key: the key is its request's
+const KEY = requestKey(REQUEST);
+// a real 16×16 WebP: manifests and blobs are checked for what they say they are
+const bytes = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#3366cc' } }).webp().toBuffer();
 const digest = createHash('sha256').update(bytes).digest('hex');
 
 function manifestFor(key: string) {
@@ -27,7 +31,7 @@ function manifestFor(key: string) {
     version: 1 as const,
     key,
     provider: 'venice',
-    request: { model: 'z-image-turbo', prompt: 'p', format: 'webp' as const, variants: 1, seed: 1, safe_mode: true, hide_watermark: false, embed_exif_metadata: false, enable_web_search: false, enhance_prompt: false },
+    request: REQUEST,
     seed: 1,
     seedSource: 'file' as const,
     response: { id: null, cfRay: null, timing: null },

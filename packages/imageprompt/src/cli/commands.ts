@@ -127,6 +127,8 @@ function oneBlock(error: Error): string {
 }
 
 /** Blobs younger than this may belong to an entry another build is writing right now. */
+/** What the shared cache keeps whatever references it: a day, for other branches' builds and uploads on their way. */
+const REMOTE_PRUNE_GRACE_MS = 24 * 3600_000;
 const PRUNE_GRACE_MS = 10 * 60_000;
 
 /**
@@ -182,8 +184,9 @@ export async function prune(ctx: CommandContext): Promise<number> {
     if (contents.get(join(engine.options.root, ref.file)) !== ref.content) removed.push(ref.path);
   }
   if (!ctx.dryRun) for (const file of removed) await store.remove(file);
-  const remoteRemoved = ctx.pruneRemote ? await pruneRemote(ctx, referenced) : [];
-  if (remoteRemoved === undefined) return EXIT.failed;
+  const remote = ctx.pruneRemote ? await pruneRemote(ctx, referenced) : { removed: [], young: 0 };
+  if (remote === undefined) return EXIT.failed;
+  const remoteRemoved = remote.removed;
   if (ctx.json) {
     ctx.out(JSON.stringify({ dryRun: ctx.dryRun, removed, kept, skipped: inventory.unexpected, ...(ctx.pruneRemote ? { remoteRemoved } : {}) }, null, 2));
   } else {
@@ -195,15 +198,24 @@ export async function prune(ctx: CommandContext): Promise<number> {
     ctx.out(
       `${n} file${n === 1 ? '' : 's'} ${ctx.dryRun ? 'would be removed' : 'removed'}, ${kept.length} kept for now, ${inventory.unexpected.length} skipped; ${referenced.size} entries are referenced by ${items.length} prompt files`,
     );
+    if (ctx.pruneRemote) {
+      const r = remoteRemoved.length;
+      ctx.out(
+        `shared cache: ${r} object${r === 1 ? '' : 's'} ${ctx.dryRun ? 'would be removed' : 'removed'}, ${remote.young} unreferenced kept (uploaded within the last day, or of unknown age). Only this checkout's prompt files were counted: an entry another branch still uses is safe only while it is younger than a day, so prune the shared cache from the branch every other branch merges into.`,
+      );
+    }
   }
   return EXIT.ok;
 }
 
 /**
- * The shared cache's part of prune: entries no prompt file references, then blobs no remaining entry
- * names. Resolves to the paths removed (or that would be), or undefined after printing an error.
+ * The shared cache's part of prune: entries no prompt file of this checkout references, then blobs no
+ * remaining entry names. Nothing uploaded in the last day is removed (another branch's build may be
+ * using it, or its manifest may still be on its way), nor anything whose age the store does not tell.
+ * Resolves to the paths removed (or that would be) and those kept for their age, or undefined after
+ * printing an error.
  */
-async function pruneRemote(ctx: CommandContext, referenced: Set<string>): Promise<string[] | undefined> {
+async function pruneRemote(ctx: CommandContext, referenced: Set<string>): Promise<{ removed: string[]; young: number } | undefined> {
   const layer = ctx.engine.remote;
   if (!layer || layer.remote.mode !== 'write') {
     ctx.out(`imageprompt: prune --remote needs a shared cache this machine may write (${layer ? `${layer.remote.backend.label} is read-only here` : 'none is configured'})`);
@@ -219,18 +231,28 @@ async function pruneRemote(ctx: CommandContext, referenced: Set<string>): Promis
   const removed: string[] = [];
   const kept = new Set<string>();
   let unreadable = false;
-  for (const key of inventory.entries) {
-    if (!referenced.has(key)) removed.push(`entries/${key}.json`);
-    else {
-      const digests = inventory.named.get(key);
-      if (digests) for (const d of digests) kept.add(d);
-      else unreadable = true;
+  let young = 0;
+  const old = (ageMs: number | undefined) => ageMs !== undefined && ageMs >= REMOTE_PRUNE_GRACE_MS;
+  for (const { key, ageMs } of inventory.entries) {
+    if (!referenced.has(key) && old(ageMs)) {
+      removed.push(`entries/${key}.json`);
+      continue;
     }
+    if (!referenced.has(key)) young += 1;
+    const digests = inventory.named.get(key);
+    if (digests) for (const d of digests) kept.add(d);
+    else unreadable = true;
   }
   // an entry kept whose manifest could not be read might name any blob: then no blob is removed
-  if (!unreadable) for (const blob of inventory.blobs) if (!kept.has(blob.digest)) removed.push(blob.path);
+  if (!unreadable) {
+    for (const blob of inventory.blobs) {
+      if (kept.has(blob.digest)) continue;
+      if (old(blob.ageMs)) removed.push(blob.path);
+      else young += 1;
+    }
+  }
   if (!ctx.dryRun) for (const path of removed) await layer.remote.removeObject(path);
-  return removed;
+  return { removed, young };
 }
 
 export async function styles(ctx: CommandContext): Promise<number> {

@@ -4,6 +4,7 @@
  */
 import { dirname, join, relative, resolve } from 'node:path';
 import { reviewModel } from '../review/review-model.js';
+import { checkReviewOutput } from '../review/review-output.js';
 import { writeReviewSite } from '../review/review-site.js';
 import { EXIT, type CommandContext } from './commands.js';
 
@@ -11,8 +12,10 @@ export const DEFAULT_REVIEW_DIR = 'imageprompt-review';
 
 export async function review(ctx: CommandContext): Promise<number> {
   const { engine } = ctx;
-  const model = await reviewModel(engine, ctx.files, ctx.since);
   const outDir = ctx.outDir ? resolve(ctx.outDir) : join(engine.options.root, DEFAULT_REVIEW_DIR);
+  // before anything is read or written: the review empties its directory, so it must be its own
+  checkReviewOutput(outDir, { root: engine.options.root, cacheDir: engine.options.cacheDir });
+  const model = await reviewModel(engine, ctx.files, ctx.since);
   const thumbnailDir = join(dirname(engine.options.placeholderDir), 'thumbnails');
   const site = await writeReviewSite(model, { outDir, thumbnailDir, markdown: ctx.markdown });
   const { counts, changes, since } = model.summary;

@@ -3,7 +3,7 @@
  * storage) is used as it is, so other backends need no change here. Keys are the object paths with
  * `:` for `/`, as unstorage writes them.
  */
-import type { PutOptions, RemoteBackend, RemoteBody } from './remote-backend.js';
+import type { ListedObject, PutOptions, RemoteBackend, RemoteBody } from './remote-backend.js';
 
 /** The part of unstorage's driver (and storage) interface the shared cache uses. */
 export interface StorageDriver {
@@ -13,6 +13,7 @@ export interface StorageDriver {
   setItemRaw?(key: string, value: unknown, options?: unknown): void | Promise<void>;
   removeItem?(key: string, options?: unknown): void | Promise<void>;
   getKeys(base?: string, options?: unknown): string[] | Promise<string[]>;
+  getMeta?(key: string, options?: unknown): unknown;
 }
 
 export function isStorageDriver(value: unknown): value is StorageDriver {
@@ -59,8 +60,16 @@ export class DriverBackend implements RemoteBackend {
     await this.driver.removeItem?.(toKey(path));
   }
 
-  async list(folder: string): Promise<string[]> {
+  /** Paths under the folder, each with its modification time where the driver keeps one (`getMeta().mtime`). */
+  async list(folder: string): Promise<ListedObject[]> {
     const keys = await this.driver.getKeys(folder);
-    return keys.map((k) => k.split(':').join('/')).filter((k) => k.startsWith(`${folder}/`));
+    const paths = keys.map((k) => k.split(':').join('/')).filter((k) => k.startsWith(`${folder}/`));
+    return Promise.all(
+      paths.map(async (path) => {
+        const meta = (await this.driver.getMeta?.(toKey(path))) as { mtime?: unknown } | undefined;
+        const modified = meta?.mtime instanceof Date ? meta.mtime.getTime() : typeof meta?.mtime === 'number' || typeof meta?.mtime === 'string' ? new Date(meta.mtime).getTime() : NaN;
+        return Number.isNaN(modified) ? { path } : { path, modifiedMs: modified };
+      }),
+    );
   }
 }

@@ -3,6 +3,7 @@
  * bucket behind a CDN (read-only) … An optional bearer token (IMAGEPROMPT_REMOTE_TOKEN) goes in the
  * Authorization header only.
  */
+import { checkCredentialTransport } from '../connection-checks.js';
 import { bodyOrMiss, fetchError, presenceAnswer, putAnswer, requestBody, type PutOptions, type RemoteBackend, type RemoteBody } from './remote-backend.js';
 
 export class HttpBackend implements RemoteBackend {
@@ -17,6 +18,7 @@ export class HttpBackend implements RemoteBackend {
     this.base = url.replace(/\/+$/, '');
     this.label = this.base;
     this.canWrite = token !== undefined;
+    if (token !== undefined) checkCredentialTransport(this.base, 'IMAGEPROMPT_REMOTE_TOKEN');
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
@@ -25,7 +27,8 @@ export class HttpBackend implements RemoteBackend {
 
   private async send(what: string, path: string, init: RequestInit): Promise<Response> {
     try {
-      return await fetch(`${this.base}/${path}`, init);
+      // a redirect is not followed: the token goes to this base URL only
+      return await fetch(`${this.base}/${path}`, { ...init, redirect: 'manual' });
     } catch (error) {
       throw fetchError(`${what} ${this.label}/${path}`, error);
     }

@@ -1,3 +1,5 @@
+import { safeServerText } from '../bounded-body.js';
+
 /**
  * The shared cache's storage, as the remote layer needs it: objects named by a path under a prefix,
  * read as a stream, written whole, created only if absent where the store can promise that. S3, a
@@ -27,8 +29,14 @@ export interface RemoteBackend {
   put(path: string, body: Uint8Array | (() => AsyncIterable<Uint8Array>), size: number, options: PutOptions, signal: AbortSignal): Promise<boolean>;
   exists(path: string, signal: AbortSignal): Promise<boolean>;
   remove(path: string, signal: AbortSignal): Promise<void>;
-  /** Paths under a folder (relative to the prefix), where the store can list them. */
-  list?(folder: string, signal: AbortSignal): Promise<string[]>;
+  /** Objects under a folder (paths relative to the prefix), where the store can list them. */
+  list?(folder: string, signal: AbortSignal): Promise<ListedObject[]>;
+}
+
+export interface ListedObject {
+  path: string;
+  /** When the store last wrote it, epoch ms, where the store tells. */
+  modifiedMs?: number;
 }
 
 /** A failure of the remote: `retryable` for faults a retry can mend (5xx, 429, timeouts, resets). */
@@ -47,7 +55,10 @@ export class RemoteError extends Error {
 export async function answerError(what: string, response: Response): Promise<RemoteError> {
   await response.body?.cancel().catch(() => undefined);
   const status = response.status;
-  const why = status === 401 || status === 403 ? 'access denied: check the credentials and that they may do this' : response.statusText || 'no reason given';
+  if (status >= 300 && status < 400) {
+    return new RemoteError(`${what}: HTTP ${status}, a redirect, which is not followed (credentials never go to another address); point the shared cache at the store's own address`, false, status);
+  }
+  const why = status === 401 || status === 403 ? 'access denied: check the credentials and that they may do this' : safeServerText(response.statusText, [], 80) || 'no reason given';
   return new RemoteError(`${what}: HTTP ${status} (${why})`, status === 429 || status >= 500, status);
 }
 

@@ -5,22 +5,29 @@
  *   <prefix>/blobs/<sha256>.<ext>  image bytes, named by their digest
  *   <prefix>/leases/<key>.json     "a machine is generating this key", where creates can be conditional
  *
- * Every operation runs with bounded concurrency, its own timeout and the engine's retry policy for
- * faults a retry can mend. A remote that keeps failing is set aside for the rest of the run after one
- * warning; a refused upload turns uploads off after one warning. Nothing here can put a wrong image
- * in a build: every blob is hashed as it streams in and checked before the local commit.
+ * Every operation runs with bounded concurrency and one deadline for the whole of it (headers and
+ * body). A cache is worth asking only while it answers quickly: the first timeout, refused
+ * connection or 5xx sets the remote aside for the rest of the run after one warning, and every
+ * operation still queued gives up at once (only a 429 is waited out and retried). A refused upload
+ * turns uploads off after one warning. Nothing here can put a wrong image in a build: manifests pass
+ * the schema (manifest-schema.ts) and belong to their key, every body is read within its bound, and
+ * every blob is hashed as it streams in and checked (digest, size, format, pixels) before the local
+ * commit. An entry found damaged (a blob gone or changed) is repaired by this machine's upload.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { LocalWriteError } from '../atomic-file.js';
 import { cacheWriteError } from '../cache-write-failure.js';
-import { manifestKey, MANIFEST_VERSION, type CacheEntry, type CacheStore, type Manifest, type StagedOutput } from '../cache-store.js';
+import { headerProblem, manifestKey, type CacheEntry, type CacheStore, type Manifest, type StagedOutput } from '../cache-store.js';
+import { BodyTooLarge, capped, MAX_MANIFEST_BYTES, readCapped } from '../bounded-body.js';
+import { blobName, checkManifest } from '../manifest-schema.js';
+import { processIsGone, releaseOnInterrupt } from '../process-exit.js';
 import { GenerationQueue } from '../generation-queue.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry-policy.js';
 import { signManifest, verifyManifest } from './manifest-signature.js';
-import { RemoteError, type RemoteBackend } from './remote-backend.js';
+import { RemoteError, type ListedObject, type RemoteBackend } from './remote-backend.js';
 
 export interface RemoteCacheOptions {
   backend: RemoteBackend;
@@ -29,7 +36,7 @@ export interface RemoteCacheOptions {
   signingKey: Buffer | undefined;
   logger: Logger;
   retry?: Partial<RetryPolicy>;
-  /** Per operation. @default 30000 */
+  /** For the whole of one operation, body included. @default 10000 */
   timeoutMs?: number;
   /** Operations at once. @default 8 */
   concurrency?: number;
@@ -39,6 +46,15 @@ export interface RemoteCacheOptions {
 
 export interface RemoteManifest extends Manifest {
   signature?: string;
+}
+
+export const DEFAULT_REMOTE_TIMEOUT_MS = 10_000;
+
+/** A lease names its holder, so that the holder's own next run does not wait for itself. */
+interface LeaseRecord {
+  host: string;
+  pid: number;
+  until: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -54,6 +70,8 @@ export class RemoteCache {
   private warned = new Set<string>();
   private conditional: Promise<boolean> | undefined;
   private manifests = new Map<string, Promise<RemoteManifest | undefined>>();
+  /** Entries whose manifest is on the remote but whose blobs are missing or damaged: uploads repair them. */
+  private damaged = new Set<string>();
   /** Bytes downloaded and uploaded, for progress. */
   bytesIn = 0;
   bytesOut = 0;
@@ -62,7 +80,7 @@ export class RemoteCache {
     this.backend = options.backend;
     this.mode = options.mode;
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_REMOTE_TIMEOUT_MS;
     this.slots = new GenerationQueue(options.concurrency ?? 8);
   }
 
@@ -77,38 +95,49 @@ export class RemoteCache {
   }
 
   /**
-   * Runs one remote operation: in a slot, with a timeout per try and retries for retryable faults.
-   * A final retryable failure sets the remote aside for the rest of the run.
+   * Runs one remote operation in a slot, within one deadline for the whole of it. A fault that shows
+   * the remote is not answering (timeout, connection, 5xx) sets it aside at once, for this and every
+   * queued operation; a 429 is waited out and retried by the policy.
    */
   private async op<T>(task: (signal: AbortSignal) => Promise<T>): Promise<T> {
     if (this.down) throw new RemoteError(this.down, false);
     return this.slots.slot(async () => {
       for (let attempt = 1; ; attempt++) {
+        // operations queued behind the one that found the remote down do not try it again
+        if (this.down) throw new RemoteError(this.down, false);
         try {
           return await task(AbortSignal.timeout(this.timeoutMs));
         } catch (error) {
-          const failure = error instanceof RemoteError ? error : new RemoteError((error as Error).message, !(error instanceof LocalWriteError));
           if (error instanceof LocalWriteError) throw error;
+          const failure = asRemoteError(error);
           if (!failure.retryable) throw failure;
-          if (attempt >= this.retry.maxAttempts) {
-            this.down = failure.message;
-            this.warnOnce('down', `the shared cache at ${this.backend.label} is not answering (${failure.message}); this run goes on with the local cache only`);
-            throw failure;
+          if (failure.status === 429 && attempt < this.retry.maxAttempts) {
+            await sleep(backoffDelay(attempt, this.retry));
+            continue;
           }
-          await sleep(backoffDelay(attempt, this.retry));
+          this.setAside(failure.message);
+          throw failure;
         }
       }
     });
   }
 
-  /** A small object (a manifest, a lease) read whole as text, or undefined when there is none. */
+  private setAside(reason: string): void {
+    if (this.down) return;
+    this.down = reason;
+    this.warnOnce('down', `the shared cache at ${this.backend.label} is not answering (${reason}); it is set aside for the rest of this run, which goes on with the local cache only`);
+  }
+
+  /** A small object (a manifest, a lease) read whole as text, at most a megabyte, or undefined when there is none. */
   private getText(path: string): Promise<string | undefined> {
     return this.op(async (signal) => {
       const body = await this.backend.get(path, signal);
       if (!body) return undefined;
-      const parts: Uint8Array[] = [];
-      for await (const part of body.stream) parts.push(part);
-      return Buffer.concat(parts).toString('utf8');
+      if (body.size !== undefined && body.size > MAX_MANIFEST_BYTES) {
+        await abandon(body.stream);
+        throw new BodyTooLarge(`${path} (${body.size} bytes)`, MAX_MANIFEST_BYTES);
+      }
+      return (await readCapped(body.stream, MAX_MANIFEST_BYTES, path)).toString('utf8');
     });
   }
 
@@ -131,21 +160,29 @@ export class RemoteCache {
       if (found === undefined) return undefined;
       text = found;
     } catch (error) {
-      this.readFailed(error);
+      if (error instanceof BodyTooLarge) {
+        this.damaged.add(key);
+        this.warnOnce(`bad:${key}`, `the shared cache's entry ${key.slice(0, 12)} is larger than a manifest can be (${error.message}); treated as a miss`);
+      } else this.readFailed(error);
       return undefined;
     }
-    let manifest: RemoteManifest;
+    let data: unknown;
     try {
-      manifest = JSON.parse(text) as RemoteManifest;
+      data = JSON.parse(text);
     } catch {
+      this.damaged.add(key);
       this.warnOnce(`bad:${key}`, `the shared cache's entry ${key.slice(0, 12)} is not JSON; treated as a miss`);
       return undefined;
     }
-    if (manifest?.version !== MANIFEST_VERSION || manifest.key !== key || !Array.isArray(manifest.outputs) || manifest.outputs.length === 0) {
-      this.warnOnce(`bad:${key}`, `the shared cache's entry ${key.slice(0, 12)} has an unknown shape; treated as a miss`);
+    const checked = checkManifest(data, key);
+    if ('problem' in checked) {
+      this.damaged.add(key);
+      this.warnOnce(`bad:${key}`, `the shared cache's entry ${key.slice(0, 12)} is not a valid manifest (${checked.problem}); treated as a miss`);
       return undefined;
     }
+    const manifest: RemoteManifest = checked.manifest;
     if (manifestKey(manifest) !== key) {
+      this.damaged.add(key);
       this.warnOnce(`bad:${key}`, `the shared cache's entry ${key.slice(0, 12)} does not belong to its key (its request was changed on the server); treated as a miss`);
       return undefined;
     }
@@ -153,6 +190,8 @@ export class RemoteCache {
     if (signingKey) {
       const { signature, ...signed } = manifest;
       if (!verifyManifest(signed, signature, signingKey)) {
+        // for a machine holding the key, an entry no holder of the key signed is one to replace
+        this.damaged.add(key);
         this.warnOnce(
           `sig:${key}`,
           `the shared cache's entry ${key.slice(0, 12)} is ${signature === undefined ? 'unsigned' : 'not signed with IMAGEPROMPT_REMOTE_SIGNING_KEY'}; treated as a miss (it may have been written by a job without the key, or tampered with)`,
@@ -161,6 +200,34 @@ export class RemoteCache {
       }
     }
     return manifest;
+  }
+
+  /**
+   * Whether the entry is on the remote whole: a valid manifest, and each blob it names present with
+   * its size (where the store says sizes). What `check` and `plan` call "in the shared cache".
+   */
+  async holds(key: string): Promise<boolean> {
+    const manifest = await this.manifest(key);
+    if (!manifest) return false;
+    try {
+      for (const output of manifest.outputs) {
+        const path = `blobs/${blobName(output.digest, output.format)}`;
+        if (!(await this.op((signal) => this.backend.exists(path, signal)))) {
+          this.markDamaged(key, `its blob ${path} is missing`);
+          return false;
+        }
+      }
+      return true;
+    } catch (error) {
+      this.readFailed(error);
+      return false;
+    }
+  }
+
+  private markDamaged(key: string, why: string): void {
+    this.damaged.add(key);
+    this.manifests.delete(key);
+    this.warnOnce(`damaged:${key}`, `the shared cache's entry ${key.slice(0, 12)} is damaged (${why}); treated as a miss, and repaired by the next upload of this key`);
   }
 
   /**
@@ -174,25 +241,29 @@ export class RemoteCache {
     const staged: StagedOutput[] = [];
     try {
       for (const output of manifest.outputs) {
-        const path = `blobs/${output.file.replace(/^blobs\//, '')}`;
+        // the path is made from the checked digest and format, never read from the manifest
+        const path = `blobs/${blobName(output.digest, output.format)}`;
         const file = await this.op(async (signal) => {
           const body = await this.backend.get(path, signal);
-          if (!body) throw new RemoteError(`blob ${path} is missing`, false);
-          const counted = this.count(body.stream);
+          if (!body) throw new DamagedEntry(`its blob ${path} is missing`);
+          if (body.size !== undefined && body.size !== output.bytes) {
+            await abandon(body.stream);
+            throw new DamagedEntry(`its blob ${path} does not match its digest (changed on the server: ${body.size} bytes where the manifest says ${output.bytes})`);
+          }
+          // never more than the manifest's byte count, which the schema bounds by the pixel size;
           // no flush to disk: a blob lost in a crash is downloaded again, not paid for again
-          return local.stage(counted, undefined, false);
+          return local.stage(capped(this.count(body.stream), output.bytes, path), undefined, false);
         });
         staged.push({ staged: file, format: output.format, width: output.width, height: output.height, ...(output.meta ? { meta: output.meta } : {}) });
-        if (file.digest !== output.digest || file.size !== output.bytes) {
-          this.warnOnce(`blob:${output.digest}`, `the shared cache's blob ${path} does not match its digest (changed on the server); entry ${key.slice(0, 12)} is treated as a miss`);
-          await local.discard(staged.map((s) => s.staged));
-          return undefined;
-        }
+        const problem =
+          file.digest !== output.digest || file.size !== output.bytes ? 'does not match its digest (changed on the server)' : headerProblem(file.head, output);
+        if (problem) throw new DamagedEntry(`its blob ${path} ${problem}`);
       }
     } catch (error) {
       await local.discard(staged.map((s) => s.staged));
       if (error instanceof LocalWriteError) throw cacheWriteError(error, local.dir, 'nothing was paid for');
-      this.readFailed(error);
+      if (error instanceof DamagedEntry || error instanceof BodyTooLarge) this.markDamaged(key, error.message);
+      else this.readFailed(error);
       return undefined;
     }
     const { signature: _signature, outputs: _outputs, ...rest } = manifest;
@@ -235,17 +306,26 @@ export class RemoteCache {
 
   /**
    * Uploads a local entry: blobs first (skipped when present), the manifest last and only if the
-   * remote has none (conditional create, and a check first for stores that ignore it). Resolves to
-   * what happened; a failure warns once and never throws: the image is safe locally.
+   * remote has none (conditional create, and a check first for stores that ignore it). An entry the
+   * remote holds damaged (its manifest invalid, or a blob it names missing or changed) is repaired:
+   * this entry's blobs are put and its manifest replaces the broken one. Resolves to what happened;
+   * a failure warns once and never throws: the image is safe locally.
    */
-  async upload(entry: CacheEntry): Promise<'uploaded' | 'present' | 'failed' | 'off'> {
+  async upload(entry: CacheEntry): Promise<'uploaded' | 'repaired' | 'present' | 'failed' | 'off'> {
     if (this.mode !== 'write' || this.uploadsOff || this.down) return 'off';
     const { key } = entry.manifest;
     try {
-      if (await this.op((signal) => this.backend.exists(`entries/${key}.json`, signal))) return 'present';
+      const manifestPath = `entries/${key}.json`;
+      let repair = this.damaged.has(key);
+      if (!repair && (await this.op((signal) => this.backend.exists(manifestPath, signal)))) {
+        // present: whole (then nothing to do), or damaged, which a look at it and its blobs tells
+        if (await this.holds(key)) return 'present';
+        repair = this.damaged.has(key);
+        if (!repair) return 'present';
+      }
       for (const [i, output] of entry.manifest.outputs.entries()) {
-        const path = `blobs/${output.file.replace(/^blobs\//, '')}`;
-        if (await this.op((signal) => this.backend.exists(path, signal))) continue;
+        const path = `blobs/${blobName(output.digest, output.format)}`;
+        if (!repair && (await this.op((signal) => this.backend.exists(path, signal)))) continue;
         const file = entry.paths[i]!;
         const size = (await stat(file)).size;
         await this.op((signal) => this.backend.put(path, () => this.countOut(createReadStream(file)), size, { contentType: `image/${output.format}` }, signal));
@@ -253,7 +333,13 @@ export class RemoteCache {
       const manifest: RemoteManifest = { ...entry.manifest };
       if (this.options.signingKey) manifest.signature = signManifest(entry.manifest, this.options.signingKey);
       const text = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
-      const created = await this.op((signal) => this.backend.put(`entries/${key}.json`, text, text.length, { ifAbsent: true, contentType: 'application/json' }, signal));
+      // a damaged entry is replaced; a whole one is never overwritten
+      const created = await this.op((signal) => this.backend.put(manifestPath, text, text.length, { ifAbsent: !repair, contentType: 'application/json' }, signal));
+      if (repair) {
+        this.damaged.delete(key);
+        this.manifests.delete(key);
+        return 'repaired';
+      }
       return created ? 'uploaded' : 'present';
     } catch (error) {
       const failure = error as RemoteError;
@@ -275,23 +361,30 @@ export class RemoteCache {
   }
 
   /**
-   * What the remote holds, for `prune --remote`: entry keys, and blobs with the digests every
-   * entry names (read without the signature check: an entry kept is an entry whose blobs stay).
+   * What the remote holds, for `prune --remote`: entry keys, and blobs, each with its age where the
+   * store tells it, and the digests every entry names (read without the signature check: an entry
+   * kept is an entry whose blobs stay; undefined when its manifest is not valid).
    */
-  async inventory(): Promise<{ entries: string[]; blobs: { path: string; digest: string }[]; named: Map<string, string[] | undefined> }> {
+  async inventory(): Promise<RemoteInventory> {
     const list = this.backend.list?.bind(this.backend);
     if (!list) throw new RemoteError(`${this.backend.label} cannot list its objects; pruning the shared cache needs S3 or a storage driver`, false);
-    const entries = (await this.op((signal) => list('entries', signal))).map((p) => /^entries\/([0-9a-f]{64})\.json$/.exec(p)?.[1]).filter((k): k is string => k !== undefined);
+    const now = Date.now();
+    const ageOf = (item: ListedObject) => (item.modifiedMs === undefined ? undefined : now - item.modifiedMs);
+    const entries = (await this.op((signal) => list('entries', signal)))
+      .map((item) => ({ key: /^entries\/([0-9a-f]{64})\.json$/.exec(item.path)?.[1], ageMs: ageOf(item) }))
+      .filter((e): e is { key: string; ageMs: number | undefined } => e.key !== undefined);
     const blobs = (await this.op((signal) => list('blobs', signal)))
-      .map((path) => ({ path, digest: /^blobs\/([0-9a-f]{64})\.[a-z]+$/.exec(path)?.[1] }))
-      .filter((b): b is { path: string; digest: string } => b.digest !== undefined);
+      .map((item) => ({ path: item.path, digest: /^blobs\/([0-9a-f]{64})\.(webp|png|jpg)$/.exec(item.path)?.[1], ageMs: ageOf(item) }))
+      .filter((b): b is { path: string; digest: string; ageMs: number | undefined } => b.digest !== undefined);
     const named = new Map<string, string[] | undefined>();
-    for (const key of entries) {
-      const text = await this.getText(`entries/${key}.json`);
+    for (const { key } of entries) {
       let digests: string[] | undefined;
       try {
-        digests = text === undefined ? undefined : (JSON.parse(text) as Manifest).outputs.map((o) => o.digest);
-      } catch {
+        const text = await this.getText(`entries/${key}.json`);
+        const checked = text === undefined ? undefined : checkManifest(JSON.parse(text), key);
+        digests = checked && 'manifest' in checked ? checked.manifest.outputs.map((o) => o.digest) : undefined;
+      } catch (error) {
+        if (!(error instanceof SyntaxError || error instanceof BodyTooLarge)) throw error;
         digests = undefined;
       }
       named.set(key, digests);
@@ -305,24 +398,34 @@ export class RemoteCache {
 
   /**
    * Takes the key's lease where the store honours conditional creates, so that another machine
-   * missing the same key waits for this one's upload. Resolves to its release, or to undefined when
-   * another machine holds a live lease (`held`) or leases cannot work here (`none`).
+   * missing the same key waits for this one's upload. Resolves to its release, or to `held` when
+   * another process holds a live lease, or `none` when leases cannot work here. A lease names its
+   * holder (host and pid): one left by a process of this host that is gone (killed before it could
+   * release it) is taken over at once instead of being waited out.
    */
   async lease(key: string): Promise<{ release: () => Promise<void> } | 'held' | 'none'> {
     if (this.mode !== 'write' || this.down || !(await this.honoursConditionalCreate())) return 'none';
     const path = `leases/${key}.json`;
     const leaseMs = this.options.leaseMs ?? 600_000;
-    const body = Buffer.from(JSON.stringify({ host: hostname(), pid: process.pid, until: Date.now() + leaseMs }));
+    const record: LeaseRecord = { host: hostname(), pid: process.pid, until: Date.now() + leaseMs };
+    const body = Buffer.from(JSON.stringify(record));
     try {
       for (let round = 0; round < 2; round++) {
         if (await this.op((signal) => this.backend.put(path, body, body.length, { ifAbsent: true, contentType: 'application/json' }, signal))) {
-          return { release: () => this.op((signal) => this.backend.remove(path, signal)).catch(() => undefined) };
+          // interrupted, the lease is removed before the process ends, so nobody waits out its time
+          const forget = releaseOnInterrupt(() => this.op((signal) => this.backend.remove(path, signal)).catch(() => undefined));
+          const release = () => {
+            forget();
+            return this.op((signal) => this.backend.remove(path, signal)).catch(() => undefined);
+          };
+          return { release };
         }
-        // someone holds it: live, or expired (then removed and tried once more)
+        // someone holds it: live, expired or abandoned by a dead process here (then removed and tried once more)
         const found = await this.getText(path);
         if (found === undefined) continue;
-        const until = (JSON.parse(found) as { until?: number }).until ?? 0;
-        if (until > Date.now()) return 'held';
+        const holder = parseLease(found);
+        const abandoned = holder === undefined || holder.until <= Date.now() || (holder.host === record.host && holder.pid !== process.pid && processIsGone(holder.pid));
+        if (!abandoned) return 'held';
         await this.op((signal) => this.backend.remove(path, signal));
       }
       return 'held';
@@ -330,4 +433,38 @@ export class RemoteCache {
       return 'none';
     }
   }
+}
+
+export interface RemoteInventory {
+  entries: { key: string; ageMs: number | undefined }[];
+  blobs: { path: string; digest: string; ageMs: number | undefined }[];
+  named: Map<string, string[] | undefined>;
+}
+
+/** An entry found damaged on the remote (a blob missing, of the wrong size or bytes). */
+class DamagedEntry extends Error {}
+
+function asRemoteError(error: unknown): RemoteError {
+  if (error instanceof RemoteError) return error;
+  if (error instanceof DamagedEntry || error instanceof BodyTooLarge) throw error;
+  const name = (error as Error)?.name;
+  // the deadline for the whole operation fell while its body was still being read
+  if (name === 'TimeoutError' || name === 'AbortError') return new RemoteError('no whole answer in time', true);
+  return new RemoteError((error as Error).message, true);
+}
+
+/** Stops reading a body without reading it. */
+async function abandon(stream: AsyncIterable<Uint8Array>): Promise<void> {
+  await stream[Symbol.asyncIterator]().return?.();
+}
+
+/** A lease record read from the remote, or undefined when it is not one. */
+function parseLease(text: string): LeaseRecord | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<LeaseRecord>;
+    if (typeof value.host === 'string' && Number.isInteger(value.pid) && typeof value.until === 'number') return value as LeaseRecord;
+  } catch {
+    // not JSON: no holder can be named, so the lease is abandoned
+  }
+  return undefined;
 }

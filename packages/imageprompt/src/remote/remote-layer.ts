@@ -37,7 +37,8 @@ export class RemoteLayer implements EntryStore {
 
   async has(key: string): Promise<EntryPlace | undefined> {
     if (await this.local.read(key)) return 'local';
-    return (await this.remote.manifest(key)) ? 'remote' : undefined;
+    // on the remote whole: its manifest valid and each blob it names there
+    return (await this.remote.holds(key)) ? 'remote' : undefined;
   }
 
   async commit(manifest: Omit<Manifest, 'outputs'>, outputs: StagedOutput[]): Promise<CacheEntry> {

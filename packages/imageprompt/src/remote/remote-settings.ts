@@ -16,10 +16,12 @@ export interface RemoteSettings {
   backend: RemoteBackend;
   mode: 'read' | 'write';
   signingKey: Buffer | undefined;
+  /** For one whole operation; undefined for the default. */
+  timeoutMs: number | undefined;
 }
 
 /** The shared cache from the option or the environment, or undefined when there is none or it is off. */
-export function resolveRemote(option: string | StorageDriver | undefined, env: NodeJS.ProcessEnv): RemoteSettings | undefined {
+export function resolveRemote({ url: option, timeoutMs }: { url?: string | StorageDriver; timeoutMs?: number }, env: NodeJS.ProcessEnv): RemoteSettings | undefined {
   const modeText = env.IMAGEPROMPT_REMOTE_MODE || undefined;
   if (modeText !== undefined && !(REMOTE_MODES as readonly string[]).includes(modeText)) {
     throw configError('IMAGEPROMPT_REMOTE_MODE', `is "${modeText}", which is not a mode`, `use one of ${REMOTE_MODES.join(', ')}`);
@@ -32,7 +34,7 @@ export function resolveRemote(option: string | StorageDriver | undefined, env: N
   if (mode === 'write' && backend instanceof S3Backend && !backend.canWrite) {
     throw configError('IMAGEPROMPT_REMOTE_MODE', `is "write", but there are no AWS credentials to write to ${backend.label}`, 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use IMAGEPROMPT_REMOTE_MODE=read');
   }
-  return { backend, mode, signingKey: signingKey(env.IMAGEPROMPT_REMOTE_SIGNING_KEY) };
+  return { backend, mode, signingKey: signingKey(env.IMAGEPROMPT_REMOTE_SIGNING_KEY), timeoutMs };
 }
 
 function driverBackend(driver: StorageDriver, source: string): RemoteBackend {

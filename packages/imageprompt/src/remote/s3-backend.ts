@@ -4,7 +4,7 @@
  * Without credentials requests go unsigned, which reads a public bucket.
  */
 import { AwsClient } from 'aws4fetch';
-import { answerError, bodyOrMiss, fetchError, presenceAnswer, putAnswer, requestBody, type PutOptions, type RemoteBackend, type RemoteBody } from './remote-backend.js';
+import { answerError, bodyOrMiss, fetchError, presenceAnswer, putAnswer, requestBody, type ListedObject, type PutOptions, type RemoteBackend, type RemoteBody } from './remote-backend.js';
 
 export interface S3Settings {
   bucket: string;
@@ -47,8 +47,9 @@ export class S3Backend implements RemoteBackend {
 
   private async send(what: string, url: string, init: RequestInit): Promise<Response> {
     try {
-      const request = this.client ? await this.client.sign(url, init) : new Request(url, init);
-      return await fetch(request, { signal: init.signal ?? null });
+      // S3 clients never follow a redirect: the signed headers (the session token among them) stay with S3
+      const request = this.client ? await this.client.sign(url, { ...init, redirect: 'manual' }) : new Request(url, { ...init, redirect: 'manual' });
+      return await fetch(request, { signal: init.signal ?? null, redirect: 'manual' });
     } catch (error) {
       throw fetchError(`${what} ${this.label}`, error);
     }
@@ -74,17 +75,22 @@ export class S3Backend implements RemoteBackend {
   }
 
   /** ListObjectsV2 under `<prefix>/<folder>/`, every page. */
-  async list(folder: string, signal: AbortSignal): Promise<string[]> {
+  async list(folder: string, signal: AbortSignal): Promise<ListedObject[]> {
     const base = [this.settings.prefix, folder].filter(Boolean).join('/') + '/';
     const strip = this.settings.prefix ? `${this.settings.prefix}/` : '';
-    const keys: string[] = [];
+    const keys: ListedObject[] = [];
     let token: string | undefined;
     do {
       const query = `?list-type=2&prefix=${encodeURIComponent(base)}${token ? `&continuation-token=${encodeURIComponent(token)}` : ''}`;
       const response = await this.send(`LIST ${folder} in`, `${this.root}/${query}`, { method: 'GET', signal });
       if (!response.ok) throw await answerError(`LIST ${this.label}/${folder}`, response);
       const xml = await response.text();
-      for (const match of xml.matchAll(/<Key>([^<]*)<\/Key>/g)) keys.push(unescapeXml(match[1]!).slice(strip.length));
+      for (const [contents] of xml.matchAll(/<Contents>[\s\S]*?<\/Contents>/g)) {
+        const key = /<Key>([^<]*)<\/Key>/.exec(contents)?.[1];
+        if (key === undefined) continue;
+        const modified = Date.parse(/<LastModified>([^<]*)<\/LastModified>/.exec(contents)?.[1] ?? '');
+        keys.push({ path: unescapeXml(key).slice(strip.length), ...(Number.isNaN(modified) ? {} : { modifiedMs: modified }) });
+      }
       token = /<IsTruncated>true<\/IsTruncated>/.test(xml) ? unescapeXml(/<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(xml)?.[1] ?? '') || undefined : undefined;
     } while (token);
     return keys;

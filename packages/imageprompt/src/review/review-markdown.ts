@@ -5,7 +5,15 @@
 import type { ReviewModel } from './review-model.js';
 import { usd } from './review-page.js';
 
-const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/**
+ * Text as Markdown shows it, never as Markdown does: every character that could start markup inside
+ * a line (a link or image, code, HTML or an entity, emphasis, a table cell) is escaped and line breaks
+ * become spaces, so nothing starts a line (no heading, list or quote either).
+ */
+export const markdownText = (text: string) => text.replace(/[\r\n]+/g, ' ').replace(/[\\`*_{}[\]()<>|~&]/g, (c) => `\\${c}`);
+
+/** A URL as a Markdown link target: whatever could end it or start markup percent-encoded. */
+const linkTarget = (url: string) => url.replace(/[()<>\s\\`"']/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 
 export function renderReviewMarkdown(model: ReviewModel, siteUrl = 'index.html'): string {
   const { summary, items } = model;
@@ -18,20 +26,20 @@ export function renderReviewMarkdown(model: ReviewModel, siteUrl = 'index.html')
   if (summary.since !== undefined) {
     const changed = items.filter((item) => item.change);
     const delta = changed.reduce((sum, item) => sum + item.change!.spendDeltaUsd, 0);
-    lines.push(`### Changed since \`${summary.since}\``, '');
+    lines.push(`### Changed since ${markdownText(summary.since)}`, '');
     if (changed.length === 0) lines.push('No prompt file changed.', '');
     else {
       lines.push('| prompt file | change | status | fields | spend |', '| --- | --- | --- | --- | --- |');
       for (const item of changed) {
         const change = item.change!;
-        const fields = change.fields.map((f) => f.field).join(', ') || '—';
+        const fields = change.fields.map((f) => markdownText(f.field)).join(', ') || '—';
         const status = change.kind === 'removed' ? '—' : item.status;
         const sign = change.spendDeltaUsd >= 0 ? '+' : '−';
-        lines.push(`| [${cell(item.file)}](${siteUrl}) | ${change.kind} | ${status} | ${cell(fields)} | ${sign}${usd(Math.abs(change.spendDeltaUsd))} |`);
+        lines.push(`| [${markdownText(item.file)}](${linkTarget(siteUrl)}) | ${change.kind} | ${status} | ${fields} | ${sign}${usd(Math.abs(change.spendDeltaUsd))} |`);
       }
       lines.push('', `Spend change: ${delta >= 0 ? '+' : '−'}${usd(Math.abs(delta))}.`, '');
     }
   }
-  lines.push(`[Open the review](${siteUrl})`, '');
+  lines.push(`[Open the review](${linkTarget(siteUrl)})`, '');
   return lines.join('\n');
 }

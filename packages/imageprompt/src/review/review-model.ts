@@ -4,6 +4,7 @@
  * with `since`, what changed against a git ref: the request before and after, field by field, the
  * image before (the old request's cache entry) and after, and the change in spend.
  */
+import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { ImagePromptEngine, PreparedPromptFile } from '../engine.js';
 import { ImagePromptError } from '../errors.js';
@@ -26,6 +27,8 @@ export interface ReviewImage {
 export interface ReviewRequest {
   status: ReviewStatus;
   error?: string;
+  /** Its cache entry is there but damaged (a manifest or blob that fails its checks): shown, and generated again. */
+  damaged?: boolean;
   key?: string;
   prompt?: string;
   model?: string;
@@ -94,7 +97,11 @@ async function describe(engine: ImagePromptEngine, prepared: PreparedPromptFile)
     priceUsd: engine.priceOf(prepared) ?? null,
     request: request as unknown as Record<string, unknown>,
   };
-  if (!entry) return { ...base, status: 'missing', images: [] };
+  if (!entry) {
+    // an entry that is there but fails its checks reads as a miss: said so, not hidden
+    const damaged = existsSync(engine.store.manifestPath(key));
+    return { ...base, status: 'missing', images: [], ...(damaged ? { damaged, error: 'its cache entry is damaged (a manifest or image that fails its checks); it is generated again on the next build' } : {}) };
+  }
   const { manifest, paths } = entry;
   return {
     ...base,

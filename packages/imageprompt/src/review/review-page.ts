@@ -40,7 +40,7 @@ select, input { font: inherit; padding: .3rem .4rem; border: 1px solid #6b6b6b; 
 .badge { display: inline-block; font-size: .8rem; font-weight: 600; padding: .1rem .45rem; border-radius: 999px; }
 .badge.cached { background: #dcfce7; color: #14532d; }
 .badge.missing { background: #fef3c7; color: #78350f; }
-.badge.invalid { background: #fee2e2; color: #7f1d1d; }
+.badge.invalid, .badge.damaged { background: #fee2e2; color: #7f1d1d; }
 .badge.change { background: #dbeafe; color: #1e3a8a; margin-left: .3rem; }
 .prompt { margin: .5rem 0; }
 .details { display: grid; grid-template-columns: auto 1fr; gap: .1rem .6rem; font-size: .85rem; margin: 0; }
@@ -113,9 +113,10 @@ function details(request: ReviewRequest): string {
 function card(item: ReviewItem, images: SiteImages): string {
   const text = [item.file, item.prompt ?? '', item.model ?? '', item.error ?? ''].join(' ').toLowerCase();
   const change = item.change ? `<span class="badge change">${escape(item.change.kind)}</span>` : '';
-  return `<li class="card" data-status="${item.status}" data-model="${escape(item.model ?? '')}" data-folder="${escape(item.folder)}" data-text="${escape(text)}">
+  const damaged = item.damaged ? ' <span class="badge damaged">damaged</span>' : '';
+  return `<li class="card" data-status="${escape(item.status)}" data-model="${escape(item.model ?? '')}" data-folder="${escape(item.folder)}" data-text="${escape(text)}">
 <h3>${escape(item.file)}</h3>
-<p><span class="badge ${item.status}">${item.status}</span>${change}</p>
+<p><span class="badge ${escape(item.status)}">${escape(item.status)}</span>${damaged}${change}</p>
 <div class="thumbs">${thumbs(item, images, item.file)}</div>
 ${item.prompt ? `<p class="prompt">${escape(item.prompt)}</p>` : ''}
 ${item.error ? `<p class="error">${escape(item.error)}</p>` : ''}
@@ -126,7 +127,7 @@ ${details(item)}
 function changeBlock(item: ReviewItem, change: ReviewChange, images: SiteImages): string {
   const side = (title: string, request: ReviewRequest | undefined) =>
     `<figure><figcaption>${title}</figcaption>${
-      request ? `<p><span class="badge ${request.status}">${request.status}</span></p><div class="thumbs">${thumbs(request, images, `${item.file} ${title.toLowerCase()}`)}</div>${request.error ? `<p class="error">${escape(request.error)}</p>` : ''}${details(request)}` : '<p>none</p>'
+      request ? `<p><span class="badge ${escape(request.status)}">${escape(request.status)}</span></p><div class="thumbs">${thumbs(request, images, `${item.file} ${title.toLowerCase()}`)}</div>${request.error ? `<p class="error">${escape(request.error)}</p>` : ''}${details(request)}` : '<p>none</p>'
     }</figure>`;
   const after = change.kind === 'removed' ? undefined : item;
   const table = change.fields.length
@@ -135,7 +136,7 @@ function changeBlock(item: ReviewItem, change: ReviewChange, images: SiteImages)
         .join('')}</tbody></table>`
     : '';
   const delta = change.spendDeltaUsd;
-  return `<li class="card change-${change.kind}"><h3>${escape(item.file)} <span class="badge change">${change.kind}</span></h3>
+  return `<li class="card change-${escape(change.kind)}"><h3>${escape(item.file)} <span class="badge change">${escape(change.kind)}</span></h3>
 <div class="pair">${side('Before', change.before)}${side('After', after)}</div>
 ${table}
 <p>Spend: ${delta >= 0 ? '+' : '−'}${usd(Math.abs(delta))}</p></li>`;

@@ -3,10 +3,11 @@
  * (named by digest, so an image shown twice is stored once), plus `summary.md` when asked. Nothing
  * outside `outDir` changes except the thumbnail cache beside the placeholders.
  */
-import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { renderReviewMarkdown } from './review-markdown.js';
-import type { ReviewImage, ReviewModel } from './review-model.js';
+import type { ReviewImage, ReviewModel, ReviewRequest } from './review-model.js';
+import { clearOutput, MARKER_TEXT, REVIEW_MARKER } from './review-output.js';
 import { renderReviewPage, type SiteImages } from './review-page.js';
 import { thumbnail } from './thumbnails.js';
 
@@ -22,9 +23,11 @@ const extensionOf = (format: string) => (format === 'jpeg' ? 'jpg' : format);
 
 export async function writeReviewSite(model: ReviewModel, options: { outDir: string; thumbnailDir: string; markdown: boolean; siteUrl?: string }): Promise<ReviewSiteResult> {
   const imagesDir = join(options.outDir, 'images');
-  // a review is written whole: images of an earlier review that no longer apply are not left behind
-  await rm(options.outDir, { recursive: true, force: true });
+  // a review is written whole: images of an earlier review that no longer apply are not left behind;
+  // only a directory this command made (its marker inside) is ever emptied (see review-output.ts)
+  await clearOutput(options.outDir);
   await mkdir(imagesDir, { recursive: true });
+  await writeFile(join(options.outDir, REVIEW_MARKER), MARKER_TEXT);
   const names: SiteImages = {
     full: (image) => `images/${image.digest}.${extensionOf(image.format)}`,
     thumb: (image) => `images/${image.digest}-thumb.webp`,
@@ -33,11 +36,19 @@ export async function writeReviewSite(model: ReviewModel, options: { outDir: str
   for (const item of model.items) for (const image of [...item.images, ...(item.change?.before?.images ?? [])]) all.set(image.digest, image);
   let thumbBytes = 0;
   let fullBytes = 0;
+  const unreadable = new Map<string, string>();
   const queue = [...all.values()];
   // thumbnails are made a few at a time: sharp uses every core for each
   const workers = Array.from({ length: 4 }, async () => {
     for (let image = queue.shift(); image; image = queue.shift()) {
-      const thumb = await thumbnail(options.thumbnailDir, image.source, image.digest);
+      let thumb: string;
+      try {
+        thumb = await thumbnail(options.thumbnailDir, image.source, image.digest);
+      } catch (error) {
+        // an image whose bytes cannot be decoded is shown as damaged, not a reason to fail the review
+        unreadable.set(image.digest, (error as Error).message);
+        continue;
+      }
       await copyFile(thumb, join(options.outDir, names.thumb(image)));
       await copyFile(image.source, join(options.outDir, names.full(image)));
       thumbBytes += (await stat(thumb)).size;
@@ -45,8 +56,17 @@ export async function writeReviewSite(model: ReviewModel, options: { outDir: str
     }
   });
   await Promise.all(workers);
+  if (unreadable.size > 0) for (const item of model.items) for (const request of [item, item.change?.before]) if (request) markUnreadable(request, unreadable);
   const html = renderReviewPage(model, names);
   await writeFile(join(options.outDir, 'index.html'), html);
   if (options.markdown) await writeFile(join(options.outDir, 'summary.md'), renderReviewMarkdown(model, options.siteUrl));
-  return { pageBytes: Buffer.byteLength(html) + thumbBytes, fullBytes, images: all.size };
+  return { pageBytes: Buffer.byteLength(html) + thumbBytes, fullBytes, images: all.size - unreadable.size };
+}
+
+function markUnreadable(request: ReviewRequest, unreadable: Map<string, string>): void {
+  const bad = request.images.filter((image) => unreadable.has(image.digest));
+  if (bad.length === 0) return;
+  request.images = request.images.filter((image) => !unreadable.has(image.digest));
+  request.damaged = true;
+  request.error = `its cached image cannot be decoded (${unreadable.get(bad[0]!.digest)}); delete the entry to generate it again`;
 }

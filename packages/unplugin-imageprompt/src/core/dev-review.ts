@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
-import { pathBelowBase } from './dev-url.js';
+import { notFound, pathBelowBase } from './dev-url.js';
 import { renderReviewPage, reviewModel, thumbnail, type ImagePromptEngine, type ReviewImage } from 'imageprompt';
 
 export const DEV_REVIEW_PATH = '__imageprompt/';
@@ -72,14 +72,14 @@ export class DevReview {
         thumb: (image) => `images/${image.digest}-thumb.webp`,
       });
       res.setHeader('Content-Type', 'text/html; charset=utf-8');
+      res.setHeader('X-Content-Type-Options', 'nosniff');
       res.end(html.replace('</body>', `${liveScript(version)}\n</body>`));
       return;
     }
     const match = /^images\/([0-9a-f]{64})(-thumb)?\.(webp|png|jpg)$/.exec(rest);
     const image = match ? this.images.get(match[1]!) : undefined;
     if (!match || !image) {
-      res.statusCode = 404;
-      res.end('imageprompt: no such image on the review page');
+      notFound(res, 'imageprompt: no such image on the review page');
       return;
     }
     const file = match[2] ? await thumbnail(join(dirname(this.engine().options.placeholderDir), 'thumbnails'), image.source, image.digest) : image.source;

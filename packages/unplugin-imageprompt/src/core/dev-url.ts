@@ -1,5 +1,5 @@
 /** Requests to the dev server, as the plugin's middlewares read them. */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
  * The request's path below the server's `base` (`/` or `/docs/`), decoded, without the query; a
@@ -14,4 +14,15 @@ export function pathBelowBase(req: IncomingMessage, base: string): string | unde
     return undefined;
   }
   return path.startsWith(base) ? path.slice(base.length) : path.replace(/^\//, '');
+}
+
+/**
+ * A 404 the plugin answers: plain text, which the browser is told not to take for anything else, so
+ * that a path echoed in it can never become a page.
+ */
+export function notFound(res: ServerResponse, text: string): void {
+  res.statusCode = 404;
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.end(text);
 }

@@ -1,7 +1,9 @@
 /**
  * The JavaScript a prompt-file import becomes: one module, no imports. Each image's URL is an
  * expression the asset emitter gave (a bundler file reference in builds, a served path in dev), so
- * the bundler never sees the cached blobs as modules of their own.
+ * the bundler never sees the cached blobs as modules of their own. Every other value (they come from
+ * a manifest, which may come from another machine) enters the code only through JSON.stringify, so
+ * that no value, however it slipped through, can become code.
  */
 import type { ImageMetadata, ImageResult } from 'imageprompt';
 import type { ExportShape } from './options.js';
@@ -9,15 +11,15 @@ import type { ExportShape } from './options.js';
 export function moduleCode(result: ImageResult, shape: ExportShape, urls: string[]): string {
   const placeholder = result.status === 'placeholder' || result.status === 'missing';
   const variants = result.images.map((image, i) => {
-    const fields = `src: ${urls[i]}, width: ${image.width}, height: ${image.height}, format: ${JSON.stringify(image.format)}`;
+    const fields = `src: ${urls[i]}, width: ${value(image.width)}, height: ${value(image.height)}, format: ${value(image.format)}`;
     return `  { ${fields}${image.meta ? `, ...${metadataFields(image.meta)}` : ''} },`;
   });
   const head = [
-    `export const alt = ${result.alt === undefined ? 'undefined' : JSON.stringify(result.alt)};`,
-    `export const seed = ${result.seed};`,
-    `export const key = ${JSON.stringify(result.key)};`,
+    `export const alt = ${result.alt === undefined ? 'undefined' : value(result.alt)};`,
+    `export const seed = ${value(result.seed)};`,
+    `export const key = ${value(result.key)};`,
     `/** True when these are local placeholder drawings, not the generated images. */`,
-    `export const placeholder = ${placeholder};`,
+    `export const placeholder = ${value(placeholder)};`,
     'export const variants = [',
     ...variants,
     '];',
@@ -31,5 +33,15 @@ export function moduleCode(result: ImageResult, shape: ExportShape, urls: string
 /** The blur-up placeholder, ThumbHash, colour and aspect ratio as an object literal. */
 function metadataFields(meta: ImageMetadata): string {
   const { blurDataURL, thumbhash, color, aspectRatio } = meta;
-  return JSON.stringify({ blurDataURL, thumbhash, color, aspectRatio });
+  return value({ blurDataURL, thumbhash, color, aspectRatio });
+}
+
+/**
+ * A value as a JavaScript literal: JSON, with the two line separators JSON allows in strings and
+ * `<` escaped, so that the text is safe in any script context. `undefined` (JSON has none) stays so.
+ */
+function value(data: unknown): string {
+  const json = JSON.stringify(data);
+  if (json === undefined) return 'undefined';
+  return json.replace(/[<\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

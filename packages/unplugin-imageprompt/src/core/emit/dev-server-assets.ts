@@ -7,7 +7,7 @@
  */
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pathBelowBase } from '../dev-url.js';
+import { notFound, pathBelowBase } from '../dev-url.js';
 import { assetBytes, type AssetEmitter, type HookContext, type ImageAsset } from './asset-emitter.js';
 
 export const DEV_ASSET_PREFIX = '@imageprompt/';
@@ -37,11 +37,11 @@ export class DevServerAssets implements AssetEmitter {
     const name = local.slice(DEV_ASSET_PREFIX.length);
     const file = this.files.get(name);
     if (!file) {
-      res.statusCode = 404;
-      res.end(`imageprompt: no image named ${name} was handed out by this dev server`);
+      notFound(res, `imageprompt: no image named ${JSON.stringify(name)} was handed out by this dev server`);
       return;
     }
     res.setHeader('Content-Type', CONTENT_TYPES[name.slice(name.lastIndexOf('.') + 1)] ?? 'application/octet-stream');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
     if (req.method === 'HEAD') {
       res.end();
@@ -49,8 +49,7 @@ export class DevServerAssets implements AssetEmitter {
     }
     createReadStream(file)
       .on('error', () => {
-        res.statusCode = 404;
-        res.end(`imageprompt: ${name} is no longer in the cache; edit or reload to have it again`);
+        notFound(res, `imageprompt: ${name} is no longer in the cache; edit or reload to have it again`);
       })
       .pipe(res);
   };
