@@ -100,3 +100,64 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       }),
   };
 }
+
+export interface ScriptedServer {
+  url: string;
+  /** Every request seen: method, path and headers. */
+  seen: { method: string; path: string; headers: IncomingMessage['headers'] }[];
+  close(): Promise<void>;
+}
+
+/**
+ * A server of the test's own on 127.0.0.1 that answers every request with `answer` (a store that
+ * lies, stalls, redirects or never ends). Open connections are cut when it closes.
+ */
+export async function startScriptedServer(answer: (req: IncomingMessage, res: import('node:http').ServerResponse) => void): Promise<ScriptedServer> {
+  const seen: ScriptedServer['seen'] = [];
+  const server = createServer((req, res) => {
+    seen.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers });
+    answer(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    seen,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * A small object store over HTTP that honours conditional creates (`If-None-Match: *` on PUT: 201,
+ * then 412), as S3 since 2024, R2 and MinIO do: the store leases need. Objects live in memory.
+ */
+export async function startConditionalStore(): Promise<ScriptedServer & { objects: Map<string, Buffer> }> {
+  const objects = new Map<string, Buffer>();
+  const store = await startScriptedServer((req, res) => {
+    const path = decodeURIComponent((req.url ?? '').split('?')[0]!);
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      const body = objects.get(path);
+      if (!body) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-length': body.length });
+      return void res.end(req.method === 'GET' ? body : undefined);
+    }
+    if (req.method === 'DELETE') {
+      const had = objects.delete(path);
+      return void res.writeHead(had ? 204 : 404).end();
+    }
+    if (req.method === 'PUT') {
+      const parts: Buffer[] = [];
+      req.on('data', (part: Buffer) => parts.push(part));
+      req.on('end', () => {
+        if (req.headers['if-none-match'] === '*' && objects.has(path)) return void res.writeHead(412).end();
+        objects.set(path, Buffer.concat(parts));
+        res.writeHead(201).end();
+      });
+      return;
+    }
+    res.writeHead(405).end();
+  });
+  return { ...store, objects };
+}

@@ -90,3 +90,39 @@ describe('options given in code', () => {
     expect(() => resolveEngineOptions({ root }, { IMAGEPROMPT_CACHE_DIR: ' ' })).toThrow(/IMAGEPROMPT_CACHE_DIR is set but empty/);
   });
 });
+
+describe('what a committed config can make the build send', () => {
+  const provider = (apiKeyEnv: string) => JSON.stringify({ providers: { acme: { baseURL: 'https://images.example.com/v1', apiKeyEnv } } });
+
+  it.each([
+    ['AWS_SECRET_ACCESS_KEY', /kept for another service's secrets/],
+    ['VENICE_API_KEY', /kept for another service's secrets/],
+    ['IMAGEPROMPT_REMOTE_API_KEY', /kept for another service's secrets/],
+    ['GITHUB_API_KEY', /kept for another service's secrets/],
+    ['GITHUB_TOKEN', /ending in _API_KEY/],
+    ['VENICE_SIWX', /ending in _API_KEY/],
+    ['NPM_TOKEN', /ending in _API_KEY/],
+  ])('a provider key variable named %s is refused, whatever the environment holds', async (name, problem) => {
+    const error = await withFile(provider(name));
+    expect(error?.code).toBe('INVALID_CONFIG');
+    expect(error?.field).toBe('providers.acme.apiKeyEnv');
+    expect(error?.message).toMatch(problem);
+  });
+
+  it('a variable made for the provider is taken', async () => {
+    expect(await withFile(provider('ACME_API_KEY'))).toBeUndefined();
+  });
+
+  it('the remote timeout is an option, bounded, kept when --remote gives the URL', () => {
+    const options = resolveEngineOptions({ root, remote: { url: 'http://127.0.0.1:9/cache', timeoutMs: 2500 } }, {});
+    expect(options.remote?.timeoutMs).toBe(2500);
+    expect(() => resolveEngineOptions({ root, remote: { timeoutMs: 0 } }, {})).toThrow(/remote\.timeoutMs[\s\S]*must be at least 1/);
+  });
+
+  it('the config file\'s remote timeout holds when the command gives the URL', async () => {
+    await writeFile(join(root, 'imageprompt.config.json'), JSON.stringify({ remote: { timeoutMs: 1500 } }));
+    const options = resolveEngineOptions({ root, remote: 'http://127.0.0.1:9/cache' }, {});
+    expect(options.remote?.timeoutMs).toBe(1500);
+    expect(options.remote?.backend.label).toBe('http://127.0.0.1:9/cache');
+  });
+});

@@ -1,5 +1,7 @@
 /** The Venice client over real HTTP against the local Venice-compatible server. */
 import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -198,5 +200,97 @@ describe('VeniceClient', () => {
     const error = await client({ retry: { ...fastRetry, maxWaitMs: 5000 } }).generate(request, store).catch((e: Error) => e);
     expect(error.message).toMatch(/Too many failed attempts[\s\S]*wait 30 s/);
     expect(sim.imageRequests()).toHaveLength(1);
+  });
+});
+
+describe('a server that lies', () => {
+  /** A Venice-shaped server of the test's own: each request gets the answer the test set. */
+  let answer: (req: IncomingMessage, res: ServerResponse) => void;
+  let liar: Server;
+  let liarUrl: string;
+  const rogueHits: string[] = [];
+  let rogue: Server;
+  let rogueUrl: string;
+  beforeAll(async () => {
+    liar = createServer((req, res) => answer(req, res));
+    rogue = createServer((req, res) => {
+      rogueHits.push(`${req.method} ${JSON.stringify(req.headers)}`);
+      res.end();
+    });
+    await Promise.all([liar, rogue].map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))));
+    liarUrl = `http://127.0.0.1:${(liar.address() as AddressInfo).port}/api/v1`;
+    rogueUrl = `http://127.0.0.1:${(rogue.address() as AddressInfo).port}`;
+  });
+  afterAll(() => Promise.all([liar, rogue].map((s) => new Promise((resolve) => s.close(resolve)))));
+  const liarClient = (label?: string) => client({ baseURL: liarUrl, retry: { ...fastRetry, maxAttempts: 1 }, ...(label ? { label } : {}) });
+  /** A PNG of 128 bytes whose header says it is `width` × `height`. */
+  const pngClaiming = (width: number, height: number) => {
+    const bytes = Buffer.alloc(128);
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]).copy(bytes);
+    bytes.write('IHDR', 12, 'latin1');
+    bytes.writeUInt32BE(width, 16);
+    bytes.writeUInt32BE(height, 20);
+    bytes.write('IEND', 128 - 8, 'latin1');
+    return bytes;
+  };
+
+  it('an image whose pixel size is not what was asked is refused and not staged: a 128-byte PNG declaring 50000×50000', async () => {
+    for (const [width, height, problem] of [
+      [50_000, 50_000, /declares 50000×50000 pixels, more than any Venice route returns/],
+      [64, 64, /it is 64×64 where 320×240 was asked for/],
+    ] as const) {
+      answer = (_req, res) => res.writeHead(200, { 'content-type': 'image/png' }).end(pngClaiming(width, height));
+      const error = await liarClient().generate({ ...request, format: 'png' }, store).catch((e: ImagePromptError) => e);
+      expect(error).toBeInstanceOf(ImagePromptError);
+      expect((error as ImagePromptError).code).toBe('BAD_IMAGE');
+      expect((error as Error).message).toMatch(problem);
+      expect(await readdir(join(dir, 'blobs')).catch(() => [])).toEqual([]);
+    }
+  });
+
+  it('an image body past what the request can weigh is cut off there, not written in full', async () => {
+    let sent = 0;
+    answer = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'image/webp' });
+      const chunk = Buffer.alloc(64 * 1024);
+      const more = () => {
+        // far past 320×240×8 bytes + 1 MB; stops by itself if nobody reads
+        while (sent < 64 * 1024 * 1024 && res.write(chunk)) sent += chunk.length;
+        if (sent < 64 * 1024 * 1024) res.once('drain', more);
+        else res.end();
+      };
+      more();
+    };
+    const error = await liarClient().generate(request, store).catch((e: Error) => e);
+    expect(error.message).toMatch(/is larger than \d+ bytes; it was cut off there/);
+    expect(sent).toBeLessThan(16 * 1024 * 1024);
+    expect(await tempFiles()).toEqual([]);
+  });
+
+  it("an error's words are shown without escape sequences, the key masked, bounded, from an endless body, and named by who said them", async () => {
+    answer = (_req, res) => {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.write(JSON.stringify({ error: `\u001b[2J\u001b[31mbad key ${KEY}\u001b[0m\r\nX-Evil: 1 ${'y'.repeat(500)}` }));
+      // then never ends: only the first kilobytes are read
+      const timer = setInterval(() => res.write(' '.repeat(1024)), 5);
+      res.on('close', () => clearInterval(timer));
+    };
+    const error = (await liarClient('provider "acme"').generate(request, store).catch((e: Error) => e)) as ImagePromptError;
+    expect(error.message).toMatch(/^provider "acme" answered 400: "bad key \[redacted\] X-Evil: 1 y+…"/);
+    expect(error.message).not.toMatch(/\u001b|\r|\n.*X-Evil/);
+    expect(error.message).not.toContain(KEY);
+    expect(error.message.split('\n')[0]!.length).toBeLessThan(400);
+  });
+
+  it('a redirect is not followed: the key never reaches the address it points to', async () => {
+    answer = (_req, res) => res.writeHead(307, { location: `${rogueUrl}/api/v1/image/generate` }).end();
+    const error = (await liarClient().generate(request, store).catch((e: Error) => e)) as ImagePromptError;
+    expect(error.message).toMatch(/answered 307, a redirect, which is not followed/);
+    expect(rogueHits).toEqual([]);
+  });
+
+  it('a key is never sent over plain http:// to another host: refused before any request', () => {
+    expect(() => client({ baseURL: 'http://venice.example.invalid/api/v1' })).toThrow(/the API key would be sent over plain http:\/\/ to venice\.example\.invalid/);
+    expect(() => client({ apiKey: undefined, siwx: 'signed-value', baseURL: 'http://10.0.0.1/api/v1' })).toThrow(/the wallet sign-in would be sent over plain http:\/\//);
   });
 });
