@@ -128,9 +128,9 @@ describe('Vite dev server in Chromium', () => {
     // a placeholder first, then the generated image: wait for the image, whose bytes are a cache blob
     const blobs = async () => new Set((await listFiles(join(dir, '.imageprompt', 'blobs'))).map((f) => basename(f).split('.')[0]));
     let after = before;
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      expect(Date.now(), 'the generated image shows within 30 s').toBeLessThan(deadline);
+    // the bound only ends a test that would hang; what it proves is the order: placeholder, then image
+    for (let tries = 0; ; tries++) {
+      if (tries > 300) throw new Error(`the generated image never showed; the page shows ${after}`);
       // the page reloads as the image lands: an evaluation may meet a page that is going away
       after = await heroSrc().catch(() => before);
       if (after !== before && /\/@imageprompt\//.test(after)) {

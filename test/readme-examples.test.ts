@@ -1,8 +1,9 @@
 /**
- * Every TypeScript, JavaScript, TSX and Astro example in the READMEs compiles: the code blocks are
+ * Every TypeScript, JavaScript, TSX and Astro example in the READMEs and docs/ pages compiles: the code blocks are
  * extracted as they are written and checked with `tsc` on the stock strict settings of a Vite
  * project, and with `astro check` in an Astro project with the integration, so they cannot drift.
  */
+import { readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +17,10 @@ interface Example {
   code: string;
 }
 
-const READMES = ['README.md', 'packages/unplugin-imageprompt/README.md', 'packages/imageprompt/README.md'];
+const DOCS = readdirSync(join(REPO_DIR, 'docs'))
+  .filter((f) => f.endsWith('.md'))
+  .map((f) => `docs/${f}`);
+const READMES = ['README.md', ...DOCS, 'packages/unplugin-imageprompt/README.md', 'packages/imageprompt/README.md'];
 const CHECKED = new Set(['ts', 'tsx', 'js', 'astro']);
 
 async function examples(): Promise<Example[]> {

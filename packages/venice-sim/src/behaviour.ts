@@ -13,8 +13,18 @@ export type Fault =
   | { kind: 'wrong-content-type' }
   | { kind: 'hang' };
 
+/** Image requests held before they are answered, until the test releases them. */
+export interface Hold {
+  /** How many requests are waiting now. */
+  waiting: number;
+  released: Promise<void>;
+  release(): void;
+}
+
 export interface Behaviour {
   latencyMs: number;
+  /** Set while image requests are held (`hold: true`), until `release: true`. */
+  hold?: Hold;
   /** Requests per minute per key and model; 0 turns the limit off. */
   rpm: number;
   balanceUsd: number;
@@ -35,10 +45,26 @@ export interface ControlRequest {
   /** Forget rate-limit windows and the error budget. */
   resetLimits?: boolean;
   clearRequests?: boolean;
+  /**
+   * Hold every image request, once it has passed its checks, until `release`: a test can then see
+   * what happens while Venice has the requests and has answered none of them, by order, not time.
+   */
+  hold?: boolean;
+  /** Answer every held request (and stop holding). */
+  release?: boolean;
 }
 
 export function applyControl(behaviour: Behaviour, control: ControlRequest): void {
   if (control.clearFaults) behaviour.faults.length = 0;
+  if (control.release && behaviour.hold) {
+    behaviour.hold.release();
+    delete behaviour.hold;
+  }
+  if (control.hold && !behaviour.hold) {
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    behaviour.hold = { waiting: 0, released, release };
+  }
   if (control.latencyMs !== undefined) behaviour.latencyMs = control.latencyMs;
   if (control.rpm !== undefined) behaviour.rpm = control.rpm;
   if (control.balanceUsd !== undefined) behaviour.balanceUsd = control.balanceUsd;
@@ -52,4 +78,13 @@ export function applyControl(behaviour: Behaviour, control: ControlRequest): voi
   if (control.dropNext) push(control.dropNext.count, { kind: 'drop' });
   if (control.corruptNext) push(control.corruptNext.count, { kind: control.corruptNext.kind });
   if (control.hangNext) push(control.hangNext.count, { kind: 'hang' });
+}
+
+/** Waits while requests are held; counts the request as waiting meanwhile. */
+export async function waitWhileHeld(behaviour: Behaviour): Promise<void> {
+  const hold = behaviour.hold;
+  if (!hold) return;
+  hold.waiting += 1;
+  await hold.released;
+  hold.waiting -= 1;
 }

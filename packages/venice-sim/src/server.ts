@@ -27,6 +27,8 @@ export interface VeniceSim {
   requests: RecordedRequest[];
   /** Requests to the image-generating routes only. */
   imageRequests(): RecordedRequest[];
+  /** Image requests held now (see `hold` in the control request), received and not answered. */
+  heldRequests(): number;
   script(control: ControlRequest): void;
   readonly behaviour: Behaviour;
   close(): Promise<void>;
@@ -141,10 +143,13 @@ export async function startVeniceSim(options: VeniceSimOptions = {}): Promise<Ve
     port: address.port,
     requests: state.requests,
     imageRequests: () => state.requests.filter((r) => r.method === 'POST' && /\/image\/generate$|\/images\/generations$/.test(r.path)),
+    heldRequests: () => state.behaviour.hold?.waiting ?? 0,
     script: (request) => control(state, request),
     behaviour: state.behaviour,
     close: () =>
       new Promise<void>((resolve) => {
+        // held requests are answered (to connections about to be cut) so that nothing waits on them
+        control(state, { release: true });
         server.closeAllConnections();
         server.close(() => resolve());
       }),

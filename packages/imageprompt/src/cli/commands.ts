@@ -1,11 +1,11 @@
 /** The `imageprompt` commands. Each returns its exit code (see `main.ts`). */
 import { join } from 'node:path';
-import type { ImagePromptEngine } from '../engine.js';
-import { ImagePromptError } from '../errors.js';
-import { expectedSize } from '../expected-size.js';
-import { CATALOG_DATE, type ImageModel } from '../model-catalog.js';
-import { fetchLiveCatalog } from '../live-catalog.js';
-import { round } from '../pricing.js';
+import type { ImagePromptEngine } from '../engine/engine.js';
+import { ImagePromptError } from '../errors/errors.js';
+import { expectedSize } from '../catalog/expected-size.js';
+import { CATALOG_DATE, type ImageModel } from '../catalog/model-catalog.js';
+import { fetchLiveCatalog } from '../catalog/live-catalog.js';
+import { round } from '../catalog/pricing.js';
 import { Progress } from './progress.js';
 import { findPromptFiles } from './find-prompt-files.js';
 import { survey, type SurveyItem } from './survey.js';
@@ -193,7 +193,7 @@ export async function prune(ctx: CommandContext): Promise<number> {
     for (const file of removed) ctx.out(`${ctx.dryRun ? 'would remove' : 'removed'}  ${file}`);
     for (const file of kept) ctx.out(`kept  ${file}`);
     for (const item of inventory.unexpected) ctx.out(`skipped  ${item.file} (${item.why}; left alone)`);
-    for (const path of remoteRemoved) ctx.out(`${ctx.dryRun ? 'would remove' : 'removed'}  ${engine.remote!.remote.backend.label}/${path}`);
+    for (const path of remoteRemoved) ctx.out(`${ctx.dryRun ? 'would remove' : 'removed'}  ${engine.remote!.label}/${path}`);
     const n = removed.length;
     ctx.out(
       `${n} file${n === 1 ? '' : 's'} ${ctx.dryRun ? 'would be removed' : 'removed'}, ${kept.length} kept for now, ${inventory.unexpected.length} skipped; ${referenced.size} entries are referenced by ${items.length} prompt files`,
@@ -217,13 +217,13 @@ export async function prune(ctx: CommandContext): Promise<number> {
  */
 async function pruneRemote(ctx: CommandContext, referenced: Set<string>): Promise<{ removed: string[]; young: number } | undefined> {
   const layer = ctx.engine.remote;
-  if (!layer || layer.remote.mode !== 'write') {
-    ctx.out(`imageprompt: prune --remote needs a shared cache this machine may write (${layer ? `${layer.remote.backend.label} is read-only here` : 'none is configured'})`);
+  if (!layer || layer.mode !== 'write') {
+    ctx.out(`imageprompt: prune --remote needs a shared cache this machine may write (${layer ? `${layer.label} is read-only here` : 'none is configured'})`);
     return undefined;
   }
   let inventory;
   try {
-    inventory = await layer.remote.inventory();
+    inventory = await layer.inventory();
   } catch (error) {
     ctx.out(`imageprompt: cannot list the shared cache: ${(error as Error).message}`);
     return undefined;
@@ -251,7 +251,7 @@ async function pruneRemote(ctx: CommandContext, referenced: Set<string>): Promis
       else young += 1;
     }
   }
-  if (!ctx.dryRun) for (const path of removed) await layer.remote.removeObject(path);
+  if (!ctx.dryRun) for (const path of removed) await layer.removeObject(path);
   return { removed, young };
 }
 

@@ -6,10 +6,10 @@
  * from the cache; 2 a usage or configuration error; 3 generate stopped at the spend cap.
  */
 import { parseArgs } from 'node:util';
-import { ImagePromptEngine } from '../engine.js';
-import { ImagePromptError } from '../errors.js';
-import { CATALOG_DATE } from '../model-catalog.js';
-import { fetchLiveCatalog } from '../live-catalog.js';
+import { ImagePromptEngine } from '../engine/engine.js';
+import { ImagePromptError } from '../errors/errors.js';
+import { CATALOG_DATE } from '../catalog/model-catalog.js';
+import { fetchLiveCatalog } from '../catalog/live-catalog.js';
 import type { Logger } from '../logger.js';
 import { EXIT, check, generate, models, plan, prune, styles, type CommandContext } from './commands.js';
 import { findPromptFiles } from './find-prompt-files.js';

@@ -27,13 +27,13 @@ export async function pull(ctx: CommandContext): Promise<number> {
       counts.done += 1;
       if (entry) restored += 1;
       else counts.failed += 1;
-      counts.bytes = layer.remote.bytesIn;
+      counts.bytes = layer.bytesIn;
       progress.update(counts, `${entry ? 'pulled' : 'failed'}  ${item.file}`);
     }),
   );
   progress.finish();
   ctx.out(
-    `${restored} pulled from ${layer.remote.backend.label}, ${items.length - todo.length - absent - invalid} already local, ${absent} in no cache, ${counts.failed} failed, ${invalid} invalid; ${((counts.bytes ?? 0) / 1_000_000).toFixed(1)} MB in ${progress.elapsed()}`,
+    `${restored} pulled from ${layer.label}, ${items.length - todo.length - absent - invalid} already local, ${absent} in no cache, ${counts.failed} failed, ${invalid} invalid; ${((counts.bytes ?? 0) / 1_000_000).toFixed(1)} MB in ${progress.elapsed()}`,
   );
   return counts.failed > 0 || invalid > 0 ? EXIT.failed : EXIT.ok;
 }
@@ -42,8 +42,8 @@ export async function pull(ctx: CommandContext): Promise<number> {
 export async function push(ctx: CommandContext): Promise<number> {
   const layer = ctx.engine.remote;
   if (!layer) return noRemote(ctx);
-  if (layer.remote.mode !== 'write') {
-    ctx.out(`imageprompt: the shared cache at ${layer.remote.backend.label} is read-only here\n  → give credentials that may write (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or IMAGEPROMPT_REMOTE_TOKEN), or set IMAGEPROMPT_REMOTE_MODE=write`);
+  if (layer.mode !== 'write') {
+    ctx.out(`imageprompt: the shared cache at ${layer.label} is read-only here\n  → give credentials that may write (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or IMAGEPROMPT_REMOTE_TOKEN), or set IMAGEPROMPT_REMOTE_MODE=write`);
     return EXIT.usage;
   }
   const inventory = await ctx.engine.store.inventory();
@@ -54,18 +54,18 @@ export async function push(ctx: CommandContext): Promise<number> {
     inventory.entries.map(async ({ key, file }) => {
       counts.inFlight += 1;
       const entry = await ctx.engine.store.read(key);
-      const result = entry ? await layer.remote.upload(entry) : 'failed';
+      const result = entry ? await layer.push(entry) : 'failed';
       counts.inFlight -= 1;
       counts.done += 1;
       if (result === 'uploaded' || result === 'present') outcome[result] += 1;
       else counts.failed += 1;
-      counts.bytes = layer.remote.bytesOut;
+      counts.bytes = layer.bytesOut;
       progress.update(counts, `${result === 'present' ? 'present' : result === 'uploaded' ? 'pushed' : 'failed'}  ${file}`);
     }),
   );
   progress.finish();
   ctx.out(
-    `${outcome.uploaded} pushed to ${layer.remote.backend.label}, ${outcome.present} already there, ${counts.failed} failed; ${((counts.bytes ?? 0) / 1_000_000).toFixed(1)} MB in ${progress.elapsed()}`,
+    `${outcome.uploaded} pushed to ${layer.label}, ${outcome.present} already there, ${counts.failed} failed; ${((counts.bytes ?? 0) / 1_000_000).toFixed(1)} MB in ${progress.elapsed()}`,
   );
   return counts.failed > 0 ? EXIT.failed : EXIT.ok;
 }

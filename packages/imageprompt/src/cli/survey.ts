@@ -1,9 +1,9 @@
 /** What `plan`, `check`, `prune` and `generate` all start from: each prompt file checked and looked up. */
 import { relative } from 'node:path';
-import type { ImagePromptEngine } from '../engine.js';
-import { ImagePromptError } from '../errors.js';
-import type { EntryPlace } from '../cache-port.js';
-import type { PreparedPromptFile } from '../engine.js';
+import type { ImagePromptEngine } from '../engine/engine.js';
+import { ImagePromptError } from '../errors/errors.js';
+import type { EntryPlace } from '../cache/cache-port.js';
+import type { PreparedPromptFile } from '../engine/engine.js';
 
 export interface SurveyItem {
   /** Path relative to the root, for output. */

@@ -3,7 +3,7 @@
  * bucket behind a CDN (read-only) … An optional bearer token (IMAGEPROMPT_REMOTE_TOKEN) goes in the
  * Authorization header only.
  */
-import { checkCredentialTransport } from '../connection-checks.js';
+import { checkCredentialTransport } from '../config/connection-checks.js';
 import { bodyOrMiss, fetchError, presenceAnswer, putAnswer, requestBody, type PutOptions, type RemoteBackend, type RemoteBody } from './remote-backend.js';
 
 export class HttpBackend implements RemoteBackend {

@@ -4,7 +4,7 @@
  * checked whatever this says: a signature protects which bytes a request maps to.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { canonicalJson } from '../request-key.js';
+import { canonicalJson } from '../prompt/request-key.js';
 
 const SCHEME = 'hmac-sha256:';
 

@@ -1,4 +1,4 @@
-import { safeServerText } from '../bounded-body.js';
+import { safeServerText } from '../http/bounded-body.js';
 
 /**
  * The shared cache's storage, as the remote layer needs it: objects named by a path under a prefix,

@@ -17,17 +17,21 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { LocalWriteError } from '../atomic-file.js';
-import { cacheWriteError } from '../cache-write-failure.js';
-import { headerProblem, manifestKey, type CacheEntry, type CacheStore, type Manifest, type StagedOutput } from '../cache-store.js';
-import { BodyTooLarge, capped, MAX_MANIFEST_BYTES, readCapped } from '../bounded-body.js';
-import { blobName, checkManifest } from '../manifest-schema.js';
-import { processIsGone, releaseOnInterrupt } from '../process-exit.js';
-import { GenerationQueue } from '../generation-queue.js';
+import { LocalWriteError } from '../cache/atomic-file.js';
+import { cacheWriteError } from '../cache/cache-write-failure.js';
+import { headerProblem, manifestKey } from '../cache/cache-store.js';
+import type { CacheEntry, LocalCache, Manifest, StagedOutput } from '../cache/cache-port.js';
+import { BodyTooLarge, capped, MAX_MANIFEST_BYTES, readCapped } from '../http/bounded-body.js';
+import { blobName, checkManifest } from '../cache/manifest-schema.js';
+import { processIsGone, releaseOnInterrupt } from '../cache/process-exit.js';
+import { GenerationQueue } from '../engine/generation-queue.js';
 import type { Logger } from '../logger.js';
-import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry-policy.js';
+import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../http/retry-policy.js';
 import { signManifest, verifyManifest } from './manifest-signature.js';
 import { RemoteError, type ListedObject, type RemoteBackend } from './remote-backend.js';
+
+/** Where fetched blobs are staged: the local cache's staging, without its entries. */
+export type BlobStager = Pick<LocalCache, 'stage' | 'discard' | 'dir'>;
 
 export interface RemoteCacheOptions {
   backend: RemoteBackend;
@@ -231,11 +235,12 @@ export class RemoteCache {
   }
 
   /**
-   * Fetches the entry into the local cache: every blob streamed to a staged file and hashed as it
-   * arrives, checked against its digest, and only then committed. Resolves to the local entry, or
-   * undefined for a miss (absent, damaged, unsigned, or the remote down).
+   * Fetches the entry's images into staged files beside the local cache: every blob streamed and
+   * hashed as it arrives, then checked (digest, size, format, pixels). Resolves to the manifest and
+   * the staged images, which the caller commits (see remote-layer.ts), or undefined for a miss
+   * (absent, damaged, unsigned, or the remote down). Nothing here writes the local cache's entries.
    */
-  async restore(key: string, local: CacheStore): Promise<CacheEntry | undefined> {
+  async fetch(key: string, local: BlobStager): Promise<{ manifest: Omit<Manifest, 'outputs'>; staged: StagedOutput[] } | undefined> {
     const manifest = await this.manifest(key);
     if (!manifest) return undefined;
     const staged: StagedOutput[] = [];
@@ -267,13 +272,7 @@ export class RemoteCache {
       return undefined;
     }
     const { signature: _signature, outputs: _outputs, ...rest } = manifest;
-    try {
-      return { ...(await local.commit(rest, staged, false)), origin: 'remote' };
-    } catch (error) {
-      await local.discard(staged.map((s) => s.staged));
-      if (error instanceof LocalWriteError) throw cacheWriteError(error, local.dir, 'nothing was paid for');
-      throw error;
-    }
+    return { manifest: rest, staged };
   }
 
   private async *count(stream: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {

@@ -1,12 +1,15 @@
 /**
  * The shared cache as a layer over the local directory: reads go to the local cache and, on a miss,
- * through to the remote (fetched, verified, committed locally, then served as a hit); entries
- * generated here are committed locally and then uploaded behind the build. See cache-port.ts.
+ * through to the remote (fetched and verified by the remote client, then committed locally here,
+ * and served as a hit); entries generated here are committed locally and then uploaded behind the
+ * build. The layer is the one place that writes remote hits into the local cache; the remote client
+ * never touches the local entries. See cache/cache-port.ts.
  */
-import type { EntryPlace, EntryStore } from '../cache-port.js';
-import type { CacheEntry, CacheStore, Manifest, StagedOutput } from '../cache-store.js';
+import { LocalWriteError } from '../cache/atomic-file.js';
+import type { CacheEntry, EntryPlace, EntryStore, LocalCache, Manifest, StagedOutput } from '../cache/cache-port.js';
+import { cacheWriteError } from '../cache/cache-write-failure.js';
 import type { Logger } from '../logger.js';
-import type { RemoteCache } from './remote-cache.js';
+import type { RemoteCache, RemoteInventory } from './remote-cache.js';
 
 export interface ClaimWait {
   key: string;
@@ -20,8 +23,8 @@ export class RemoteLayer implements EntryStore {
   restored = 0;
 
   constructor(
-    readonly local: CacheStore,
-    readonly remote: RemoteCache,
+    private readonly local: LocalCache,
+    private readonly remote: RemoteCache,
     private readonly logger: Logger,
     /** How long to wait for another machine's upload of the same key before generating. @default 300000 */
     private readonly claimWaitMs = 300_000,
@@ -30,9 +33,52 @@ export class RemoteLayer implements EntryStore {
   async read(key: string): Promise<CacheEntry | undefined> {
     const hit = await this.local.read(key);
     if (hit) return hit;
-    const restored = await this.remote.restore(key, this.local);
-    if (restored) this.restored += 1;
-    return restored;
+    const fetched = await this.remote.fetch(key, this.local);
+    if (!fetched) return undefined;
+    let entry: CacheEntry;
+    try {
+      // no flush to disk: an entry lost in a crash is downloaded again, not paid for again
+      entry = await this.local.commit(fetched.manifest, fetched.staged, false);
+    } catch (error) {
+      await this.local.discard(fetched.staged.map((s) => s.staged));
+      if (error instanceof LocalWriteError) throw cacheWriteError(error, this.local.dir, 'nothing was paid for');
+      throw error;
+    }
+    this.restored += 1;
+    return { ...entry, origin: 'remote' };
+  }
+
+  /** Where the shared cache is, for messages (never a credential). */
+  get label(): string {
+    return this.remote.backend.label;
+  }
+
+  /** Whether this machine uploads: `read` never writes. */
+  get mode(): 'read' | 'write' {
+    return this.remote.mode;
+  }
+
+  /** Bytes downloaded and uploaded so far, for progress. */
+  get bytesIn(): number {
+    return this.remote.bytesIn;
+  }
+
+  get bytesOut(): number {
+    return this.remote.bytesOut;
+  }
+
+  /** Uploads a local entry now (`imageprompt push`): what happened, never a throw. */
+  push(entry: CacheEntry): ReturnType<RemoteCache['upload']> {
+    return this.remote.upload(entry);
+  }
+
+  /** What the shared cache holds, for `prune --remote`. */
+  inventory(): Promise<RemoteInventory> {
+    return this.remote.inventory();
+  }
+
+  removeObject(path: string): Promise<void> {
+    return this.remote.removeObject(path);
   }
 
   async has(key: string): Promise<EntryPlace | undefined> {

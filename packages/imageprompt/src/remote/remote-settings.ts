@@ -3,7 +3,7 @@
  * `--remote`) or IMAGEPROMPT_REMOTE; IMAGEPROMPT_REMOTE_MODE; the signing key. Credentials come only
  * from the environment (the AWS SDKs' standard variables, IMAGEPROMPT_REMOTE_TOKEN), never from a file.
  */
-import { configError, withoutCredentials } from '../connection-checks.js';
+import { configError, withoutCredentials } from '../config/connection-checks.js';
 import { DriverBackend, isStorageDriver, type StorageDriver } from './driver-backend.js';
 import { HttpBackend } from './http-backend.js';
 import type { RemoteBackend } from './remote-backend.js';

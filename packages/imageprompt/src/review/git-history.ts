@@ -4,8 +4,8 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { ImagePromptError } from '../errors.js';
-import { PROMPT_FILE_SUFFIX } from '../prompt-file.js';
+import { ImagePromptError } from '../errors/errors.js';
+import { PROMPT_FILE_SUFFIX } from '../prompt/prompt-file.js';
 
 const run = promisify(execFile);
 

@@ -6,10 +6,10 @@
  */
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
-import type { ImagePromptEngine, PreparedPromptFile } from '../engine.js';
-import { ImagePromptError } from '../errors.js';
-import { expectedSize } from '../expected-size.js';
-import { parsePromptFile } from '../prompt-file.js';
+import type { ImagePromptEngine, PreparedPromptFile } from '../engine/engine.js';
+import { ImagePromptError } from '../errors/errors.js';
+import { expectedSize } from '../catalog/expected-size.js';
+import { parsePromptFile } from '../prompt/prompt-file.js';
 import { changedPromptFiles, contentAt, type ChangeKind } from './git-history.js';
 
 export type ReviewStatus = 'cached' | 'missing' | 'invalid';

@@ -8,8 +8,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import { ImagePromptError } from '../errors.js';
-import { PROMPT_FILE_SUFFIX } from '../prompt-file.js';
+import { ImagePromptError } from '../errors/errors.js';
+import { PROMPT_FILE_SUFFIX } from '../prompt/prompt-file.js';
 
 /** The file that says a directory is a review site this command wrote. */
 export const REVIEW_MARKER = '.imageprompt-review';

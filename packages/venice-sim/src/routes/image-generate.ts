@@ -1,4 +1,5 @@
 /** `POST /image/generate`: Venice's native route, one image as raw bytes or several as JSON. */
+import { waitWhileHeld } from '../behaviour.js';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { MESSAGES, standardError, type ApiError } from '../api-errors.js';
@@ -46,6 +47,7 @@ export async function handleGenerate(state: SimState, req: IncomingMessage, raw:
   const gated = gate(state, scope, request.variants, price);
   if (gated.reply) return gated.reply;
   if (behaviour.latencyMs > 0) await sleep(behaviour.latencyMs);
+  await waitWhileHeld(behaviour);
   if (gated.fault?.kind === 'hang') await sleep(10 * 60_000);
 
   const violation = request.prompt.includes(VIOLATION_TRIGGER);

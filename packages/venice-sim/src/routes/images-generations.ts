@@ -2,6 +2,7 @@
  * `POST /images/generations`: the OpenAI-compatible route. One image a call (`n` is 1), `size` from
  * a fixed list, `safe_mode` refused, an unknown model silently replaced by the default one.
  */
+import { waitWhileHeld } from '../behaviour.js';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { MESSAGES, detailedError, standardError } from '../api-errors.js';
@@ -61,6 +62,7 @@ export async function handleGenerations(state: SimState, req: IncomingMessage, r
   const gated = gate(state, `${key}|${model.id}`, 1, price);
   if (gated.reply) return gated.reply;
   if (behaviour.latencyMs > 0) await sleep(behaviour.latencyMs);
+  await waitWhileHeld(behaviour);
   const size = String(input.size ?? 'auto');
   const [w, h] = size === 'auto' ? [1024, 1024] : size.split('x').map(Number);
   const constraints = model.model_spec.constraints;

@@ -12,6 +12,7 @@
  * `output.publicPath` (also `auto`) holds.
  */
 import { posix } from 'node:path';
+import { ImagePromptError } from 'imageprompt';
 import { assetBytes, type AssetEmitter, type HookContext, type ImageAsset } from './asset-emitter.js';
 
 export const READABLE_ASSET_NAMES = 'assets/[name]-[contenthash:8][ext]';
@@ -53,7 +54,7 @@ export class WebpackAssets implements AssetEmitter {
   async emit(context: HookContext, asset: ImageAsset): Promise<string> {
     const native = context.getNativeBuildContext?.();
     if ((native?.framework !== 'webpack' && native?.framework !== 'rspack') || !native.loaderContext || !native.compilation) {
-      throw new Error('unplugin-imageprompt: webpack gave no loader context to emit the image with');
+      throw new ImagePromptError({ code: 'NO_LOADER_CONTEXT', message: `${asset.promptFile}: the bundler gave no loader context to emit the image with`, hint: 'import the prompt file from a module the bundler builds' });
     }
     const compilation = native.compilation as unknown as Compilation;
     const loader = native.loaderContext as unknown as LoaderContext;

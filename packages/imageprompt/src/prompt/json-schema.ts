@@ -1,0 +1,26 @@
+/**
+ * Writes the JSON Schema of prompt files, generated from the zod schema, for editors:
+ * `"$schema": "./node_modules/imageprompt/schema/imageprompt.schema.json"`.
+ * Run at build time (`npm run build`); the file ships in the package.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { openaiPromptSchema } from './openai-route.js';
+import { promptFileSchema } from './prompt-schema.js';
+
+export function promptFileJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(z.union([promptFileSchema, openaiPromptSchema]), { target: 'draft-2020-12' }) as Record<string, unknown>;
+  return {
+    ...schema,
+    $id: 'https://unpkg.com/imageprompt/schema/imageprompt.schema.json',
+    title: 'imageprompt prompt file',
+    description: "A request to Venice's POST /image/generate under Venice's field names, or with \"api\": \"openai\" to the OpenAI-compatible POST /images/generations, plus the plugin's `alt` and `$schema`.",
+  };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const dir = new URL('../../schema/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(new URL('imageprompt.schema.json', dir), `${JSON.stringify(promptFileJsonSchema(), null, 2)}\n`);
+}

@@ -1,0 +1,172 @@
+/** The engine end to end: prompt file → cache → Venice (the local server) → cache hit. */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startVeniceSim, type VeniceSim } from 'venice-sim';
+import { ImagePromptEngine, ImagePromptError, silentLogger } from '../../src/index.js';
+
+const KEY = 'engine-test-key';
+let sim: VeniceSim;
+let root: string;
+
+beforeAll(async () => {
+  sim = await startVeniceSim({ keys: [KEY], rpm: 0 });
+});
+afterAll(() => sim.close());
+beforeEach(async () => {
+  sim.script({ clearRequests: true, clearFaults: true, latencyMs: 0 });
+  root = await mkdtemp(join(tmpdir(), 'imageprompt-engine-'));
+  await writeFile(join(root, 'a.imageprompt.json'), JSON.stringify({ model: 'z-image-turbo', prompt: 'a fox', width: 256, height: 256 }));
+  await writeFile(join(root, 'b.imageprompt.json'), JSON.stringify({ width: 256, prompt: 'a fox', height: 256, model: 'z-image-turbo', alt: 'B' }));
+  return () => rm(root, { recursive: true, force: true });
+});
+
+const engine = (options = {}) => new ImagePromptEngine({ root, apiKey: KEY, baseURL: sim.url, logger: silentLogger, ...options });
+
+describe('ImagePromptEngine', () => {
+  it('pays once for identical requests from two prompt files loaded together', async () => {
+    sim.script({ latencyMs: 200 });
+    const e = engine();
+    const [a, b] = await Promise.all([e.load(join(root, 'a.imageprompt.json')), e.load(join(root, 'b.imageprompt.json'))]);
+    expect(sim.imageRequests()).toHaveLength(1);
+    expect(a.images[0]!.digest).toBe(b.images[0]!.digest);
+    expect([a.status, b.status]).toEqual(['generated', 'generated']);
+    expect(b.alt).toBe('B');
+    expect(e.takeStats()).toEqual({ cached: 0, generated: 2, placeholder: 0, missing: 0, failed: 0 });
+  });
+
+  it('pays once when two processes build on the same cache directory at once', async () => {
+    sim.script({ latencyMs: 500 });
+    const script = `
+      import { ImagePromptEngine, silentLogger } from ${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)};
+      const engine = new ImagePromptEngine({ root: ${JSON.stringify(root)}, apiKey: ${JSON.stringify(KEY)}, baseURL: ${JSON.stringify(sim.url)}, logger: silentLogger });
+      const result = await engine.load(${JSON.stringify(join(root, 'a.imageprompt.json'))});
+      process.stdout.write(result.status + ' ' + result.images[0].digest);
+    `;
+    const run = () =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+        child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}`))));
+      });
+    const results = await Promise.all([run(), run()]);
+    expect(sim.imageRequests()).toHaveLength(1);
+    expect(results.map((r) => r.split(' ')[0]).sort()).toEqual(['cached', 'generated']);
+    expect(new Set(results.map((r) => r.split(' ')[1])).size).toBe(1);
+  });
+
+  it('serves a hit without a key, and fails a miss without a key naming the ways out', async () => {
+    await engine().load(join(root, 'a.imageprompt.json'));
+    const keyless = engine({ apiKey: undefined });
+    const previous = process.env.VENICE_API_KEY;
+    delete process.env.VENICE_API_KEY;
+    try {
+      expect((await keyless.load(join(root, 'b.imageprompt.json'))).status).toBe('cached');
+      await writeFile(join(root, 'c.imageprompt.json'), JSON.stringify({ model: 'z-image-turbo', prompt: 'a badger' }));
+      const error = await keyless.load(join(root, 'c.imageprompt.json')).catch((e: ImagePromptError) => e);
+      expect(error.code).toBe('MISSING_API_KEY');
+      expect(error.message).toMatch(/^c\.imageprompt\.json: this image is not in the cache \(\.imageprompt\)/);
+      expect(error.hint).toMatch(/set VENICE_API_KEY[\s\S]*restore the cache directory/);
+    } finally {
+      if (previous !== undefined) process.env.VENICE_API_KEY = previous;
+    }
+    expect(sim.imageRequests()).toHaveLength(1);
+  });
+
+  it('regenerates an entry whose blob was changed on disk', async () => {
+    const first = await engine().load(join(root, 'a.imageprompt.json'));
+    await writeFile(first.images[0]!.path, 'not the image');
+    const warnings: string[] = [];
+    const second = await engine({ logger: { ...silentLogger, warn: (m: string) => warnings.push(m) } }).load(join(root, 'a.imageprompt.json'));
+    expect(second.status).toBe('generated');
+    expect(warnings.join('\n')).toMatch(/does not match its digest/);
+    expect(sim.imageRequests()).toHaveLength(2);
+  });
+});
+
+describe('catalog', () => {
+  it('checks against Venice’s live catalog when generating, and keeps it for an hour', async () => {
+    const placeholderDir = join(root, 'cache', 'placeholders');
+    await writeFile(join(root, 'c.imageprompt.json'), JSON.stringify({ model: 'z-image-turbo', prompt: 'x', style_preset: 'Oil Painting' }));
+    const error = await engine({ placeholderDir }).load(join(root, 'c.imageprompt.json')).catch((e: ImagePromptError) => e);
+    expect(error.message).toContain(`is not one of Venice's styles (${sim.url}/models?type=image)`);
+    const catalogReads = () => sim.requests.filter((r) => r.method === 'GET').length;
+    expect(catalogReads()).toBe(2); // models and styles
+    await engine({ placeholderDir }).load(join(root, 'a.imageprompt.json'));
+    expect(catalogReads()).toBe(2); // the second engine read the stored copy
+  });
+
+  it('uses the bundled snapshot, with no network, when it will not generate', async () => {
+    const error = await engine({ mode: 'frozen' }).load(join(root, 'a.imageprompt.json')).then(() => undefined);
+    expect(error).toBeUndefined();
+    expect(sim.requests).toHaveLength(0);
+  });
+});
+
+describe('modes', () => {
+  const file = () => join(root, 'a.imageprompt.json');
+
+  it('placeholder: draws a local image of the expected size and format, calls nothing, caches nothing', async () => {
+    await writeFile(file(), JSON.stringify({ model: 'flux-2-pro', prompt: 'hills', aspect_ratio: '16:9', format: 'png', variants: 2 }));
+    const result = await engine({ mode: 'placeholder', placeholderDir: join(root, 'ph') }).load(file());
+    expect(result.status).toBe('placeholder');
+    expect(result.images).toHaveLength(2);
+    const { readFile, readdir } = await import('node:fs/promises');
+    const { sniffImage } = await import('../../src/index.js');
+    for (const image of result.images) {
+      expect(image.path.startsWith(join(root, 'ph'))).toBe(true);
+      expect(sniffImage(await readFile(image.path))).toEqual({ format: 'png', width: 1360, height: 768 });
+    }
+    expect(sim.imageRequests()).toHaveLength(0);
+    expect(await readdir(join(root, '.imageprompt')).catch(() => [])).toEqual([]);
+  });
+
+  it('frozen: records every miss, calls nothing, and ends with an error listing file, key and the fix', async () => {
+    const e = engine({ mode: 'frozen', placeholderDir: join(root, 'ph') });
+    const a = await e.load(file());
+    await writeFile(join(root, 'c.imageprompt.json'), JSON.stringify({ model: 'z-image-turbo', prompt: 'a badger' }));
+    await e.load(join(root, 'c.imageprompt.json'));
+    expect(a.status).toBe('missing');
+    expect(sim.imageRequests()).toHaveLength(0);
+    const missing = e.takeMissing();
+    expect(missing.map((m) => m.file).sort()).toEqual(['a.imageprompt.json', 'c.imageprompt.json']);
+    const error = e.frozenError(missing);
+    expect(error.message).toContain(`a.imageprompt.json (key ${a.key})`);
+    expect(error.hint).toMatch(/imageprompt generate/);
+  });
+
+  it('frozen: serves hits as usual', async () => {
+    await engine().load(file());
+    const result = await engine({ mode: 'frozen' }).load(file());
+    expect(result.status).toBe('cached');
+  });
+
+  it('without a key: a dev server shows placeholders, a build fails naming the ways out', async () => {
+    const previous = process.env.VENICE_API_KEY;
+    delete process.env.VENICE_API_KEY;
+    try {
+      const dev = await engine({ apiKey: undefined, context: 'dev', placeholderDir: join(root, 'ph') }).load(file());
+      expect(dev.status).toBe('placeholder');
+      const error = await engine({ apiKey: undefined, context: 'build' }).load(file()).catch((e: ImagePromptError) => e);
+      expect(error.code).toBe('MISSING_API_KEY');
+      expect(error.hint).toMatch(/VENICE_API_KEY[\s\S]*restore the cache[\s\S]*IMAGEPROMPT_MODE=placeholder/);
+    } finally {
+      if (previous !== undefined) process.env.VENICE_API_KEY = previous;
+    }
+    expect(sim.imageRequests()).toHaveLength(0);
+  });
+
+  it('IMAGEPROMPT_MODE overrides the option, and a wrong mode is a clear error', async () => {
+    process.env.IMAGEPROMPT_MODE = 'placeholder';
+    try {
+      expect(engine({ mode: 'generate', placeholderDir: join(root, 'ph') }).missMode).toBe('placeholder');
+      process.env.IMAGEPROMPT_MODE = 'frozzen';
+      expect(() => engine()).toThrow(/IMAGEPROMPT_MODE is "frozzen", which is not a mode\n  → use one of generate, frozen, placeholder/);
+    } finally {
+      delete process.env.IMAGEPROMPT_MODE;
+    }
+  });
+});

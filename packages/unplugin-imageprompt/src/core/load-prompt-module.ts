@@ -1,0 +1,50 @@
+/**
+ * The load hook's work for one prompt file: its images from the engine (at once in a dev server,
+ * where a miss is a placeholder generated in the background), emitted through the bundler's asset
+ * API, and the module code that exports them. Errors leave as the command's readable text.
+ */
+import { relative } from 'node:path';
+import { ImagePromptError, type ImageResult } from 'imageprompt';
+import { imageAsset, type AssetEmitter, type HookContext } from './emit/asset-emitter.js';
+import type { BuildContext } from './build-context.js';
+import type { DevGenerations } from './dev-generations.js';
+import type { DevReview } from './dev-review.js';
+import { moduleCode } from './module-code.js';
+
+export interface LoadServices {
+  build: BuildContext;
+  emitter: AssetEmitter;
+  generations: DevGenerations;
+  review: DevReview;
+}
+
+export async function loadPromptModule(hook: HookContext, file: string, { build, emitter, generations, review }: LoadServices): Promise<string> {
+  try {
+    if (build.mode === 'dev') review.changed(file);
+    let result: ImageResult;
+    let landed = false;
+    if (build.generatesInBackground) {
+      const answer = await build.engine.loadWithoutWaiting(file);
+      result = answer.result;
+      generations.loaded(file, result.key, answer.generated);
+      landed = generations.takeLanded(file) && !answer.generated;
+    } else result = await build.engine.load(file);
+    const urls = await Promise.all(result.images.map((image, i) => emitter.emit(hook, imageAsset(file, i, result.images.length, image))));
+    const code = moduleCode(result, build.options.exportShape, urls);
+    return landed ? `${code}console.info(${JSON.stringify(`[imageprompt] ${relative(build.root, file)}: the generated image has landed`)});\n` : code;
+  } catch (error) {
+    throw readable(error);
+  }
+}
+
+/**
+ * An engine error as a build error that reads like the command's: file, field, what was wrong and
+ * what to do, without a stack trace or the schema library's dump (`DEBUG=imageprompt` keeps them).
+ */
+function readable(error: unknown): unknown {
+  if (!(error instanceof ImagePromptError) || /\bimageprompt\b/.test(process.env.DEBUG ?? '')) return error;
+  const clean = new Error(error.message);
+  clean.name = 'imageprompt';
+  clean.stack = '';
+  return clean;
+}

@@ -1,0 +1,44 @@
+/** How prompt-file imports become module ids, and the names their images are emitted under. */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { imageAsset } from '../src/core/emit/asset-emitter.js';
+import { LOAD_FILTER, RESOLVE_FILTER, isPromptImport, isVirtualId, promptFileOf, toVirtualId } from '../src/core/module-id.js';
+
+const ROOT = '/project';
+
+describe('module ids', () => {
+  it('takes prompt files with or without the query, and nothing else', () => {
+    expect(isPromptImport('./hero.imageprompt.json')).toBe(true);
+    expect(isPromptImport('./hero.imageprompt.json?imageprompt')).toBe(true);
+    expect(isPromptImport('./hero.imageprompt.json?raw')).toBe(false);
+    expect(isPromptImport('./hero.json')).toBe(false);
+    expect(RESOLVE_FILTER.test('./hero.imageprompt.json?imageprompt')).toBe(true);
+    expect(RESOLVE_FILTER.test('./hero.imageprompt.json?url')).toBe(false);
+  });
+
+  it('resolves relative, root-relative and absolute imports to one virtual id per file, which gives the file back', () => {
+    const file = join(ROOT, 'src', 'assets', 'hero.imageprompt.json');
+    const ids = [
+      toVirtualId('./assets/hero.imageprompt.json?imageprompt', join(ROOT, 'src', 'main.ts'), ROOT),
+      toVirtualId('../assets/hero.imageprompt.json', join(ROOT, 'src', 'pages', 'index.astro?astro&type=script'), ROOT),
+      toVirtualId('/src/assets/hero.imageprompt.json', join(ROOT, 'src', 'main.ts'), ROOT),
+    ];
+    expect(new Set(ids).size).toBe(1);
+    const [id] = ids;
+    expect(isVirtualId(id!)).toBe(true);
+    expect(LOAD_FILTER.test(id!)).toBe(true);
+    // ends in .js, so that no JSON plugin takes it
+    expect(id!.endsWith('.json')).toBe(false);
+    expect(promptFileOf(id!)).toBe(file);
+  });
+});
+
+describe('emitted names', () => {
+  const image = { path: '/cache/blobs/ab.webp', format: 'webp' as const, digest: 'ab' };
+  it('are the prompt file name, numbered when the file has variants', () => {
+    expect(imageAsset('/project/src/hero.imageprompt.json', 0, 1, image)).toMatchObject({ name: 'hero', extension: 'webp' });
+    expect(imageAsset('/project/src/pears.imageprompt.json', 1, 4, { ...image, path: '/cache/blobs/cd.png', format: 'png' })).toMatchObject({ name: 'pears-2', extension: 'png' });
+    // a file named only by the suffix still gets a name
+    expect(imageAsset('/project/src/.imageprompt.json', 0, 1, image).name).toBe('image');
+  });
+});
