@@ -1,0 +1,77 @@
+/**
+ * What a build did, for its output: one line per prompt file as it is served, counts per build for
+ * the summary line, and the prompt files a frozen build found missing, which end it with one error.
+ */
+import { ImagePromptError } from '../errors/errors.js';
+import type { Logger } from '../logger.js';
+
+export type ImageStatus = 'cached' | 'generated' | 'placeholder' | 'missing';
+export type BuildStats = Record<ImageStatus | 'failed', number>;
+
+export interface MissingImage {
+  file: string;
+  key: string;
+}
+
+const emptyStats = (): BuildStats => ({ cached: 0, generated: 0, placeholder: 0, missing: 0, failed: 0 });
+
+export class BuildReport {
+  private stats = emptyStats();
+  private missing = new Map<string, MissingImage>();
+
+  constructor(
+    private readonly logger: Logger,
+    /** The mode's source when placeholders were chosen on purpose (`IMAGEPROMPT_MODE`, the option). */
+    private readonly placeholderChosenBy: string | undefined,
+  ) {}
+
+  /** A prompt file served: counted, and said in one line. */
+  served(name: string, key: string, status: ImageStatus, ms: number): void {
+    this.stats[status] += 1;
+    if (status === 'missing') this.missing.set(name, { file: name, key });
+    if (status === 'generated') this.logger.info(`${name}: generated in ${(ms / 1000).toFixed(1)} s`);
+    else if (status === 'cached') this.logger.info(`${name}: cache hit`);
+    else if (status === 'missing') this.logger.error(`${name}: not in the cache (frozen mode: nothing is generated)`);
+    else if (this.placeholderChosenBy) this.logger.warn(`${name}: PLACEHOLDER (not in the cache; placeholder mode); unset ${this.placeholderChosenBy} to generate the real image`);
+    else this.logger.warn(`${name}: PLACEHOLDER (not in the cache; no VENICE_API_KEY is set); set VENICE_API_KEY to generate the real image`);
+  }
+
+  /** A prompt file that failed: counted, and its first line said. */
+  failed(name: string, message: string): void {
+    this.stats.failed += 1;
+    this.logger.error(`${name}: failed: ${message.startsWith(name) ? message.slice(name.length).replace(/^[,:]\s*/, '') : message}`);
+  }
+
+  /** Counts since the last call, for a per-build summary. */
+  takeStats(): BuildStats {
+    const stats = this.stats;
+    this.stats = emptyStats();
+    return stats;
+  }
+
+  /** Prompt files a frozen build found missing since the last call. */
+  takeMissing(): MissingImage[] {
+    const missing = [...this.missing.values()];
+    this.missing.clear();
+    return missing;
+  }
+
+  summary(stats: BuildStats): string {
+    const total = Object.values(stats).reduce((a, b) => a + b, 0);
+    const parts = [`${stats.cached} cached`, `${stats.generated} generated`];
+    if (stats.placeholder) parts.push(`${stats.placeholder} placeholders`);
+    if (stats.missing) parts.push(`${stats.missing} missing`);
+    parts.push(`${stats.failed} failed`);
+    return `${total} image${total === 1 ? '' : 's'}: ${parts.join(', ')}`;
+  }
+
+  /** The error a frozen build ends with: every missing prompt file, its key, and how to fill the cache. */
+  frozenError(missing: MissingImage[], cacheName: string): ImagePromptError {
+    const lines = missing.map((m) => `\n  ${m.file} (key ${m.key})`).join('');
+    return new ImagePromptError({
+      code: 'FROZEN_MISS',
+      message: `${missing.length} image${missing.length === 1 ? ' is' : 's are'} not in the cache (${cacheName}) and frozen mode generates nothing:${lines}`,
+      hint: 'fill the cache with `npx imageprompt generate` (VENICE_API_KEY set), or build once in generate mode, then commit or save the cache',
+    });
+  }
+}
