@@ -211,6 +211,18 @@ describe.each(BUNDLERS)('$name entry, with no other plugin, loader or rule', (bu
     for (const file of files) await expect(readFile(join(outDir, file))).resolves.toBeInstanceOf(Buffer);
   });
 
+  it('refuses an unknown option with a suggestion, before anything is called', async () => {
+    const before = sim.imageRequests().length;
+    for (const [typo, meant] of [
+      ['maxSpendUSD', 'maxSpendUsd'],
+      ['concurency', 'concurrency'],
+    ] as const) {
+      const failed = bundler.build(root, 'dist-typo', { apiKey: KEY, baseURL: sim.url, logger: silentLogger, [typo]: 0 } as Options);
+      await expect(failed).rejects.toThrow(new RegExp(`field "${typo}": is not an imageprompt option[\\s\\S]*did you mean "${meant}"`));
+    }
+    expect(sim.imageRequests().length).toBe(before);
+  });
+
   it('fails the build with the file, the field and the fix for a bad prompt file, and calls nothing', async () => {
     const bad = join(root, 'src', 'pictures', 'twin.imageprompt.json');
     const good = await readFile(bad, 'utf8');

@@ -9,6 +9,7 @@ import { consoleLogger, type Logger } from '../logger.js';
 import { parseDefaults } from '../prompt/prompt-file.js';
 import type { PromptDefaults } from '../prompt/prompt-schema.js';
 import { ImagePromptError } from '../errors/errors.js';
+import { didYouMean } from '../prompt/did-you-mean.js';
 import type { RetryPolicy } from '../http/retry-policy.js';
 import { DEFAULT_BASE_URL } from '../venice/venice-client.js';
 
@@ -133,6 +134,7 @@ export function resolveEngineOptions(given: EngineOptions = {}, env: NodeJS.Proc
   const root = resolve(given.root ?? process.cwd());
   const file = readConfigFile(root);
   const fromCode = definedOnly(given);
+  checkOptionNames(given);
   checkConfig(pick(fromCode, CONFIG_KEYS), 'options');
   // the command has no plugin options: it takes the defaults the last build recorded (see recordBuildDefaults)
   const codeDefaults = given.defaults ?? (given.context === undefined ? recordedBuildDefaults(root, given.cacheDir ?? file.cacheDir, env) : undefined);
@@ -226,6 +228,33 @@ function resolveProviders(given: Record<string, { baseURL: string; apiKeyEnv: st
     providers[name] = { baseURL: checkBaseURL(baseURL, `providers.${name}.baseURL`), apiKeyEnv, apiKey };
   }
   return providers;
+}
+
+/** Options only code can give: secrets and places come from the environment or code, never a committed file. */
+const CODE_ONLY_OPTIONS = ['root', 'apiKey', 'siwx', 'baseURL', 'logger', 'context', 'placeholderDir'] as const;
+/** Options the plugin takes for itself before the engine sees the rest. */
+const PLUGIN_OPTIONS = ['waitInDev'] as const;
+
+/**
+ * An option the engine does not know is an error, as an unknown field in a prompt file is: a typo
+ * (`concurency`, `maxSpendUSD`) must not pass silently and leave a default, or a cap, unset.
+ */
+function checkOptionNames(given: object): void {
+  const known = [...CONFIG_KEYS, ...CODE_ONLY_OPTIONS];
+  for (const name of Object.keys(given)) {
+    if (known.includes(name)) continue;
+    if ((PLUGIN_OPTIONS as readonly string[]).includes(name)) {
+      throw new ImagePromptError({ code: 'INVALID_CONFIG', file: 'options', field: name, message: 'is an option of the plugin, not of the engine', hint: 'give it to the bundler plugin (unplugin-imageprompt), or leave it out' });
+    }
+    const suggestion = didYouMean(name, [...known, ...PLUGIN_OPTIONS]);
+    throw new ImagePromptError({
+      code: 'INVALID_CONFIG',
+      file: 'options',
+      field: name,
+      message: 'is not an imageprompt option',
+      hint: suggestion ? `did you mean "${suggestion}"?` : `the options are ${[...known, ...PLUGIN_OPTIONS].sort().join(', ')} (see docs/options.md)`,
+    });
+  }
 }
 
 function pick(value: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {

@@ -91,6 +91,25 @@ describe('options given in code', () => {
   });
 });
 
+describe('options given in code', () => {
+  it.each([
+    [{ maxSpendUSD: 0 }, 'maxSpendUSD', /did you mean "maxSpendUsd"/],
+    [{ concurency: 2 }, 'concurency', /did you mean "concurrency"/],
+    [{ apikey: 'x' }, 'apikey', /did you mean "apiKey"/],
+    [{ waitInDev: true }, 'waitInDev', /an option of the plugin, not of the engine/],
+  ])('%o is refused, naming the option', (options, field, hint) => {
+    let error: ImagePromptError | undefined;
+    try {
+      resolveEngineOptions({ root, ...(options as EngineOptions) }, {});
+    } catch (e) {
+      error = e as ImagePromptError;
+    }
+    expect(error?.code).toBe('INVALID_CONFIG');
+    expect(error?.field).toBe(field);
+    expect(error?.message).toMatch(hint);
+  });
+});
+
 describe('what a committed config can make the build send', () => {
   const provider = (apiKeyEnv: string) => JSON.stringify({ providers: { acme: { baseURL: 'https://images.example.com/v1', apiKeyEnv } } });
 
