@@ -13,11 +13,15 @@ export function freshDir(name) {
 
 export const promptOf = (i) => ({ model: 'z-image-turbo', prompt: `benchmark image number ${i}`, width: 64, height: 64, seed: i });
 
+/** A prompt for an image as large as a real one: the simulator adds photographic grain (about 200 KB at 1024×640). */
+export const realisticPromptOf = (i) => ({ model: 'z-image-turbo', prompt: `benchmark photograph number ${i} [sim:grain]`, width: 1024, height: 640, seed: i });
+
 /**
  * A Vite app importing N prompt files (kind "prompt", or "prompt-nometa" with `metadata: false`) or
- * N image files (kind "direct").
+ * N image files (kind "direct"), or the floor: the plugin in the config and N image files imported
+ * directly (kind "floor"), which is what loading the plugin costs before any prompt file.
  */
-export function viteProject(name, n, kind, blobs = []) {
+export function viteProject(name, n, kind, blobs = [], prompt = promptOf) {
   const dir = freshDir(name);
   writeFileSync(join(dir, 'index.html'), '<!doctype html><html><body><script type="module" src="/src/main.js"></script></body></html>\n');
   const prompts = kind !== 'direct';
@@ -27,7 +31,7 @@ export function viteProject(name, n, kind, blobs = []) {
     join(dir, 'vite.config.mjs'),
     `import { defineConfig } from 'vite';\n${plugin}export default defineConfig({ logLevel: 'warn', ${prompts ? `plugins: [imageprompt({ ${metadata}logger: { info() {}, warn: console.warn, error: console.error } })], ` : ''}build: { assetsInlineLimit: 0 } });\n`,
   );
-  writeEntry(dir, n, prompts, blobs, '?imageprompt');
+  writeEntry(dir, n, prompts && kind !== 'floor', blobs, '?imageprompt', prompt);
   return dir;
 }
 
@@ -35,11 +39,11 @@ export function viteProject(name, n, kind, blobs = []) {
  * src/main.js importing N prompt files p0…p(n-1) (written beside it) or N image files (copied from
  * `blobs`), and putting their URLs in `globalThis.images`.
  */
-function writeEntry(dir, n, prompts, blobs, query) {
+function writeEntry(dir, n, prompts, blobs, query, prompt = promptOf) {
   const lines = [];
   for (let i = 0; i < n; i++) {
     if (prompts) {
-      writeFileSync(join(dir, 'src', `p${i}.imageprompt.json`), JSON.stringify(promptOf(i)));
+      writeFileSync(join(dir, 'src', `p${i}.imageprompt.json`), JSON.stringify(prompt(i)));
       lines.push(`import p${i} from './p${i}.imageprompt.json${query}';`);
     } else {
       copyFileSync(blobs[i], join(dir, 'src', `p${i}.webp`));

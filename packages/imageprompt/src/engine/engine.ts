@@ -10,9 +10,10 @@ import { join, relative } from 'node:path';
 import { writeFileAtomic } from '../cache/atomic-file.js';
 import type { CacheEntry, EntryStore, LocalCache } from '../cache/cache-port.js';
 import { CacheStore } from '../cache/cache-store.js';
+import { HitIndex, indexSettings } from '../cache/hit-index.js';
 import { KeyRefs, contentDigest } from '../cache/key-refs.js';
 import { loadLiveCatalog } from '../catalog/live-catalog.js';
-import { ModelCatalog } from '../catalog/model-catalog.js';
+import { CATALOG_DATE, ModelCatalog } from '../catalog/model-catalog.js';
 import { requestPriceUsd } from '../catalog/pricing.js';
 import { buildDefaultsPath, resolveEngineOptions, type EngineOptions, type Mode, type ResolvedEngineOptions } from '../config/engine-options.js';
 import { ImagePromptError } from '../errors/errors.js';
@@ -23,7 +24,7 @@ import { prepareRequest, type PreparedRequest } from '../prompt/normalise-reques
 import { prepareOpenAIRequest } from '../prompt/openai-route.js';
 import { readPromptFile, type AnyPromptFile } from '../prompt/prompt-file.js';
 import type { ImageFormat } from '../prompt/prompt-schema.js';
-import { PROVIDER } from '../prompt/request-key.js';
+import { KEY_RECIPE_VERSION, PROVIDER } from '../prompt/request-key.js';
 import { RemoteCache } from '../remote/remote-cache.js';
 import { RemoteLayer } from '../remote/remote-layer.js';
 import { SpendLedger } from '../venice/spend-ledger.js';
@@ -83,6 +84,8 @@ export class ImagePromptEngine {
   private readonly metadata: EntryMetadata;
   private readonly generation: Generation;
   private readonly report: BuildReport;
+  /** What this machine verified before: a hit served with one read and a few stats (see cache/hit-index.ts). */
+  private readonly hits: HitIndex;
 
   constructor(options: EngineOptions = {}, catalog?: ModelCatalog) {
     this.explicitCatalog = catalog;
@@ -121,7 +124,30 @@ export class ImagePromptEngine {
       priceOf: (prepared) => this.priceOf(prepared),
       holdMs: worstCaseDurationMs({ ...DEFAULT_RETRY_POLICY, ...this.options.retry }, this.options.timeoutMs),
     });
+    const { options: o } = this;
+    this.hits = new HitIndex(
+      join(o.placeholderDir, '..', 'hit-index.json'),
+      // everything that can change which key a file's bytes lead to, or what a hit exports
+      indexSettings({
+        recipe: KEY_RECIPE_VERSION,
+        catalog: catalog ? 'explicit' : CATALOG_DATE,
+        root: o.root,
+        cacheDir: o.cacheDir,
+        defaults: o.defaults,
+        providers: Object.fromEntries(Object.entries(o.providers).map(([name, p]) => [name, p.baseURL])),
+        metadata: o.metadata,
+      }),
+      (key) => this.store.manifestPath(key),
+    );
   }
+
+  /** Whether hits may be served from the hit index: not in frozen mode, which verifies every byte. */
+  private get usesHitIndex(): boolean {
+    return this.options.mode !== 'frozen' && !this.explicitCatalog;
+  }
+
+  /** Hits served from the hit index this run (no prompt file parsed, no byte hashed). */
+  indexedHits = 0;
 
   /** Images whose metadata this engine computed (a cache hit with stored metadata computes none). */
   get metadataComputed(): number {
@@ -164,13 +190,39 @@ export class ImagePromptEngine {
   /** The images for a prompt file. */
   async load(file: string): Promise<ImageResult> {
     const name = this.display(file);
+    const indexed = this.usesHitIndex ? this.hits.lookup(file) : undefined;
+    if (indexed) {
+      for (const warning of indexed.warnings) this.options.logger.warn(`${name}: ${warning}`);
+      this.indexedHits += 1;
+      this.report.served(name, indexed.key, 'cached', 0);
+      return {
+        file,
+        key: indexed.key,
+        alt: indexed.alt ?? undefined,
+        seed: indexed.seed,
+        status: 'cached',
+        images: indexed.images.map(({ stamp: _stamp, meta, ...image }) => ({ ...image, ...(this.options.metadata && meta ? { meta } : {}) })),
+      };
+    }
     try {
       const prepared = await this.prepare(file);
       const started = Date.now();
       // shared by every prompt file with this request; the file and its alt are each file's own
       const shared = await this.queue.run(prepared.key, () => this.obtain(prepared, name));
       const result: ImageResult = { ...shared, file, alt: prepared.alt };
-      if (result.status === 'cached' || result.status === 'generated') await this.recordRef(file, prepared);
+      if (result.status === 'cached' || result.status === 'generated') {
+        await this.recordRef(file, prepared);
+        // an image still without metadata (its computation failed) is not remembered: it is tried again next time
+        if (this.usesHitIndex && (!this.options.metadata || result.images.every((image) => image.meta))) {
+          this.hits.remember(file, {
+            key: result.key,
+            alt: result.alt ?? null,
+            seed: result.seed,
+            warnings: prepared.warnings,
+            images: result.images.map((image) => ({ path: image.path, format: image.format, width: image.width, height: image.height, digest: image.digest!, ...(image.meta ? { meta: image.meta } : {}) })),
+          });
+        }
+      }
       this.report.served(name, prepared.key, result.status, Date.now() - started);
       return result;
     } catch (error) {
@@ -189,6 +241,8 @@ export class ImagePromptEngine {
    */
   async loadWithoutWaiting(file: string): Promise<{ result: ImageResult; generated?: Promise<ImageResult> }> {
     const name = this.display(file);
+    // a hit this machine verified before: served from the hit index, nothing else read
+    if (this.usesHitIndex && this.hits.lookup(file)) return { result: await this.load(file) };
     // quiet: load prepares again and says the warnings once
     const prepared = await readPromptFile(file, name)
       .then((prompt) => this.preparePrompt(prompt, name, { quiet: true }))
@@ -214,6 +268,7 @@ export class ImagePromptEngine {
   async drain(): Promise<void> {
     await this.queue.settled();
     await this.entries.settled();
+    await this.hits.save();
   }
 
   /**

@@ -1,6 +1,6 @@
 /** The engine end to end: prompt file → cache → Venice (the local server) → cache hit. */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -168,5 +168,68 @@ describe('modes', () => {
     } finally {
       delete process.env.IMAGEPROMPT_MODE;
     }
+  });
+});
+
+describe('the hit index: which mode checks what', () => {
+  const fileA = () => join(root, 'a.imageprompt.json');
+
+  it('a hit this machine verified before is served from the index: no prompt file parsed, no byte hashed', async () => {
+    const first = engine();
+    await first.load(fileA());
+    await first.drain();
+    const second = engine();
+    const hit = await second.load(fileA());
+    await second.drain();
+    expect(hit.status).toBe('cached');
+    expect(second.indexedHits).toBe(1);
+    // what the index serves is what the full path serves
+    const third = engine({ mode: 'frozen' });
+    const full = await third.load(fileA());
+    expect(third.indexedHits).toBe(0);
+    expect({ ...hit, images: hit.images.map((i) => ({ ...i })) }).toEqual({ ...full, images: full.images.map((i) => ({ ...i })) });
+  });
+
+  it('anything changed since it was verified falls back to the full check: the prompt file, the blob, the settings', async () => {
+    const first = engine();
+    const made = await first.load(fileA());
+    await first.drain();
+    // the blob rewritten: its stamp changed, so it is hashed again and found changed
+    await writeFile(made.images[0]!.path, 'not the image');
+    const warnings: string[] = [];
+    const second = engine({ logger: { ...silentLogger, warn: (m: string) => warnings.push(m) } });
+    expect((await second.load(fileA())).status).toBe('generated');
+    expect(second.indexedHits).toBe(0);
+    expect(warnings.join('\n')).toMatch(/does not match its digest/);
+    await second.drain();
+    // other settings (here the defaults) lead elsewhere: not served from the index
+    const third = engine({ defaults: { format: 'png' } });
+    await third.load(fileA());
+    expect(third.indexedHits).toBe(0);
+    // the prompt file edited: its bytes differ
+    await writeFile(fileA(), JSON.stringify({ model: 'z-image-turbo', prompt: 'a fox, edited', width: 256, height: 256 }));
+    const fourth = engine();
+    expect((await fourth.load(fileA())).status).toBe('generated');
+    expect(fourth.indexedHits).toBe(0);
+  });
+
+  it('frozen mode hashes every byte: a blob changed behind an unchanged stamp is found there, not by the index', async () => {
+    const first = engine();
+    const made = await first.load(fileA());
+    await first.drain();
+    const blob = made.images[0]!.path;
+    const { stat, utimes } = await import('node:fs/promises');
+    const before = await stat(blob);
+    const bytes = await readFile(blob);
+    bytes[bytes.length - 20] ^= 0xff;
+    await writeFile(blob, bytes);
+    await utimes(blob, before.atimeMs / 1000, before.mtimeMs / 1000);
+    // the index trusts the unchanged stamp (size, mtime, inode), as git and ccache do
+    const trusting = engine();
+    expect((await trusting.load(fileA())).status).toBe('cached');
+    expect(trusting.indexedHits).toBe(1);
+    // frozen mode (CI) verifies the digest and finds the change
+    const frozen = engine({ mode: 'frozen' });
+    expect((await frozen.load(fileA())).status).toBe('missing');
   });
 });

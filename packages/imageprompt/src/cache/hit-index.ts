@@ -1,0 +1,194 @@
+/**
+ * What this machine has already verified, so that a cache hit costs what an image import costs: one
+ * read of the prompt file and a few stats, instead of parsing, validating and normalising the prompt
+ * file, reading and checking the manifest, and hashing every byte of every image on every build.
+ *
+ * As git's index and ccache's direct mode do, it remembers, per prompt file: the sha256 of the
+ * file's bytes, the request key they led to under these settings, and the stamp (size, mtime,
+ * inode) of the entry's manifest and of each image as they were when last verified whole. A hit is
+ * served from it only while all of those are unchanged; anything else (an edited prompt file, other
+ * settings, a manifest or blob written since) falls back to the full path, which verifies again.
+ *
+ * It lives beside the placeholders (`node_modules/.cache/imageprompt/hit-index.json`), never in the
+ * cache directory: it is this machine's memory, not something to commit or share. Frozen builds and
+ * `imageprompt check` do not use it: they verify every byte.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync, type Stats } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { writeFileAtomic } from './atomic-file.js';
+import type { ImageMetadata } from '../images/image-metadata.js';
+import { canonicalJson } from '../prompt/request-key.js';
+import { IMAGE_FORMATS, type ImageFormat } from '../prompt/prompt-schema.js';
+
+const INDEX_VERSION = 1;
+
+/** Size, modification time and inode: what changes when a file is written. */
+type Stamp = [size: number, mtimeMs: number, ino: number];
+
+export interface IndexedImage {
+  path: string;
+  format: ImageFormat;
+  width: number;
+  height: number;
+  digest: string;
+  meta?: ImageMetadata;
+  stamp: Stamp;
+}
+
+export interface HitRecord {
+  /** sha256 of the prompt file's bytes. */
+  source: string;
+  key: string;
+  alt: string | null;
+  seed: number;
+  /** What preparing the prompt file warned about, said again on each hit. */
+  warnings: string[];
+  manifest: Stamp;
+  images: IndexedImage[];
+}
+
+interface IndexFile {
+  version: typeof INDEX_VERSION;
+  settings: string;
+  files: Record<string, HitRecord>;
+}
+
+// to the millisecond: what tools that copy a time keep (finer parts differ between file systems)
+const stampOf = (info: Stats): Stamp => [info.size, Math.trunc(info.mtimeMs), info.ino];
+const sameStamp = (a: Stamp, b: Stamp) => a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** A digest of every setting that can change which key a prompt file's bytes lead to, or what a hit exports. */
+export function indexSettings(settings: object): string {
+  return sha256(Buffer.from(canonicalJson({ index: INDEX_VERSION, ...settings })));
+}
+
+export class HitIndex {
+  private files: Record<string, HitRecord> | undefined;
+  private dirty = false;
+  /** The digest of each prompt file's bytes as looked up this run, so that a record is made for the bytes prepared. */
+  private seen = new Map<string, string>();
+
+  constructor(
+    private readonly path: string,
+    private readonly settings: string,
+    private readonly manifestPath: (key: string) => string,
+  ) {}
+
+  private load(): Record<string, HitRecord> {
+    if (this.files) return this.files;
+    try {
+      const data = JSON.parse(readFileSync(this.path, 'utf8')) as IndexFile;
+      this.files = data?.version === INDEX_VERSION && data.settings === this.settings && typeof data.files === 'object' && data.files ? data.files : {};
+    } catch {
+      this.files = {};
+    }
+    return this.files;
+  }
+
+  /** The record for the prompt file if its bytes, its entry's manifest and every image are as verified; else undefined. */
+  lookup(file: string): HitRecord | undefined {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch {
+      return undefined;
+    }
+    const source = sha256(bytes);
+    this.seen.set(file, source);
+    const record = this.load()[file];
+    if (!isRecord(record) || record.source !== source) return undefined;
+    try {
+      if (!sameStamp(stampOf(statSync(this.manifestPath(record.key))), record.manifest)) return undefined;
+      for (const image of record.images) if (!sameStamp(stampOf(statSync(image.path)), image.stamp)) return undefined;
+    } catch {
+      return undefined;
+    }
+    return record;
+  }
+
+  /**
+   * Remembers a prompt file just served from a verified entry (or just generated). Only when the
+   * file was looked up this run and its bytes are still those: a file edited meanwhile is not recorded.
+   */
+  remember(file: string, entry: Omit<HitRecord, 'source' | 'manifest' | 'images'> & { images: Omit<IndexedImage, 'stamp'>[] }): void {
+    const source = this.seen.get(file);
+    if (!source) return;
+    try {
+      if (sha256(readFileSync(file)) !== source) return;
+      const record: HitRecord = {
+        ...entry,
+        source,
+        manifest: stampOf(statSync(this.manifestPath(entry.key))),
+        images: entry.images.map((image) => ({ ...image, stamp: stampOf(statSync(image.path)) })),
+      };
+      this.load()[file] = record;
+      this.dirty = true;
+    } catch {
+      // gone meanwhile: nothing to remember
+    }
+  }
+
+  /** Writes what this run learnt; a failure costs only the next build's speed. */
+  async save(): Promise<void> {
+    if (!this.dirty || !this.files) return;
+    this.dirty = false;
+    try {
+      await mkdir(dirname(this.path), { recursive: true });
+      const data: IndexFile = { version: INDEX_VERSION, settings: this.settings, files: this.files };
+      await writeFileAtomic(this.path, JSON.stringify(data), { durable: false });
+    } catch {
+      // a read-only node_modules: every build verifies in full, as before
+    }
+  }
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const isStamp = (value: unknown): value is Stamp => Array.isArray(value) && value.length === 3 && value.every((n) => typeof n === 'number');
+
+/** The index is a file on disk: a record is used only if it has the shape this module writes. */
+function isRecord(value: unknown): value is HitRecord {
+  const r = value as HitRecord;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    HEX64.test(String(r.source)) &&
+    HEX64.test(String(r.key)) &&
+    (r.alt === null || typeof r.alt === 'string') &&
+    Number.isInteger(r.seed) &&
+    Array.isArray(r.warnings) &&
+    r.warnings.every((w) => typeof w === 'string') &&
+    isStamp(r.manifest) &&
+    Array.isArray(r.images) &&
+    r.images.length > 0 &&
+    r.images.every(
+      (i) =>
+        typeof i === 'object' &&
+        i !== null &&
+        typeof i.path === 'string' &&
+        (IMAGE_FORMATS as readonly string[]).includes(i.format) &&
+        Number.isInteger(i.width) &&
+        Number.isInteger(i.height) &&
+        HEX64.test(String(i.digest)) &&
+        isStamp(i.stamp) &&
+        (i.meta === undefined || isMetadata(i.meta)),
+    )
+  );
+}
+
+/** Metadata of the exact shape imageprompt computes (see cache/manifest-schema.ts). */
+function isMetadata(meta: ImageMetadata): boolean {
+  return (
+    typeof meta === 'object' &&
+    meta !== null &&
+    typeof meta.blurDataURL === 'string' &&
+    meta.blurDataURL.length <= 4096 &&
+    /^data:image\/(webp|png|jpeg);base64,[A-Za-z0-9+/]+={0,2}$/.test(meta.blurDataURL) &&
+    /^[A-Za-z0-9+/]{1,64}={0,2}$/.test(String(meta.thumbhash)) &&
+    /^#[0-9a-f]{6}$/.test(String(meta.color)) &&
+    typeof meta.aspectRatio === 'number' &&
+    meta.aspectRatio > 0
+  );
+}
