@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { VeniceSim } from 'venice-sim';
 import { copyFixture, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
-import { binOf, runNode } from './helpers/processes.js';
+import { binOf, freePort, runNode } from './helpers/processes.js';
 
 const KEY = secretKey();
 const bin = binOf('imageprompt', 'dist/cli/main.js');
@@ -121,9 +121,39 @@ describe('imageprompt styles and models', () => {
     expect(models.output).toMatch(/^z-image-turbo {2}width\/height \(multiple of 8\) {2}\$0\.01$/m);
   });
 
-  it('answers an unknown command with the usage and exit code 2', async () => {
-    const result = await run(['paint']);
-    expect(result.code).toBe(2);
-    expect(result.output).toMatch(/unknown command "paint"[\s\S]*Usage: imageprompt/);
+  it('answers an unknown command or option with the nearest known one and exit code 2', async () => {
+    const paint = await run(['paint']);
+    expect(paint.code).toBe(2);
+    expect(paint.output).toMatch(/^imageprompt: "paint" is not a command\n  → `imageprompt --help` lists the commands/);
+    const typo = await run(['genrate']);
+    expect(typo.output).toMatch(/"genrate" is not a command; did you mean "generate"\?/);
+    const option = await run(['plan', '--dryrun']);
+    expect(option.code).toBe(2);
+    expect(option.output).toBe('imageprompt: --dryrun is not an option; did you mean --dry-run?\n  → `imageprompt --help` lists the options\n');
+  });
+
+  it('styles falls back to the bundled list offline, and says so', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}/api/v1`;
+    const offline = await runNode([bin, 'styles'], { cwd: root, env: { VENICE_BASE_URL: dead, VENICE_API_KEY: undefined } });
+    expect(offline.code, offline.output).toBe(0);
+    expect(offline.output.split('\n')).toContain('Pixel Art');
+    expect(offline.output).toMatch(/\d+ styles, from the bundled list of \d{4}-\d{2}-\d{2} \(http:\/\/127\.0\.0\.1:\d+\/api\/v1\/image\/styles could not be read: ECONNREFUSED\)/);
+  });
+
+  it('says how each command is used, with its options and an example; says its version', async () => {
+    for (const args of [['review', '--help'], ['help', 'review']]) {
+      const help = await run(args, false);
+      expect(help.code).toBe(0);
+      expect(help.output).toMatch(/^Usage: imageprompt review \[globs…\] \[--since <git-ref>\]/);
+      expect(help.output).toMatch(/Options:\n[\s\S]*--out <dir>[\s\S]*Example:\n  npx imageprompt review --since origin\/main --markdown/);
+      expect(help.output).not.toMatch(/--max-spend/);
+    }
+    const overview = await run(['--help'], false);
+    expect(overview.output).toMatch(/^Usage: imageprompt <command>[\s\S]*generate +generate every prompt file missing/);
+    for (const flag of ['--version', '-v']) {
+      const version = await run([flag], false);
+      expect(version.code).toBe(0);
+      expect(version.output).toMatch(/^\d+\.\d+\.\d+\n$/);
+    }
   });
 });

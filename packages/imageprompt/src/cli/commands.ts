@@ -4,6 +4,7 @@ import type { ImagePromptEngine } from '../engine/engine.js';
 import { ImagePromptError } from '../errors/errors.js';
 import { expectedSize } from '../catalog/expected-size.js';
 import { CATALOG_DATE, type ImageModel } from '../catalog/model-catalog.js';
+import { safeServerText } from '../http/bounded-body.js';
 import { fetchLiveCatalog } from '../catalog/live-catalog.js';
 import { round } from '../catalog/pricing.js';
 import { Progress } from './progress.js';
@@ -255,16 +256,29 @@ async function pruneRemote(ctx: CommandContext, referenced: Set<string>): Promis
   return { removed, young };
 }
 
+/** Venice's style names, live; offline (or refused), the bundled list, said so, as `models` does. */
 export async function styles(ctx: CommandContext): Promise<number> {
   const url = `${ctx.engine.options.baseURL}/image/styles`;
-  const response = await fetch(url, { signal: AbortSignal.timeout(15_000) }).catch((error: Error) => error);
-  if (response instanceof Error || !response.ok) {
-    ctx.out(`could not read ${url}: ${response instanceof Error ? response.message : `HTTP ${response.status}`}`);
-    return EXIT.failed;
+  let names: string[] | undefined;
+  let why = '';
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(15_000), redirect: 'manual' });
+    if (response.ok) {
+      const body = (await response.json()) as { data?: unknown } | unknown[];
+      const list = Array.isArray(body) ? body : (body as { data?: unknown }).data;
+      if (Array.isArray(list) && list.every((n) => typeof n === 'string')) names = list as string[];
+      else why = 'its answer was not a list of names';
+    } else {
+      await response.body?.cancel();
+      why = `HTTP ${response.status}`;
+    }
+  } catch (error) {
+    why = (error as Error).name === 'TimeoutError' ? 'no answer in 15 s' : ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message);
   }
-  const body = (await response.json()) as { data?: string[] } | string[];
-  const names = Array.isArray(body) ? body : (body.data ?? []);
+  const source = names ? url : `the bundled list of ${CATALOG_DATE} (${url} could not be read: ${safeServerText(why, [], 120)})`;
+  names ??= [...ctx.engine.catalog.styles];
   ctx.out(ctx.json ? JSON.stringify(names, null, 2) : names.join('\n'));
+  if (!ctx.json) ctx.out(`${names.length} styles, from ${source}`);
   return EXIT.ok;
 }
 

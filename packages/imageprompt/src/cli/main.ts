@@ -15,38 +15,8 @@ import { EXIT, check, generate, models, plan, prune, styles, type CommandContext
 import { findPromptFiles } from './find-prompt-files.js';
 import { review } from './review-command.js';
 import { pull, push } from './shared-cache-commands.js';
-
-const USAGE = `Usage: imageprompt <command> [globs…] [options]
-
-Commands:
-  generate [globs]   generate every prompt file missing from the cache (needs VENICE_API_KEY)
-  plan [globs]       list what generate would do and its estimated price; spends nothing
-  check [globs]      exit 1 if any prompt file is invalid or missing from the cache
-  prune [--dry-run]  remove cache entries and blobs that no prompt file in the project references
-                     (the shared cache too with --remote <url>; run with --dry-run first)
-  pull [globs]       fill the local cache from the shared cache (IMAGEPROMPT_REMOTE)
-  push               upload local entries the shared cache lacks
-  review [globs]     write a static review site of every prompt file's images (imageprompt-review/);
-                     --since <git-ref> compares with a commit, --markdown adds summary.md
-  styles             Venice's style_preset names
-  models             Venice's image models: sizing, sizes and price
-
-Options:
-  --root <dir>          project root (default: the current directory)
-  --cache-dir <dir>     cache directory (default: .imageprompt, or imageprompt.config.json's)
-  --concurrency <n>     requests at once (default 3)
-  --max-spend <usd>     generate: stop before the call that would cross this many US dollars
-  --json                machine-readable output (plan, check, prune, styles, models)
-  --dry-run             prune: list what would be removed, remove nothing
-  --remote <url>        the shared cache: s3://<bucket>/<prefix> or an http(s):// URL
-  --since <git-ref>     review: show what changed since that commit, before and after
-  --out <dir>           review: where the site is written (default imageprompt-review)
-  --markdown            review: also write summary.md (a CI job summary or pull-request comment)
-  -h, --help
-
-Globs default to **/*.imageprompt.json; node_modules, the cache and .gitignore'd paths are skipped.
-VENICE_API_KEY and VENICE_BASE_URL are read from the environment.
-Exit codes: 0 ok · 1 invalid, failed or missing · 2 usage error · 3 stopped at the spend cap`;
+import { COMMAND_HELP, commandUsage, overview, unknownCommand, unknownOption } from './usage.js';
+import { readFileSync } from 'node:fs';
 
 const COMMANDS = { generate, plan, check, prune, pull, push, review, styles, models } as const;
 
@@ -68,22 +38,34 @@ async function main(argv: string[]): Promise<number> {
         out: { type: 'string' },
         markdown: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'v', default: false },
       },
     });
   } catch (error) {
-    process.stderr.write(`${prefixed((error as Error).message)}\n\n${USAGE}\n`);
+    process.stderr.write(`${unknownOption((error as Error).message)}\n`);
     return EXIT.usage;
   }
   const { values, positionals } = parsed;
-  const [name, ...globs] = positionals;
-  if (values.help || !name) {
-    process.stdout.write(`${USAGE}\n`);
-    return values.help ? EXIT.ok : EXIT.usage;
+  if (values.version) {
+    process.stdout.write(`${version()}\n`);
+    return EXIT.ok;
+  }
+  let [name, ...globs] = positionals;
+  // `imageprompt help [command]` is `imageprompt [command] --help`
+  if (name === 'help') [name, ...globs] = globs;
+  const helpAsked = values.help || positionals[0] === 'help';
+  if (!name) {
+    process.stdout.write(`${overview()}\n`);
+    return helpAsked ? EXIT.ok : EXIT.usage;
   }
   const command = COMMANDS[name as keyof typeof COMMANDS];
-  if (!command) {
-    process.stderr.write(`imageprompt: unknown command "${name}"\n\n${USAGE}\n`);
+  if (!command || !COMMAND_HELP[name]) {
+    process.stderr.write(`${unknownCommand(name)}\n`);
     return EXIT.usage;
+  }
+  if (helpAsked) {
+    process.stdout.write(`${commandUsage(name)}\n`);
+    return EXIT.ok;
   }
   const number = (flag: string, text: string | undefined) => {
     if (text === undefined) return undefined;
@@ -152,6 +134,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = EXIT.usage;
   },
 );
+
+/** The package's version, from its package.json (two folders above this file in dist/cli/). */
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 /** The command's name before a message, once, with the message's "→ what to do" line kept. */
 function prefixed(message: string): string {

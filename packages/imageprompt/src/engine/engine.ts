@@ -146,6 +146,15 @@ export class ImagePromptEngine {
     return this.options.mode !== 'frozen' && !this.explicitCatalog;
   }
 
+  /** Warnings about prompt files already given this run: each is said once, however often a file is prepared. */
+  private warned = new Set<string>();
+
+  private warnOnce(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.options.logger.warn(message);
+  }
+
   /** Hits served from the hit index this run (no prompt file parsed, no byte hashed). */
   indexedHits = 0;
 
@@ -178,7 +187,7 @@ export class ImagePromptEngine {
       'api' in prompt
         ? prepareOpenAIRequest(prompt, this.options.defaults, catalog, name, Object.keys(this.options.providers))
         : prepareRequest(prompt, this.options.defaults, catalog, name);
-    if (!quiet) for (const warning of prepared.warnings) this.options.logger.warn(`${name}: ${warning}`);
+    if (!quiet) for (const warning of prepared.warnings) this.warnOnce(`${name}: ${warning}`);
     return { ...prepared, content: contentDigest(prompt) };
   }
 
@@ -192,7 +201,7 @@ export class ImagePromptEngine {
     const name = this.display(file);
     const indexed = this.usesHitIndex ? this.hits.lookup(file) : undefined;
     if (indexed) {
-      for (const warning of indexed.warnings) this.options.logger.warn(`${name}: ${warning}`);
+      for (const warning of indexed.warnings) this.warnOnce(`${name}: ${warning}`);
       this.indexedHits += 1;
       this.report.served(name, indexed.key, 'cached', 0);
       return {

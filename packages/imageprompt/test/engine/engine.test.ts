@@ -233,3 +233,16 @@ describe('the hit index: which mode checks what', () => {
     expect((await frozen.load(fileA())).status).toBe('missing');
   });
 });
+
+describe('warnings about a prompt file', () => {
+  it('are said once a run, however often the file is prepared and loaded', async () => {
+    const file = join(root, 'seeded.imageprompt.json');
+    await writeFile(file, JSON.stringify({ model: 'gpt-image-2', prompt: 'a fox', seed: 7 }));
+    const warnings: string[] = [];
+    const e = engine({ logger: { ...silentLogger, warn: (m: string) => warnings.push(m) } });
+    await e.prepare(file);
+    await e.prepare(file);
+    await e.load(file);
+    expect(warnings.filter((w) => /seeded\.imageprompt\.json: gpt-image-2 ignores "seed"/.test(w))).toHaveLength(1);
+  });
+});
