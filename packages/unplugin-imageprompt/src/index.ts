@@ -8,7 +8,7 @@
  * knows HTTP (the engine does) or assumes one bundler.
  */
 import { createUnplugin, type UnpluginFactory, type UnpluginInstance } from 'unplugin';
-import { ImagePromptError, preloadImageTools } from 'imageprompt';
+import { ImagePromptError } from 'imageprompt/hits';
 import type { AssetEmitter } from './core/emit/asset-emitter.js';
 import { BuildContext } from './core/build-context.js';
 import { loadPromptModule } from './core/load-prompt-module.js';
@@ -27,7 +27,7 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
   return (rawOptions, meta) => {
     const build = new BuildContext(resolveOptions(rawOptions, exportShape), meta.framework);
     const devServer = new DevServerAssets(() => build.base);
-    const review = new DevReview(() => build.engine, () => build.base);
+    const review = new DevReview(() => build.engine(), () => build.base);
     const generations = new DevGenerations(() => build.root, (file) => review.changed(file));
     const esbuild = new EsbuildAssets(() => build.root);
     const webpack = new WebpackAssets();
@@ -82,19 +82,16 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
         },
       },
       async buildStart() {
-        // options and imageprompt.config.json are checked now, before any module is loaded; the
-        // defaults given here are recorded so that the imageprompt command computes the same keys
-        await build.engine.recordBuildDefaults(build.options.engine.defaults);
+        await build.start();
       },
       async buildEnd() {
         const engine = build.engineIfMade;
-        if (!engine) return;
         // a failed build must not drop images already being paid for: let them reach the cache
-        await engine.drain();
-        const stats = engine.takeStats();
-        if (Object.values(stats).some((n) => n > 0)) engine.options.logger.info(engine.summary(stats));
-        const missing = engine.takeMissing();
-        if (missing.length > 0) throw engine.frozenError(missing);
+        await engine?.drain();
+        const { line } = build.takeSummary();
+        if (line) build.logger.info(line);
+        const missing = engine?.takeMissing() ?? [];
+        if (engine && missing.length > 0) throw engine.frozenError(missing);
       },
       vite: {
         configResolved(config) {
@@ -104,7 +101,7 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
         },
         configureServer(server) {
           // placeholders are drawn with sharp: loaded now, not when the first page waits for one
-          if (!build.options.waitInDev) void preloadImageTools();
+          if (!build.options.waitInDev) void import('imageprompt').then(({ preloadImageTools }) => preloadImageTools());
           server.middlewares.use(devServer.middleware);
           server.middlewares.use(review.middleware);
           generations.attach(server);

@@ -16,11 +16,16 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import type { ImageMetadata } from '../images/image-metadata.js';
-import { canonicalJson } from '../prompt/request-key.js';
-import { IMAGE_FORMATS, type ImageFormat } from '../prompt/prompt-schema.js';
+import { CONFIG_FILE_NAME } from '../config/config-file-name.js';
+import { CATALOG_DATE } from '../catalog/catalog-date.js';
+import { canonicalJson, KEY_RECIPE_VERSION } from '../prompt/request-key.js';
+import type { ImageFormat } from '../prompt/prompt-schema.js';
+
+/** The formats a record may name (the prompt schema's, without loading the schema library). */
+const IMAGE_FORMATS: readonly ImageFormat[] = ['webp', 'png', 'jpeg'];
 
 const INDEX_VERSION = 1;
 
@@ -60,9 +65,95 @@ const stampOf = (info: Stats): Stamp => [info.size, Math.trunc(info.mtimeMs), in
 const sameStamp = (a: Stamp, b: Stamp) => a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
-/** A digest of every setting that can change which key a prompt file's bytes lead to, or what a hit exports. */
-export function indexSettings(settings: object): string {
-  return sha256(Buffer.from(canonicalJson({ index: INDEX_VERSION, ...settings })));
+/** Options that are secrets or no data (a logger, a storage driver): in the digest only as what they are. */
+const NOT_SETTINGS = new Set(['apiKey', 'siwx', 'logger', 'remote', 'context']);
+
+/** Variables the engine reads that hold secrets: in the digest only as their kind, never their value. */
+const SECRET_VARIABLES = ['VENICE_API_KEY', 'VENICE_SIWX', 'IMAGEPROMPT_REMOTE_TOKEN', 'IMAGEPROMPT_REMOTE_SIGNING_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
+/** Variables the engine reads that hold no secret. */
+const PLAIN_VARIABLES = ['IMAGEPROMPT_CACHE_DIR', 'IMAGEPROMPT_MODE', 'VENICE_BASE_URL', 'IMAGEPROMPT_REMOTE', 'IMAGEPROMPT_REMOTE_MODE', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_DEFAULT_REGION'];
+
+/**
+ * What the engine's checks can tell of a secret, without the secret: absent, sendable in a header or
+ * not, shorter than a signing key may be. Settings that differ in this differ in the digest.
+ */
+function secretKind(value: unknown): string {
+  if (value === undefined || value === '') return 'none';
+  if (typeof value !== 'string') return 'not text';
+  return /[^\x21-\x7e]/.test(value) ? 'unsendable' : value.length < 16 ? 'short' : 'long';
+}
+
+export interface HitSettings {
+  /** A digest of everything that can change which key a prompt file's bytes lead to, or what a hit exports. */
+  digest: string;
+  /** Frozen builds verify every byte: they never use the index. */
+  frozen: boolean;
+  cacheDir: string;
+  /** Where the index file is: beside the placeholders. */
+  indexPath: string;
+}
+
+/**
+ * The hit index's settings, from the settings as given (the options in code, the config file's
+ * bytes, the environment), not as resolved: what was validated when a record was made is validated
+ * again only if any of it changed, so a hit needs neither the schema library nor the engine.
+ */
+export function hitSettings(root: string, options: Record<string, unknown>, env: NodeJS.ProcessEnv): HitSettings {
+  let configText = '';
+  try {
+    configText = readFileSync(join(root, CONFIG_FILE_NAME), 'utf8');
+  } catch {
+    // no config file
+  }
+  let config: Record<string, unknown> = {};
+  try {
+    const parsed = configText ? (JSON.parse(configText) as unknown) : {};
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) config = parsed as Record<string, unknown>;
+  } catch {
+    // an invalid file: its bytes are in the digest, and the engine reports it
+  }
+  const given = Object.fromEntries(Object.entries(options).filter(([name, value]) => value !== undefined && !NOT_SETTINGS.has(name) && typeof value !== 'function'));
+  const remote = options.remote as { url?: unknown; timeoutMs?: unknown } | string | undefined;
+  const remoteGiven =
+    remote === undefined || typeof remote === 'string'
+      ? (remote ?? null)
+      : { url: typeof remote.url === 'string' || remote.url === undefined ? (remote.url ?? null) : 'a storage driver', timeoutMs: remote.timeoutMs ?? null, driver: !('url' in remote) && !('timeoutMs' in remote) };
+  // the variables each provider's key is read from, named by the options or the config file
+  const providerVariables = [options.providers, config.providers].flatMap((providers) =>
+    typeof providers === 'object' && providers !== null ? Object.values(providers as Record<string, { apiKeyEnv?: unknown }>).map((p) => String(p?.apiKeyEnv)) : [],
+  );
+  const mode = env.IMAGEPROMPT_MODE || options.mode || config.mode;
+  const cacheDirSetting = String(options.cacheDir ?? config.cacheDir ?? (env.IMAGEPROMPT_CACHE_DIR || '.imageprompt'));
+  const placeholderDir = typeof options.placeholderDir === 'string' ? options.placeholderDir : resolve(root, 'node_modules', '.cache', 'imageprompt', 'placeholders');
+  const digest = sha256(
+    Buffer.from(
+      canonicalJson({
+        index: INDEX_VERSION,
+        recipe: KEY_RECIPE_VERSION,
+        catalog: CATALOG_DATE,
+        root,
+        options: JSON.parse(JSON.stringify(given)) as unknown,
+        secrets: { apiKey: secretKind(options.apiKey), siwx: secretKind(options.siwx) },
+        remote: remoteGiven,
+        config: configText,
+        env: Object.fromEntries([
+          ...PLAIN_VARIABLES.map((name) => [name, env[name] ?? null]),
+          ...[...SECRET_VARIABLES, ...providerVariables].map((name) => [name, secretKind(env[name])]),
+        ]),
+      }),
+    ),
+  );
+  return {
+    digest,
+    frozen: mode === 'frozen',
+    cacheDir: isAbsolute(cacheDirSetting) ? cacheDirSetting : resolve(root, cacheDirSetting),
+    indexPath: join(placeholderDir, '..', 'hit-index.json'),
+  };
+}
+
+/** Where an entry's manifest is, as the cache store puts it. */
+export function manifestPathIn(cacheDir: string, key: string): string {
+  return join(cacheDir, 'entries', `${key}.json`);
 }
 
 export class HitIndex {
@@ -77,15 +168,32 @@ export class HitIndex {
     private readonly manifestPath: (key: string) => string,
   ) {}
 
+  /** The index for these settings, with the manifest paths of the cache directory they name. */
+  static for(settings: HitSettings): HitIndex {
+    return new HitIndex(settings.indexPath, settings.digest, (key) => manifestPathIn(settings.cacheDir, key));
+  }
+
+  private known = false;
+
   private load(): Record<string, HitRecord> {
     if (this.files) return this.files;
     try {
       const data = JSON.parse(readFileSync(this.path, 'utf8')) as IndexFile;
-      this.files = data?.version === INDEX_VERSION && data.settings === this.settings && typeof data.files === 'object' && data.files ? data.files : {};
+      this.known = data?.version === INDEX_VERSION && data.settings === this.settings && typeof data.files === 'object' && data.files !== null;
+      this.files = this.known ? data.files : {};
     } catch {
       this.files = {};
     }
     return this.files;
+  }
+
+  /**
+   * Whether an engine ran with exactly these settings on this machine and recorded hits: then they
+   * passed its checks, and a build can start without loading it.
+   */
+  get settingsKnown(): boolean {
+    this.load();
+    return this.known;
   }
 
   /** The record for the prompt file if its bytes, its entry's manifest and every image are as verified; else undefined. */

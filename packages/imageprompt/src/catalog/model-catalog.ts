@@ -44,7 +44,9 @@ export interface ModelsResponseEntry {
 
 const BUNDLED_STYLES = new URL('../../data/venice-image-styles.json', import.meta.url);
 
-export const CATALOG_DATE = '2026-08-20';
+import { CATALOG_DATE } from './catalog-date.js';
+
+export { CATALOG_DATE };
 
 /** Models that answer 400 to width/height instead of ignoring them (reference §2.1). */
 const REJECTS_PIXEL_SIZE = new Set(['qwen-image', 'qwen-image-3', 'qwen-image-3-pro']);

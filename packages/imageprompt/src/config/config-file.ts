@@ -12,7 +12,9 @@ import { describeUnknownField, parseJsonText, schemaError } from '../prompt/prom
 import { defaultsSchema } from '../prompt/prompt-schema.js';
 import { isStorageDriver, type StorageDriver } from '../remote/driver-backend.js';
 
-export const CONFIG_FILE = 'imageprompt.config.json';
+import { CONFIG_FILE_NAME } from './config-file-name.js';
+
+export const CONFIG_FILE = CONFIG_FILE_NAME;
 
 const MODES = ['generate', 'frozen', 'placeholder'] as const;
 

@@ -13,7 +13,17 @@ export interface MissingImage {
   key: string;
 }
 
-const emptyStats = (): BuildStats => ({ cached: 0, generated: 0, placeholder: 0, missing: 0, failed: 0 });
+export const emptyStats = (): BuildStats => ({ cached: 0, generated: 0, placeholder: 0, missing: 0, failed: 0 });
+
+/** A build's summary line: `4 images: 3 cached, 1 generated, 0 failed`. */
+export function summarizeStats(stats: BuildStats): string {
+  const total = Object.values(stats).reduce((a, b) => a + b, 0);
+  const parts = [`${stats.cached} cached`, `${stats.generated} generated`];
+  if (stats.placeholder) parts.push(`${stats.placeholder} placeholders`);
+  if (stats.missing) parts.push(`${stats.missing} missing`);
+  parts.push(`${stats.failed} failed`);
+  return `${total} image${total === 1 ? '' : 's'}: ${parts.join(', ')}`;
+}
 
 export class BuildReport {
   private stats = emptyStats();
@@ -57,12 +67,7 @@ export class BuildReport {
   }
 
   summary(stats: BuildStats): string {
-    const total = Object.values(stats).reduce((a, b) => a + b, 0);
-    const parts = [`${stats.cached} cached`, `${stats.generated} generated`];
-    if (stats.placeholder) parts.push(`${stats.placeholder} placeholders`);
-    if (stats.missing) parts.push(`${stats.missing} missing`);
-    parts.push(`${stats.failed} failed`);
-    return `${total} image${total === 1 ? '' : 's'}: ${parts.join(', ')}`;
+    return summarizeStats(stats);
   }
 
   /** The error a frozen build ends with: every missing prompt file, its key, and how to fill the cache. */

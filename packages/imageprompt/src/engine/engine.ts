@@ -10,10 +10,10 @@ import { join, relative } from 'node:path';
 import { writeFileAtomic } from '../cache/atomic-file.js';
 import type { CacheEntry, EntryStore, LocalCache } from '../cache/cache-port.js';
 import { CacheStore } from '../cache/cache-store.js';
-import { HitIndex, indexSettings } from '../cache/hit-index.js';
+import { HitIndex, hitSettings } from '../cache/hit-index.js';
 import { KeyRefs, contentDigest } from '../cache/key-refs.js';
 import { loadLiveCatalog } from '../catalog/live-catalog.js';
-import { CATALOG_DATE, ModelCatalog } from '../catalog/model-catalog.js';
+import { ModelCatalog } from '../catalog/model-catalog.js';
 import { requestPriceUsd } from '../catalog/pricing.js';
 import { buildDefaultsPath, resolveEngineOptions, type EngineOptions, type Mode, type ResolvedEngineOptions } from '../config/engine-options.js';
 import { ImagePromptError } from '../errors/errors.js';
@@ -24,7 +24,7 @@ import { prepareRequest, type PreparedRequest } from '../prompt/normalise-reques
 import { prepareOpenAIRequest } from '../prompt/openai-route.js';
 import { readPromptFile, type AnyPromptFile } from '../prompt/prompt-file.js';
 import type { ImageFormat } from '../prompt/prompt-schema.js';
-import { KEY_RECIPE_VERSION, PROVIDER } from '../prompt/request-key.js';
+import { PROVIDER } from '../prompt/request-key.js';
 import { RemoteCache } from '../remote/remote-cache.js';
 import { RemoteLayer } from '../remote/remote-layer.js';
 import { SpendLedger } from '../venice/spend-ledger.js';
@@ -124,27 +124,18 @@ export class ImagePromptEngine {
       priceOf: (prepared) => this.priceOf(prepared),
       holdMs: worstCaseDurationMs({ ...DEFAULT_RETRY_POLICY, ...this.options.retry }, this.options.timeoutMs),
     });
-    const { options: o } = this;
-    this.hits = new HitIndex(
-      join(o.placeholderDir, '..', 'hit-index.json'),
-      // everything that can change which key a file's bytes lead to, or what a hit exports
-      indexSettings({
-        recipe: KEY_RECIPE_VERSION,
-        catalog: catalog ? 'explicit' : CATALOG_DATE,
-        root: o.root,
-        cacheDir: o.cacheDir,
-        defaults: o.defaults,
-        providers: Object.fromEntries(Object.entries(o.providers).map(([name, p]) => [name, p.baseURL])),
-        metadata: o.metadata,
-      }),
-      (key) => this.store.manifestPath(key),
-    );
+    // the settings as given: the plugin serves hits from the same index before it loads the engine
+    const hitSettingsGiven = hitSettings(this.options.root, { ...options, root: this.options.root }, process.env);
+    this.hits = HitIndex.for(hitSettingsGiven);
+    this.hitsFrozen = hitSettingsGiven.frozen;
   }
 
   /** Whether hits may be served from the hit index: not in frozen mode, which verifies every byte. */
   private get usesHitIndex(): boolean {
-    return this.options.mode !== 'frozen' && !this.explicitCatalog;
+    return !this.hitsFrozen && this.options.mode !== 'frozen' && !this.explicitCatalog;
   }
+
+  private readonly hitsFrozen: boolean;
 
   /** Warnings about prompt files already given this run: each is said once, however often a file is prepared. */
   private warned = new Set<string>();

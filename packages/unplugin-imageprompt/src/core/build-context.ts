@@ -1,9 +1,12 @@
 /**
  * What one plugin instance knows about the build it serves, in one object: the bundler, the project
- * root and `base` as the bundler sets them, whether this is a dev server or a build, and the engine,
- * made on first use with those settings. Every hook reads these here, never from loose variables.
+ * root and `base` as the bundler sets them, whether this is a dev server or a build, the hit index,
+ * and the engine. A hit this machine verified before is served from the index (`imageprompt/hits`)
+ * without loading the engine; the engine (`imageprompt`, with its schemas and clients) is loaded on
+ * the first prompt file the index cannot answer, made with the root and mode in force then.
  */
-import { ImagePromptEngine } from 'imageprompt';
+import type { ImagePromptEngine } from 'imageprompt';
+import { HitIndex, consoleLogger, emptyStats, hitSettings, summarizeStats, type BuildStats, type HitRecord, type Logger } from 'imageprompt/hits';
 import type { ResolvedOptions } from './options.js';
 
 export class BuildContext {
@@ -12,7 +15,13 @@ export class BuildContext {
   /** Vite's `base`, always ending in `/`. */
   base = '/';
   mode: 'dev' | 'build' = 'build';
+  readonly logger: Logger;
+  private loading: Promise<ImagePromptEngine> | undefined;
   private made: ImagePromptEngine | undefined;
+  private index: { hits: HitIndex; frozen: boolean } | undefined;
+  /** Hits served from the index since the last summary. */
+  private indexed = 0;
+  private warned = new Set<string>();
 
   constructor(
     readonly options: ResolvedOptions,
@@ -20,6 +29,7 @@ export class BuildContext {
     readonly framework: string,
   ) {
     this.root = options.root ?? process.cwd();
+    this.logger = options.engine.logger ?? consoleLogger;
   }
 
   /** Takes the bundler's root unless the `root` option was given. */
@@ -27,15 +37,67 @@ export class BuildContext {
     if (!this.options.root && root) this.root = root;
   }
 
-  /** The engine, made once with the root and mode in force when it is first needed. */
-  get engine(): ImagePromptEngine {
-    this.made ??= new ImagePromptEngine({ ...this.options.engine, root: this.root, context: this.mode });
+  /**
+   * The engine, loaded and made once, with the root and mode in force when it is first needed. Its
+   * options and `imageprompt.config.json` are checked then: a mistake fails the first prompt file.
+   */
+  engine(): Promise<ImagePromptEngine> {
+    this.loading ??= import('imageprompt').then(async ({ ImagePromptEngine }) => {
+      const engine = new ImagePromptEngine({ ...this.options.engine, root: this.root, context: this.mode });
+      // the defaults given here are recorded so that the imageprompt command computes the same keys
+      await engine.recordBuildDefaults(this.options.engine.defaults);
+      this.made = engine;
+      return engine;
+    });
+    return this.loading;
+  }
+
+  /** The engine if one was made (a build whose prompt files were all answered by the index has none). */
+  get engineIfMade(): ImagePromptEngine | undefined {
     return this.made;
   }
 
-  /** The engine if one was made (a build that loaded no prompt file has none). */
-  get engineIfMade(): ImagePromptEngine | undefined {
-    return this.made;
+  /**
+   * The prompt file's images from the hit index, when this machine verified them before under the
+   * same settings and nothing has changed since (never in frozen mode, which verifies every byte).
+   * Said and counted as a hit, as the engine would.
+   */
+  indexedHit(file: string, name: string): HitRecord | undefined {
+    const record = this.hitIndex().frozen ? undefined : this.hitIndex().hits.lookup(file);
+    if (!record) return undefined;
+    for (const warning of record.warnings) {
+      const message = `${name}: ${warning}`;
+      if (!this.warned.has(message)) this.logger.warn(message);
+      this.warned.add(message);
+    }
+    this.indexed += 1;
+    this.logger.info(`${name}: cache hit`);
+    return record;
+  }
+
+  private hitIndex(): { hits: HitIndex; frozen: boolean } {
+    if (!this.index) {
+      const settings = hitSettings(this.root, { ...this.options.engine, root: this.root }, process.env);
+      this.index = { hits: HitIndex.for(settings), frozen: settings.frozen };
+    }
+    return this.index;
+  }
+
+  /**
+   * At the start of a build: the options and `imageprompt.config.json` are checked now, before any
+   * module is loaded, by making the engine, unless an engine already ran with exactly these settings
+   * on this machine (then the build may never need one).
+   */
+  async start(): Promise<void> {
+    if (this.hitIndex().frozen || !this.hitIndex().hits.settingsKnown) await this.engine();
+  }
+
+  /** The build's counts since the last summary (the engine's and the index's), and its summary line when anything was served. */
+  takeSummary(): { stats: BuildStats; line: string | undefined } {
+    const stats = this.made?.takeStats() ?? emptyStats();
+    stats.cached += this.indexed;
+    this.indexed = 0;
+    return { stats, line: Object.values(stats).some((n) => n > 0) ? summarizeStats(stats) : undefined };
   }
 
   /** A miss in the Vite or Astro dev server shows a placeholder at once and never blocks a page. */

@@ -19,6 +19,12 @@ export class DevGenerations {
   /** The failure of each prompt file's current request, shown again to every page that connects. */
   private failures = new Map<string, { key: string; message: string }>();
   private server: ViteDevServer | undefined;
+  /**
+   * Full reloads sent for pages rendered on the server since a page last connected. A page that was
+   * itself reloading when one was sent never got it; the page that connects next is reloaded once
+   * more, so that no landed image stays a placeholder on screen.
+   */
+  private reloadsSinceConnection = 0;
 
   constructor(
     private readonly root: () => string,
@@ -32,6 +38,10 @@ export class DevGenerations {
     // is shown the failures that still stand
     server.ws.on('connection', () => {
       for (const [file, failure] of this.failures) if (this.current.get(file) === failure.key) this.sendError(file, failure.message);
+      if (this.reloadsSinceConnection > 0) {
+        this.reloadsSinceConnection = 0;
+        server.environments?.client?.hot.send({ type: 'full-reload', path: '*' });
+      }
     });
   }
 
@@ -86,7 +96,10 @@ export class DevGenerations {
       else elsewhere = true;
     }
     // rendered on the server only (an Astro page): the browser shows it again by reloading
-    if (elsewhere && !inClient) server.environments.client?.hot.send({ type: 'full-reload', path: '*' });
+    if (elsewhere && !inClient) {
+      this.reloadsSinceConnection += 1;
+      server.environments.client?.hot.send({ type: 'full-reload', path: '*' });
+    }
     if (!inClient && !elsewhere) retry();
   }
 

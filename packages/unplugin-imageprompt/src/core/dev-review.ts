@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { notFound, pathBelowBase } from './dev-url.js';
-import { renderReviewPage, reviewModel, thumbnail, type ImagePromptEngine, type ReviewImage } from 'imageprompt';
+import type { ImagePromptEngine, ReviewImage } from 'imageprompt';
 
 export const DEV_REVIEW_PATH = '__imageprompt/';
 
@@ -30,7 +30,7 @@ export class DevReview {
   private images = new Map<string, ReviewImage>();
 
   constructor(
-    private readonly engine: () => ImagePromptEngine,
+    private readonly engine: () => Promise<ImagePromptEngine>,
     private readonly base: () => string,
   ) {}
 
@@ -62,7 +62,8 @@ export class DevReview {
       return;
     }
     if (rest === '' || rest === 'index.html') {
-      const engine = this.engine();
+      const engine = await this.engine();
+      const { renderReviewPage, reviewModel } = await import('imageprompt');
       // the version before the model is gathered: a change while it is, shows on the next reload
       const version = this.version;
       const model = await reviewModel(engine, [...this.files]);
@@ -82,7 +83,8 @@ export class DevReview {
       notFound(res, 'imageprompt: no such image on the review page');
       return;
     }
-    const file = match[2] ? await thumbnail(join(dirname(this.engine().options.placeholderDir), 'thumbnails'), image.source, image.digest) : image.source;
+    const { thumbnail } = await import('imageprompt');
+    const file = match[2] ? await thumbnail(join(dirname((await this.engine()).options.placeholderDir), 'thumbnails'), image.source, image.digest) : image.source;
     res.setHeader('Content-Type', CONTENT_TYPES[match[2] ? 'webp' : match[3]!]!);
     createReadStream(file).pipe(res);
   }

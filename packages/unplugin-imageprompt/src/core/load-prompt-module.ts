@@ -1,10 +1,12 @@
 /**
- * The load hook's work for one prompt file: its images from the engine (at once in a dev server,
- * where a miss is a placeholder generated in the background), emitted through the bundler's asset
- * API, and the module code that exports them. Errors leave as the command's readable text.
+ * The load hook's work for one prompt file: its images from the hit index when this machine verified
+ * them before (no engine loaded), else from the engine (at once in a dev server, where a miss is a
+ * placeholder generated in the background), emitted through the bundler's asset API, and the module
+ * code that exports them. Errors leave as the command's readable text.
  */
 import { relative } from 'node:path';
-import { ImagePromptError, type ImageResult } from 'imageprompt';
+import type { ImageResult } from 'imageprompt';
+import { ImagePromptError, type HitRecord } from 'imageprompt/hits';
 import { imageAsset, type AssetEmitter, type HookContext } from './emit/asset-emitter.js';
 import type { BuildContext } from './build-context.js';
 import type { DevGenerations } from './dev-generations.js';
@@ -23,18 +25,37 @@ export async function loadPromptModule(hook: HookContext, file: string, { build,
     if (build.mode === 'dev') review.changed(file);
     let result: ImageResult;
     let landed = false;
-    if (build.generatesInBackground) {
-      const answer = await build.engine.loadWithoutWaiting(file);
+    const indexed = build.indexedHit(file, relative(build.root, file));
+    if (indexed) {
+      result = fromIndex(file, indexed);
+      if (build.generatesInBackground) {
+        generations.loaded(file, result.key);
+        landed = generations.takeLanded(file);
+      }
+    } else if (build.generatesInBackground) {
+      const answer = await (await build.engine()).loadWithoutWaiting(file);
       result = answer.result;
       generations.loaded(file, result.key, answer.generated);
       landed = generations.takeLanded(file) && !answer.generated;
-    } else result = await build.engine.load(file);
+    } else result = await (await build.engine()).load(file);
     const urls = await Promise.all(result.images.map((image, i) => emitter.emit(hook, imageAsset(file, i, result.images.length, image))));
     const code = moduleCode(result, build.options.exportShape, urls);
     return landed ? `${code}console.info(${JSON.stringify(`[imageprompt] ${relative(build.root, file)}: the generated image has landed`)});\n` : code;
   } catch (error) {
     throw readable(error);
   }
+}
+
+/** A hit the index answered, as the engine would have given it. */
+function fromIndex(file: string, record: HitRecord): ImageResult {
+  return {
+    file,
+    key: record.key,
+    alt: record.alt ?? undefined,
+    seed: record.seed,
+    status: 'cached',
+    images: record.images.map(({ stamp: _stamp, ...image }) => image),
+  };
 }
 
 /**

@@ -12,7 +12,7 @@
  * `output.publicPath` (also `auto`) holds.
  */
 import { posix } from 'node:path';
-import { ImagePromptError } from 'imageprompt';
+import { ImagePromptError } from 'imageprompt/hits';
 import { assetBytes, type AssetEmitter, type HookContext, type ImageAsset } from './asset-emitter.js';
 
 export const READABLE_ASSET_NAMES = 'assets/[name]-[contenthash:8][ext]';

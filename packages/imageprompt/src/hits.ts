@@ -1,0 +1,10 @@
+/**
+ * `imageprompt/hits`: what a build needs to serve a cache hit this machine verified before, without
+ * loading the engine, the schema library or any network code: the hit index, the settings it is
+ * keyed by, the build report's summary, the logger and the error type. The plugin serves hits from
+ * here and loads the engine (`imageprompt`) only for a file the index cannot answer.
+ */
+export { HitIndex, hitSettings, type HitRecord, type HitSettings } from './cache/hit-index.js';
+export { emptyStats, summarizeStats, type BuildStats, type ImageStatus } from './engine/build-report.js';
+export { consoleLogger, type Logger } from './logger.js';
+export { ImagePromptError } from './errors/errors.js';
