@@ -96,7 +96,7 @@ describe('image metadata', () => {
     const manifestPath = join(root, '.imageprompt', 'entries', `${generated.key}.json`);
     const stored = (JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest).outputs[0]!.meta;
     expect(stored).toEqual(generated.images[0]!.meta);
-    const second = new ImagePromptEngine({ root, logger: silentLogger });
+    const second = new ImagePromptEngine({ root, baseURL: sim.url, logger: silentLogger });
     const hit = await second.load(file);
     expect(hit.status).toBe('cached');
     expect(hit.images[0]!.meta).toEqual(stored);
@@ -112,7 +112,7 @@ describe('image metadata', () => {
     await writeFile(manifestPath, JSON.stringify(manifest, null, 2));
     const blob = await readFile(made.images[0]!.path);
 
-    const reader = new ImagePromptEngine({ root, logger: silentLogger });
+    const reader = new ImagePromptEngine({ root, baseURL: sim.url, logger: silentLogger });
     const hit = await reader.load(file);
     expect(reader.metadataComputed).toBe(1);
     expect(hit.key).toBe(made.key);
@@ -123,7 +123,7 @@ describe('image metadata', () => {
     expect({ ...rewritten, outputs: rewritten.outputs.map(({ meta: _m, ...o }) => o) }).toEqual(manifest);
     expect(await listFiles(join(root, '.imageprompt', 'entries'))).toHaveLength(1);
 
-    const again = new ImagePromptEngine({ root, logger: silentLogger });
+    const again = new ImagePromptEngine({ root, baseURL: sim.url, logger: silentLogger });
     await again.load(file);
     expect(again.metadataComputed).toBe(0);
     expect(sim.imageRequests()).toHaveLength(1);

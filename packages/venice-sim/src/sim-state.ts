@@ -80,8 +80,11 @@ export function control(state: SimState, request: ControlRequest): void {
   }
 }
 
+/** Every answer says it comes from the simulator, so that no drawing of it is ever taken for a paid image. */
+export const SIMULATOR_HEADER = 'x-venice-simulator';
+
 export function baseHeaders(): Record<string, string> {
-  return { 'cf-ray': `${randomBytes(8).toString('hex')}-SIM`, 'x-venice-version': VENICE_VERSION };
+  return { 'cf-ray': `${randomBytes(8).toString('hex')}-SIM`, 'x-venice-version': VENICE_VERSION, [SIMULATOR_HEADER]: 'venice-sim' };
 }
 
 export function inferenceHeaders(window: RateWindow, balanceBefore: number): Record<string, string> {

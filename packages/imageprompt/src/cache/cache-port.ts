@@ -47,6 +47,12 @@ export interface Manifest {
     timing: Record<string, number> | null;
   };
   flags: { blurred: boolean; contentViolation: boolean };
+  /**
+   * Who made the image: the host of the base URL it came from, and whether that server said it is a
+   * simulator (then the image is a drawing: never served, counted or shown as a paid Venice image).
+   * Absent in entries made before it was recorded.
+   */
+  origin?: { host: string; simulator: boolean };
   createdAt: string;
   durationMs: number;
   outputs: CachedOutput[];

@@ -239,13 +239,18 @@ export class HitIndex {
     }
   }
 
-  /** Writes what this run learnt; a failure costs only the next build's speed. */
+  /**
+   * Writes what this run learnt, and that an engine ran with these settings (so that the next build
+   * with the same settings needs none to start); a failure costs only the next build's speed.
+   */
   async save(): Promise<void> {
-    if (!this.dirty || !this.files) return;
+    this.load();
+    if (!this.dirty && this.known) return;
+    this.known = true;
     this.dirty = false;
     try {
       await mkdir(dirname(this.path), { recursive: true });
-      const data: IndexFile = { version: INDEX_VERSION, settings: this.settings, files: this.files };
+      const data: IndexFile = { version: INDEX_VERSION, settings: this.settings, files: this.files ?? {} };
       await writeFileAtomic(this.path, JSON.stringify(data), { durable: false });
     } catch {
       // a read-only node_modules: every build verifies in full, as before

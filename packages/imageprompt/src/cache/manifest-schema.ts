@@ -77,6 +77,7 @@ export const manifestSchema = z
       timing: z.record(z.string().max(100), z.number()).nullable(),
     }),
     flags: z.strictObject({ blurred: z.boolean(), contentViolation: z.boolean() }),
+    origin: z.strictObject({ host: shortText(260), simulator: z.boolean() }).optional(),
     createdAt: z.iso.datetime(),
     durationMs: z.number().int().min(0),
     outputs: z.array(outputSchema).min(1).max(4),

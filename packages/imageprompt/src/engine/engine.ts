@@ -28,6 +28,7 @@ import { PROVIDER } from '../prompt/request-key.js';
 import { RemoteCache } from '../remote/remote-cache.js';
 import { RemoteLayer } from '../remote/remote-layer.js';
 import { SpendLedger } from '../venice/spend-ledger.js';
+import { DEFAULT_BASE_URL } from '../venice/venice-client.js';
 import { BuildReport, type BuildStats, type ImageStatus, type MissingImage } from './build-report.js';
 import { EntryMetadata } from './entry-metadata.js';
 import { Generation } from './generation.js';
@@ -35,6 +36,9 @@ import { GenerationQueue } from './generation-queue.js';
 import { ProviderClients } from './provider-clients.js';
 
 export type { BuildStats, ImageStatus, MissingImage } from './build-report.js';
+
+/** Venice's own API host: where a simulator's drawings are never served. */
+const VENICE_HOST = new URL(DEFAULT_BASE_URL).host;
 
 export interface ResolvedImage {
   /** Absolute path of the image file. */
@@ -122,12 +126,25 @@ export class ImagePromptEngine {
       ledger: this.ledger,
       metadata: this.metadata,
       priceOf: (prepared) => this.priceOf(prepared),
+      servable: (entry, name) => this.servable(entry, name),
       holdMs: worstCaseDurationMs({ ...DEFAULT_RETRY_POLICY, ...this.options.retry }, this.options.timeoutMs),
     });
     // the settings as given: the plugin serves hits from the same index before it loads the engine
     const hitSettingsGiven = hitSettings(this.options.root, { ...options, root: this.options.root }, process.env);
     this.hits = HitIndex.for(hitSettingsGiven);
     this.hitsFrozen = hitSettingsGiven.frozen;
+  }
+
+  /**
+   * Whether a cached entry may be served by this engine: a simulator's drawing never is where the
+   * base URL is Venice's own (a real build), so that it is never taken for a paid image; pointed at
+   * any other base URL (a simulator, a proxy, a dead port in an offline test) it may be.
+   */
+  private servable(entry: CacheEntry, name: string): boolean {
+    const origin = entry.manifest.origin;
+    if (!origin?.simulator || new URL(this.options.baseURL).host !== VENICE_HOST) return true;
+    this.warnOnce(`${name}: the cached image is a drawing of the simulator at ${origin.host}, not a paid Venice image; it is not served from Venice's base URL, and is generated again`);
+    return false;
   }
 
   /** Whether hits may be served from the hit index: not in frozen mode, which verifies every byte. */
@@ -312,7 +329,7 @@ export class ImagePromptEngine {
   private async obtain(prepared: PreparedRequest, name: string): Promise<SharedResult> {
     // runs once per request key at a time: whatever is per file belongs in load()
     const hit = await this.entries.read(prepared.key);
-    if (hit) {
+    if (hit && this.servable(hit, name)) {
       if (hit.origin === 'remote') this.options.logger.info(`${name}: restored from the shared cache`);
       return this.fromEntry(prepared, await this.metadata.complete(hit, name), 'cached');
     }

@@ -32,6 +32,8 @@ export interface GenerationParts {
   priceOf(prepared: PreparedRequest): number | undefined;
   /** The longest one generation can take here; the lock says so to other processes. */
   holdMs: number;
+  /** Whether an entry found may be served (a simulator's drawing is not, at Venice's own base URL). */
+  servable(entry: CacheEntry, name: string): boolean;
 }
 
 export class Generation {
@@ -47,9 +49,9 @@ export class Generation {
     const release = await store.lock(key, { holdMs: this.parts.holdMs, onWait: (wait) => this.reportWait(name, key, wait) });
     try {
       const raced = await entries.read(key);
-      if (raced) return { entry: await metadata.complete(raced, name), status: 'cached' };
+      if (raced && this.parts.servable(raced, name)) return { entry: await metadata.complete(raced, name), status: 'cached' };
       const recovered = await store.recover(key);
-      if (recovered) {
+      if (recovered && this.parts.servable(recovered, name)) {
         options.logger.info(`${name}: took the image paid for in an earlier run from ${store.rescueDir(key)}`);
         return { entry: await metadata.complete(recovered, name), status: 'cached' };
       }
@@ -57,7 +59,7 @@ export class Generation {
       const theirs = await remote?.claim(key, (wait) =>
         options.logger.warn(`${name}: waiting ${Math.round(wait.waitedMs / 1000)} s for another machine generating key ${key.slice(0, 12)} to upload it to the shared cache`),
       );
-      if (theirs) return { entry: await metadata.complete(theirs, name), status: 'cached' };
+      if (theirs && this.parts.servable(theirs, name)) return { entry: await metadata.complete(theirs, name), status: 'cached' };
       return { entry: await this.pay(prepared, name, client), status: 'generated' };
     } finally {
       await remote?.release(key);
@@ -91,6 +93,7 @@ export class Generation {
       seedSource: prepared.seedSource,
       response: { id: result.id, cfRay: result.cfRay, timing: result.timing },
       flags: { blurred: result.blurred, contentViolation: result.contentViolation },
+      origin: { host: new URL(client.baseURL).host, simulator: result.simulator },
       createdAt: new Date().toISOString(),
       durationMs: Date.now() - started,
     };

@@ -20,7 +20,7 @@ export function renderReviewMarkdown(model: ReviewModel, siteUrl = 'index.html')
   const lines = [
     '## imageprompt review',
     '',
-    `${summary.counts.cached} cached · ${summary.counts.missing} missing · ${summary.counts.invalid} invalid — spent ${usd(summary.spentUsd)}, missing images would cost ${usd(summary.missingUsd)}${summary.unpriced ? ` (+${summary.unpriced} without a price)` : ''}.`,
+    `${summary.counts.cached} cached · ${summary.counts.missing} missing · ${summary.counts.invalid} invalid — spent ${usd(summary.spentUsd)}, missing images would cost ${usd(summary.missingUsd)}${summary.unpriced ? ` (+${summary.unpriced} without a price)` : ''}.${summary.drawings ? ` ${summary.drawings} cached image${summary.drawings === 1 ? ' is a simulator drawing' : 's are simulator drawings'}, paid nothing.` : ''}`,
     '',
   ];
   if (summary.since !== undefined) {

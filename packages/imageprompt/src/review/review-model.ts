@@ -29,6 +29,8 @@ export interface ReviewRequest {
   error?: string;
   /** Its cache entry is there but damaged (a manifest or blob that fails its checks): shown, and generated again. */
   damaged?: boolean;
+  /** Its image is a simulator's drawing (the simulator said so when it made it): shown as such, never as spend. */
+  simulator?: boolean;
   key?: string;
   prompt?: string;
   model?: string;
@@ -69,6 +71,8 @@ export interface ReviewSummary {
   /** What the missing ones will cost. */
   missingUsd: number;
   unpriced: number;
+  /** Cached images that are a simulator's drawings: counted apart, never as spend. */
+  drawings: number;
   since?: string;
   changes?: Record<ChangeKind, number>;
 }
@@ -106,6 +110,7 @@ async function describe(engine: ImagePromptEngine, prepared: PreparedPromptFile)
   return {
     ...base,
     status: 'cached',
+    ...(manifest.origin?.simulator ? { simulator: true, priceUsd: 0 } : {}),
     generatedAt: manifest.createdAt,
     responseId: manifest.response.id,
     images: manifest.outputs.map((output, i) => ({ source: paths[i]!, digest: output.digest, width: output.width, height: output.height, format: output.format })),
@@ -182,6 +187,7 @@ export async function reviewModel(engine: ImagePromptEngine, files: string[], si
     spentUsd: round(live.filter((i) => i.status === 'cached').reduce((sum, i) => sum + (i.priceUsd ?? 0), 0)),
     missingUsd: round(live.filter((i) => i.status === 'missing').reduce((sum, i) => sum + (i.priceUsd ?? 0), 0)),
     unpriced: live.filter((i) => i.status !== 'invalid' && i.priceUsd === null).length,
+    drawings: live.filter((i) => i.simulator).length,
     ...(since !== undefined ? { since, changes } : {}),
   };
   return { items, summary };

@@ -41,6 +41,7 @@ select, input { font: inherit; padding: .3rem .4rem; border: 1px solid #6b6b6b; 
 .badge.cached { background: #dcfce7; color: #14532d; }
 .badge.missing { background: #fef3c7; color: #78350f; }
 .badge.invalid, .badge.damaged { background: #fee2e2; color: #7f1d1d; }
+.badge.simulator { background: #ede9fe; color: #4c1d95; }
 .badge.change { background: #dbeafe; color: #1e3a8a; margin-left: .3rem; }
 .prompt { margin: .5rem 0; }
 .details { display: grid; grid-template-columns: auto 1fr; gap: .1rem .6rem; font-size: .85rem; margin: 0; }
@@ -103,7 +104,8 @@ function details(request: ReviewRequest): string {
   if (request.width) rows.push(['size', `${request.width}×${request.height}${request.variants && request.variants > 1 ? ` ×${request.variants}` : ''}`]);
   if (request.format) rows.push(['format', request.format]);
   if (request.seed !== undefined) rows.push(['seed', request.seed]);
-  if (request.status !== 'invalid') rows.push([request.status === 'cached' ? 'paid' : 'to pay', usd(request.priceUsd)]);
+  if (request.simulator) rows.push(['paid', 'nothing (a simulator drawing)']);
+  else if (request.status !== 'invalid') rows.push([request.status === 'cached' ? 'paid' : 'to pay', usd(request.priceUsd)]);
   if (request.generatedAt) rows.push(['generated', request.generatedAt]);
   if (request.responseId) rows.push(['response id', request.responseId]);
   if (request.key) rows.push(['key', request.key.slice(0, 16)]);
@@ -114,9 +116,10 @@ function card(item: ReviewItem, images: SiteImages): string {
   const text = [item.file, item.prompt ?? '', item.model ?? '', item.error ?? ''].join(' ').toLowerCase();
   const change = item.change ? `<span class="badge change">${escape(item.change.kind)}</span>` : '';
   const damaged = item.damaged ? ' <span class="badge damaged">damaged</span>' : '';
+  const drawn = item.simulator ? ' <span class="badge simulator">simulator drawing</span>' : '';
   return `<li class="card" data-status="${escape(item.status)}" data-model="${escape(item.model ?? '')}" data-folder="${escape(item.folder)}" data-text="${escape(text)}">
 <h3>${escape(item.file)}</h3>
-<p><span class="badge ${escape(item.status)}">${escape(item.status)}</span>${damaged}${change}</p>
+<p><span class="badge ${escape(item.status)}">${escape(item.status)}</span>${damaged}${drawn}${change}</p>
 <div class="thumbs">${thumbs(item, images, item.file)}</div>
 ${item.prompt ? `<p class="prompt">${escape(item.prompt)}</p>` : ''}
 ${item.error ? `<p class="error">${escape(item.error)}</p>` : ''}
@@ -153,7 +156,7 @@ export function renderReviewPage(model: ReviewModel, images: SiteImages): string
     ['cached', String(summary.counts.cached)],
     ['missing', String(summary.counts.missing)],
     ['invalid', String(summary.counts.invalid)],
-    ['spent', usd(summary.spentUsd)],
+    ['spent', `${usd(summary.spentUsd)}${summary.drawings ? ` (${summary.drawings} simulator drawing${summary.drawings === 1 ? '' : 's'}, paid nothing)` : ''}`],
     ['cost of what is missing', `${usd(summary.missingUsd)}${summary.unpriced ? ` (+${summary.unpriced} without a price)` : ''}`],
   ];
   if (summary.changes) summaryRows.push(['changed since ' + summary.since, `${summary.changes.modified} modified, ${summary.changes.added} added, ${summary.changes.removed} removed`]);

@@ -33,6 +33,8 @@ export interface GenerateResult {
   timing: Record<string, number> | null;
   blurred: boolean;
   contentViolation: boolean;
+  /** The answer came from a simulator (it said so): its images are drawings, never paid ones. */
+  simulator: boolean;
   images: StagedImage[];
   attempts: number;
 }
@@ -203,6 +205,7 @@ export class VeniceClient {
       cfRay: response.headers.get('cf-ray'),
       blurred: response.headers.get('x-venice-is-blurred') === 'true',
       contentViolation: response.headers.get('x-venice-is-content-violation') === 'true',
+      simulator: response.headers.has('x-venice-simulator'),
     };
     if (response.status !== 200) {
       // the first few kilobytes say what went wrong; an endless error body is not read further
@@ -446,6 +449,7 @@ interface AnswerMeta {
   cfRay: string | null;
   blurred: boolean;
   contentViolation: boolean;
+  simulator: boolean;
 }
 
 /** A failure of the sink, carried through the JSON stream reader untouched. */

@@ -246,3 +246,19 @@ describe('warnings about a prompt file', () => {
     expect(warnings.filter((w) => /seeded\.imageprompt\.json: gpt-image-2 ignores "seed"/.test(w))).toHaveLength(1);
   });
 });
+
+describe("a simulator's drawing is never a paid image", () => {
+  it("is recorded as the simulator's, never served from Venice's own base URL, and served where the build points elsewhere", async () => {
+    const made = await engine().load(join(root, 'a.imageprompt.json'));
+    const manifest = JSON.parse(await readFile(join(root, '.imageprompt', 'entries', `${made.key}.json`), 'utf8')) as { origin?: unknown };
+    expect(manifest.origin).toEqual({ host: new URL(sim.url).host, simulator: true });
+    const warnings: string[] = [];
+    const atVenice = (mode: 'frozen' | 'placeholder') =>
+      engine({ baseURL: 'https://api.venice.ai/api/v1', mode, logger: { ...silentLogger, warn: (m: string) => warnings.push(m) } }).load(join(root, 'a.imageprompt.json'));
+    expect((await atVenice('frozen')).status).toBe('missing');
+    expect((await atVenice('placeholder')).status).toBe('placeholder');
+    expect(warnings.join('\n')).toMatch(/a\.imageprompt\.json: the cached image is a drawing of the simulator at 127\.0\.0\.1:\d+, not a paid Venice image/);
+    // pointed at a simulator, a proxy or a dead port, the drawing serves
+    expect((await engine({ mode: 'frozen' }).load(join(root, 'a.imageprompt.json'))).status).toBe('cached');
+  });
+});

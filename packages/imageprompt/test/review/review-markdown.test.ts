@@ -8,7 +8,7 @@ const hostile = 'src/[click](https://evil.example)<img src=x onerror=alert(1)>`c
 function model(file: string, since: string): ReviewModel {
   return {
     items: [{ file, folder: 'src', status: 'cached', priceUsd: 0.01, images: [], change: { kind: 'modified', fields: [{ field: 'prompt', before: 'a', after: 'b' }], spendDeltaUsd: 0 } }],
-    summary: { counts: { cached: 1, missing: 0, invalid: 0 }, spentUsd: 0.01, missingUsd: 0, unpriced: 0, since, changes: { added: 0, modified: 1, removed: 0 } },
+    summary: { counts: { cached: 1, missing: 0, invalid: 0 }, spentUsd: 0.01, missingUsd: 0, unpriced: 0, drawings: 0, since, changes: { added: 0, modified: 1, removed: 0 } },
   };
 }
 
