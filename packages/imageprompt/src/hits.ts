@@ -4,7 +4,7 @@
  * keyed by, the build report's summary, the logger and the error type. The plugin serves hits from
  * here and loads the engine (`imageprompt`) only for a file the index cannot answer.
  */
-export { HitIndex, hitSettings, type HitRecord, type HitSettings } from './cache/hit-index.js';
+export { HitIndex, hitSettings, servedFromRecord, type HitRecord, type HitSettings } from './cache/hit-index.js';
 export { emptyStats, summarizeStats, type BuildStats, type ImageStatus } from './engine/build-report.js';
 export { consoleLogger, type Logger } from './logger.js';
 export { ImagePromptError } from './errors/errors.js';

@@ -151,6 +151,18 @@ export function hitSettings(root: string, options: Record<string, unknown>, env:
   };
 }
 
+/** A hit the index answered, as a load gives it (metadata is in a record only where it was on). */
+export function servedFromRecord(file: string, record: HitRecord) {
+  return {
+    file,
+    key: record.key,
+    alt: record.alt ?? undefined,
+    seed: record.seed,
+    status: 'cached' as const,
+    images: record.images.map(({ stamp: _stamp, ...image }) => image),
+  };
+}
+
 /** Where an entry's manifest is, as the cache store puts it. */
 export function manifestPathIn(cacheDir: string, key: string): string {
   return join(cacheDir, 'entries', `${key}.json`);

@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import { writeFileAtomic } from '../cache/atomic-file.js';
 import type { CacheEntry, EntryStore, LocalCache } from '../cache/cache-port.js';
 import { CacheStore } from '../cache/cache-store.js';
-import { HitIndex, hitSettings } from '../cache/hit-index.js';
+import { HitIndex, hitSettings, servedFromRecord } from '../cache/hit-index.js';
 import { KeyRefs, contentDigest } from '../cache/key-refs.js';
 import { loadLiveCatalog } from '../catalog/live-catalog.js';
 import { ModelCatalog } from '../catalog/model-catalog.js';
@@ -212,14 +212,7 @@ export class ImagePromptEngine {
       for (const warning of indexed.warnings) this.warnOnce(`${name}: ${warning}`);
       this.indexedHits += 1;
       this.report.served(name, indexed.key, 'cached', 0);
-      return {
-        file,
-        key: indexed.key,
-        alt: indexed.alt ?? undefined,
-        seed: indexed.seed,
-        status: 'cached',
-        images: indexed.images.map(({ stamp: _stamp, meta, ...image }) => ({ ...image, ...(this.options.metadata && meta ? { meta } : {}) })),
-      };
+      return servedFromRecord(file, indexed);
     }
     try {
       const prepared = await this.prepare(file);

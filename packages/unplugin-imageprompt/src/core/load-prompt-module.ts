@@ -6,7 +6,7 @@
  */
 import { relative } from 'node:path';
 import type { ImageResult } from 'imageprompt';
-import { ImagePromptError, type HitRecord } from 'imageprompt/hits';
+import { ImagePromptError, servedFromRecord } from 'imageprompt/hits';
 import { imageAsset, type AssetEmitter, type HookContext } from './emit/asset-emitter.js';
 import type { BuildContext } from './build-context.js';
 import type { DevGenerations } from './dev-generations.js';
@@ -27,7 +27,7 @@ export async function loadPromptModule(hook: HookContext, file: string, { build,
     let landed = false;
     const indexed = build.indexedHit(file, relative(build.root, file));
     if (indexed) {
-      result = fromIndex(file, indexed);
+      result = servedFromRecord(file, indexed);
       if (build.generatesInBackground) {
         generations.loaded(file, result.key);
         landed = generations.takeLanded(file);
@@ -44,18 +44,6 @@ export async function loadPromptModule(hook: HookContext, file: string, { build,
   } catch (error) {
     throw readable(error);
   }
-}
-
-/** A hit the index answered, as the engine would have given it. */
-function fromIndex(file: string, record: HitRecord): ImageResult {
-  return {
-    file,
-    key: record.key,
-    alt: record.alt ?? undefined,
-    seed: record.seed,
-    status: 'cached',
-    images: record.images.map(({ stamp: _stamp, ...image }) => image),
-  };
 }
 
 /**
