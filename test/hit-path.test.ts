@@ -1,11 +1,11 @@
 /**
  * The hit path, as a build meets it: a build whose prompt files this machine verified before is
- * served from the hit index without loading the engine, and emits the same files; anything that
- * could change a key (here, a setting) loads the engine and checks again.
+ * served from the hit index without loading the engine (no module of it, nor zod, is even
+ * imported), and emits the same files; anything that could change a key (here, a setting) loads
+ * the engine and checks again.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'vite';
@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VeniceSim } from 'venice-sim';
 import imageprompt from 'unplugin-imageprompt/vite';
 import type { Logger } from 'imageprompt';
-import { copyFixture, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
+import { TEST_DIR, copyFixture, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
+import { binOf, runNode } from './helpers/processes.js';
 
 const KEY = secretKey();
 let sim: VeniceSim;
@@ -31,14 +32,13 @@ afterAll(async () => {
 });
 
 /** Builds the site; resolves to the sha256 of each emitted image, in import order. */
-async function viteBuild(options: { metadata?: boolean } = {}): Promise<string[]> {
+async function viteBuild(): Promise<string[]> {
   logs = [];
   await build({
     root,
     configFile: false,
     logLevel: 'silent',
-    // defaults given in code: the engine records them when it is made, which tells whether it was
-    plugins: [imageprompt({ apiKey: KEY, baseURL: sim.url, logger, defaults: { model: 'z-image-turbo' }, ...options })],
+    plugins: [imageprompt({ apiKey: KEY, baseURL: sim.url, logger, concurrency: 1 })],
     build: { outDir: 'dist', emptyOutDir: true, modulePreload: { polyfill: false }, assetsInlineLimit: 0 },
   });
   const js = (await listFiles(join(root, 'dist'))).find((f) => f.endsWith('.js'))!;
@@ -47,27 +47,41 @@ async function viteBuild(options: { metadata?: boolean } = {}): Promise<string[]
   return Promise.all(shown.map(async (image) => createHash('sha256').update(await readFile(join(root, 'dist', image.src))).digest('hex')));
 }
 
-const recorded = () => join(root, '.imageprompt', 'build-defaults.json');
+/** A `vite build` in its own process; resolves to every module URL the process loaded. */
+async function modulesLoadedByBuild(): Promise<string[]> {
+  const log = join(root, 'imports.log');
+  await rm(log, { force: true });
+  const result = await runNode(['--import', join(TEST_DIR, 'helpers', 'record-imports.mjs'), binOf('vite', 'bin/vite.js'), 'build', '--logLevel', 'error'], {
+    cwd: root,
+    env: { VENICE_API_KEY: KEY, VENICE_BASE_URL: sim.url, IMAGEPROMPT_TEST_IMPORTS: log },
+  });
+  expect(result.code, result.output).toBe(0);
+  return (await readFile(log, 'utf8')).split('\n').filter(Boolean);
+}
+
+const engineEntry = (url: string) => /\/imageprompt\/dist\/index\.js$/.test(url) || /\/node_modules\/zod\//.test(url);
 
 describe('a build of hits this machine verified', () => {
-  it('is served from the hit index without loading the engine, and emits the same files', async () => {
-    const first = await viteBuild();
+  it('is served from the hit index without loading the engine or zod, and emits the same files', async () => {
+    const first = await modulesLoadedByBuild();
     expect(sim.imageRequests()).toHaveLength(4);
-    expect(existsSync(recorded())).toBe(true);
-    await rm(recorded());
-    const second = await viteBuild();
-    expect(second).toEqual(first);
+    expect(first.some(engineEntry)).toBe(true);
+    const second = await modulesLoadedByBuild();
+    expect(second.filter(engineEntry)).toEqual([]);
+    expect(second.some((url) => url.endsWith('/imageprompt/dist/hits.js'))).toBe(true);
+    expect(sim.imageRequests()).toHaveLength(4);
+    // in process too: the same bytes, said as hits
+    const again = await viteBuild();
     expect(logs.filter((l) => /: cache hit$/.test(l))).toHaveLength(4);
     expect(logs).toContain('4 images: 4 cached, 0 generated, 0 failed');
-    // the engine, made, would have recorded the defaults again
-    expect(existsSync(recorded())).toBe(false);
-    expect(sim.imageRequests()).toHaveLength(4);
+    expect(await viteBuild()).toEqual(again);
   });
 
   it('loads the engine and checks again when a setting changed', async () => {
-    const third = await viteBuild({ metadata: false });
-    expect(existsSync(recorded())).toBe(true);
-    expect(third).toHaveLength(4);
+    await writeFile(join(root, 'imageprompt.config.json'), JSON.stringify({ metadata: false }));
+    const third = await modulesLoadedByBuild();
+    expect(third.some(engineEntry)).toBe(true);
+    expect(await viteBuild()).toHaveLength(4);
     expect(logs).toContain('4 images: 4 cached, 0 generated, 0 failed');
     expect(sim.imageRequests()).toHaveLength(4);
   });

@@ -1,7 +1,8 @@
 /**
- * One configuration that the plugin and the command agree on: defaults given in plugin options
- * only, in imageprompt.config.json only, or in both, give the same request keys in a Vite build, an
- * Astro build and `imageprompt check`; the same field set to two values is an error in both.
+ * One home for what changes a key: `imageprompt.config.json`, read by the plugin and the command
+ * alike. A Vite build, an Astro build and `imageprompt check` compute the same keys from it, and the
+ * command agrees on a fresh clone before any build; defaults or providers given in code are one error
+ * showing the JSON to write instead, in every entry, before anything is paid.
  */
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { build } from 'vite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { VeniceSim } from 'venice-sim';
 import imageprompt from 'unplugin-imageprompt/vite';
+import rollupPlugin from 'unplugin-imageprompt/rollup';
 import { silentLogger, type PromptDefaults } from 'imageprompt';
 import { copyFixture, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
 import { binOf, runNode } from './helpers/processes.js';
@@ -29,69 +31,68 @@ beforeEach(async () => {
   sim.script({ clearRequests: true });
   // prompt files that lean on the defaults for their model, format and size
   for (let i = 1; i <= 4; i++) await writeFile(join(root, 'src', `p${i}.imageprompt.json`), JSON.stringify({ prompt: `picture number ${i}` }));
+  await writeFile(join(root, 'imageprompt.config.json'), JSON.stringify({ defaults: DEFAULTS }));
   return () => removeFixture(root);
 });
 
-const viteBuild = (defaults?: PromptDefaults) =>
+const viteBuild = (options: Record<string, unknown> = {}) =>
   build({
     root,
     configFile: false,
     logLevel: 'silent',
-    plugins: [imageprompt({ apiKey: KEY, baseURL: sim.url, logger: silentLogger, ...(defaults ? { defaults } : {}) })],
+    plugins: [imageprompt({ apiKey: KEY, baseURL: sim.url, logger: silentLogger, ...options })],
     build: { outDir: 'dist', emptyOutDir: true },
   });
 const keys = async (dir = root) => (await readdir(join(dir, '.imageprompt', 'entries'))).sort();
-const check = (dir = root) => runNode([bin, 'check', '--json'], { cwd: dir, env: { VENICE_BASE_URL: sim.url, VENICE_API_KEY: undefined } });
+const command = (name: string, dir = root) => runNode([bin, name, '--json'], { cwd: dir, env: { VENICE_BASE_URL: sim.url, VENICE_API_KEY: undefined } });
 
 describe('the plugin and the command compute the same keys', () => {
-  it.each([
-    ['plugin options only', { plugin: DEFAULTS, file: undefined }],
-    ['imageprompt.config.json only', { plugin: undefined, file: DEFAULTS }],
-    ['both, each holding some fields', { plugin: { format: 'png', width: 512 } as PromptDefaults, file: { model: 'z-image-turbo', height: 512, width: 512 } as PromptDefaults }],
-  ])('%s', async (_name, { plugin, file }) => {
-    if (file) await writeFile(join(root, 'imageprompt.config.json'), JSON.stringify({ defaults: file }));
-    await viteBuild(plugin);
-    const built = await keys();
-    expect(built).toHaveLength(4);
-    const checked = await check();
+  it('on a fresh clone, before any build, the command names the keys the build then makes', async () => {
+    const planned = await command('check');
+    expect(planned.code, planned.output).toBe(1);
+    const missing = (JSON.parse(planned.output) as { missing: { key: string }[] }).missing.map((m) => `${m.key}.json`).sort();
+    expect(missing).toHaveLength(4);
+    await viteBuild();
+    expect(await keys()).toEqual(missing);
+    const checked = await command('check');
     expect(checked.code, checked.output).toBe(0);
     expect(JSON.parse(checked.output)).toMatchObject({ ok: true, cached: 4, missing: [] });
-    // and the same four keys as every other set-up: the requests are the same
-    expect(built).toEqual(EXPECTED ??= built);
   });
 
-  it('an Astro build with the defaults in astro.config.mjs agrees with the command', async () => {
+  it('an Astro build reads the same file and agrees with the command', async () => {
     const site = await copyFixture('astro-site');
     try {
+      await writeFile(join(site, 'imageprompt.config.json'), JSON.stringify({ defaults: DEFAULTS }));
       await writeFile(join(site, 'src', 'hero.imageprompt.json'), JSON.stringify({ prompt: 'picture number 1', alt: 'one' }));
       await writeFile(join(site, 'src', 'pears.imageprompt.json'), JSON.stringify({ prompt: 'picture number 2', variants: 2 }));
-      await writeFile(
-        join(site, 'astro.config.mjs'),
-        `import { defineConfig } from 'astro/config';\nimport imageprompt from 'unplugin-imageprompt/astro';\nexport default defineConfig({ integrations: [imageprompt({ defaults: ${JSON.stringify(DEFAULTS)} })] });\n`,
-      );
       const built = await runNode([astro, 'build'], { cwd: site, env: { VENICE_API_KEY: KEY, VENICE_BASE_URL: sim.url } });
       expect(built.code, built.output).toBe(0);
-      const checked = await check(site);
+      const checked = await command('check', site);
       expect(checked.code, checked.output).toBe(0);
       expect(JSON.parse(checked.output)).toMatchObject({ ok: true, cached: 2 });
     } finally {
       await removeFixture(site);
     }
   });
-
-  it('the same field set to two values is an error in the build and in the command', async () => {
-    // the command meets the conflict through the defaults the last build recorded
-    await viteBuild({ model: 'z-image-turbo', format: 'png' });
-    await writeFile(join(root, 'imageprompt.config.json'), JSON.stringify({ defaults: { model: 'z-image-turbo', format: 'webp' } }));
-    const checked = await check();
-    expect(checked.code).toBe(2);
-    expect(checked.output).toMatch(/imageprompt: imageprompt\.config\.json, field "defaults\.format": is "webp", but the plugin options say "png"/);
-    sim.script({ clearRequests: true });
-    await writeFile(join(root, 'imageprompt.config.json'), JSON.stringify({ defaults: { model: 'z-image-turbo', format: 'webp' } }));
-    const error = await viteBuild({ format: 'png' }).catch((e: Error) => e);
-    expect(String(error)).toMatch(/imageprompt\.config\.json, field "defaults\.format": is "webp", but the plugin options say "png"[\s\S]*keep defaults in imageprompt\.config\.json only/);
-    expect(sim.imageRequests().filter((r) => JSON.stringify(r.body).includes('picture number'))).toHaveLength(0);
-  });
 });
 
-let EXPECTED: string[] | undefined;
+describe('settings that change keys, given in code', () => {
+  it('are one error showing the JSON to write, merged with the file, before anything is paid', async () => {
+    const error = await viteBuild({ defaults: { format: 'webp' }, providers: { acme: { baseURL: 'https://images.example.com/v1', apiKeyEnv: 'ACME_API_KEY' } } }).catch((e: Error) => e);
+    const text = String((error as Error).message ?? error);
+    expect(text).toMatch(/"defaults" and "providers" change request keys, so they belong in imageprompt\.config\.json, which the build and the imageprompt command both read, not in code/);
+    const json = /write this to imageprompt\.config\.json at the project root:\n\s+(\{.*\})/.exec(text)?.[1];
+    expect(JSON.parse(json!)).toEqual({
+      defaults: { ...DEFAULTS, format: 'webp' },
+      providers: { acme: { baseURL: 'https://images.example.com/v1', apiKeyEnv: 'ACME_API_KEY' } },
+    });
+    expect(sim.imageRequests()).toHaveLength(0);
+  });
+
+  it('in every entry, not only Vite', async () => {
+    const { rollup } = await import('rollup');
+    const error = await rollup({ input: join(root, 'src', 'main.js'), plugins: [rollupPlugin({ apiKey: KEY, baseURL: sim.url, logger: silentLogger, defaults: { model: 'z-image-turbo' } })] }).catch((e: Error) => e);
+    expect(String((error as Error).message)).toMatch(/"defaults" changes request keys, so it belongs in imageprompt\.config\.json/);
+    expect(sim.imageRequests()).toHaveLength(0);
+  });
+});

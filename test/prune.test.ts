@@ -31,16 +31,18 @@ beforeEach(async () => {
   await rename(join(root, 'src', 'p4.imageprompt.json'), join(root, 'src', 'generated', 'p4.imageprompt.json'));
   await writeFile(join(root, 'src', 'main.js'), (await readFile(join(root, 'src', 'main.js'), 'utf8')).replace('./p4.', './generated/p4.'));
   await writeFile(join(root, '.gitignore'), 'src/generated/\ndist/\n');
+  // defaults that change every key, where the build and the command both read them
+  await writeFile(join(root, 'imageprompt.config.json'), JSON.stringify({ defaults: { format: 'png' } }));
   return () => removeFixture(root);
 });
 
-/** A build whose plugin options change every key: the command cannot see them. */
+/** A build under the project's defaults (in imageprompt.config.json, which change every key). */
 const viteBuild = () =>
   build({
     root,
     configFile: false,
     logLevel: 'silent',
-    plugins: [imageprompt({ apiKey: KEY, baseURL: sim.url, logger: silentLogger, defaults: { format: 'png' } })],
+    plugins: [imageprompt({ apiKey: KEY, baseURL: sim.url, logger: silentLogger })],
     build: { outDir: 'dist', emptyOutDir: true },
   });
 
@@ -53,7 +55,7 @@ async function ageCache(): Promise<void> {
 }
 
 describe('prune keeps what the next build uses', () => {
-  it('with a glob, with an ignored folder and with plugin-only defaults, the next build makes no request', async () => {
+  it('with a glob, with an ignored folder and with project defaults, the next build makes no request', async () => {
     await viteBuild();
     expect(sim.imageRequests()).toHaveLength(4);
     await ageCache();

@@ -370,6 +370,7 @@ export class CacheStore implements LocalCache {
       }
     }
     for (const item of await readdir(this.dir, { withFileTypes: true }).catch(() => [])) {
+      // build-defaults.json: left by versions that recorded plugin defaults, read by nothing now
       if (!['entries', 'blobs', 'locks', 'refs', 'build-defaults.json'].includes(item.name)) inventory.unexpected.push({ file: item.name, why: 'is not part of the cache layout' });
     }
     return inventory;

@@ -1,7 +1,6 @@
 /** The engine's options, and the one place that fills their defaults and reads the environment. */
-import { readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
-import { CONFIG_KEYS, checkConfig, readConfigFile } from './config-file.js';
+import { isAbsolute, resolve } from 'node:path';
+import { CONFIG_FILE, CONFIG_KEYS, checkConfig, readConfigFile, type ConfigFile } from './config-file.js';
 import { checkApiKey, checkBaseURL, configError } from './connection-checks.js';
 import type { StorageDriver } from '../remote/driver-backend.js';
 import { resolveRemote, type RemoteSettings } from '../remote/remote-settings.js';
@@ -40,7 +39,11 @@ export interface EngineOptions {
   siwx?: string;
   /** Venice API base URL. @default process.env.VENICE_BASE_URL ?? 'https://api.venice.ai/api/v1' */
   baseURL?: string;
-  /** Request fields every prompt file starts from; a prompt file's own fields win. @default {} */
+  /**
+   * Request fields every prompt file starts from; a prompt file's own fields win. They change request
+   * keys, so they go in `imageprompt.config.json` (which the command reads too); given in code they are
+   * an error that shows the JSON to write there. @default {}
+   */
   defaults?: PromptDefaults;
   /** Requests to Venice at once, across all prompt files. @default 3 */
   concurrency?: number;
@@ -84,8 +87,8 @@ export interface EngineOptions {
   metadata?: boolean;
   /**
    * Other OpenAI-compatible image APIs, by name, for prompt files with `"api": "openai"` and
-   * `"provider": "<name>"`: each with its base URL and the environment variable holding its key.
-   * @default {}
+   * `"provider": "<name>"`: each with its base URL and the environment variable holding its key. They
+   * change request keys, so they go in `imageprompt.config.json` only. @default {}
    */
   providers?: Record<string, { baseURL: string; apiKeyEnv: string }>;
 }
@@ -136,9 +139,8 @@ export function resolveEngineOptions(given: EngineOptions = {}, env: NodeJS.Proc
   const fromCode = definedOnly(given);
   checkOptionNames(given);
   checkConfig(pick(fromCode, CONFIG_KEYS), 'options');
-  // the command has no plugin options: it takes the defaults the last build recorded (see recordBuildDefaults)
-  const codeDefaults = given.defaults ?? (given.context === undefined ? recordedBuildDefaults(root, given.cacheDir ?? file.cacheDir, env) : undefined);
-  const options: EngineOptions = { ...file, ...fromCode, defaults: mergeDefaults(file.defaults, codeDefaults) } as EngineOptions;
+  checkKeySettingsHome(fromCode, file);
+  const options: EngineOptions = { ...file, ...fromCode } as EngineOptions;
   const envCacheDir = env.IMAGEPROMPT_CACHE_DIR;
   if (options.cacheDir === undefined && envCacheDir && envCacheDir.trim() === '') {
     throw configError('IMAGEPROMPT_CACHE_DIR', 'is set but empty', 'unset it for the default .imageprompt, or name a directory');
@@ -176,41 +178,32 @@ export function resolveEngineOptions(given: EngineOptions = {}, env: NodeJS.Proc
   };
 }
 
+/** Settings that change request keys: their one home is `imageprompt.config.json`. */
+const KEY_SETTINGS = ['defaults', 'providers'] as const;
+
 /**
- * Defaults change request keys, so the command (which reads only the config file) and the plugin
- * must agree on them: the plugin's `defaults` are merged into the file's field by field, and a field
- * both set to different values is an error, never a silent override.
+ * A setting that changes request keys lives in `imageprompt.config.json` only, which the plugin and
+ * the command both read: given in code, the command (check, plan, generate, prune, pull) on a fresh
+ * clone would compute other keys than the build. So it is one error that shows the JSON to put in
+ * the file (merged with what the file holds), whatever bundler the options were given to.
  */
-function mergeDefaults(fromFile: PromptDefaults | undefined, fromCode: PromptDefaults | undefined): PromptDefaults | undefined {
-  if (!fromFile || !fromCode) return fromCode ?? fromFile;
-  for (const [field, value] of Object.entries(fromCode)) {
-    const other = (fromFile as Record<string, unknown>)[field];
-    if (other !== undefined && JSON.stringify(other) !== JSON.stringify(value)) {
-      throw new ImagePromptError({
-        code: 'INVALID_CONFIG',
-        file: 'imageprompt.config.json',
-        field: `defaults.${field}`,
-        message: `is ${JSON.stringify(other)}, but the plugin options say ${JSON.stringify(value)}`,
-        hint: 'keep defaults in imageprompt.config.json only (the imageprompt command reads that file, not the plugin options), or make both say the same',
-      });
-    }
+function checkKeySettingsHome(fromCode: Record<string, unknown>, file: ConfigFile): void {
+  const given = KEY_SETTINGS.filter((name) => fromCode[name] !== undefined);
+  if (given.length === 0) return;
+  const merged: Record<string, unknown> = { ...file };
+  delete merged.$schema;
+  for (const name of given) {
+    const inFile = file[name] as Record<string, unknown> | undefined;
+    merged[name] = { ...inFile, ...(fromCode[name] as Record<string, unknown>) };
   }
-  return { ...fromFile, ...fromCode };
-}
-
-/** Where a build records the defaults given in its plugin options, for the command to read. */
-export function buildDefaultsPath(cacheDir: string): string {
-  return join(cacheDir, 'build-defaults.json');
-}
-
-function recordedBuildDefaults(root: string, cacheDir: string | undefined, env: NodeJS.ProcessEnv): PromptDefaults | undefined {
-  const dir = cacheDir ?? (env.IMAGEPROMPT_CACHE_DIR || '.imageprompt');
-  try {
-    return parseDefaults(JSON.parse(readFileSync(buildDefaultsPath(isAbsolute(dir) ? dir : resolve(root, dir)), 'utf8')), 'defaults recorded by the last build (.imageprompt/build-defaults.json)');
-  } catch (error) {
-    if (error instanceof ImagePromptError) throw error;
-    return undefined;
-  }
+  const names = given.map((name) => `"${name}"`).join(' and ');
+  throw new ImagePromptError({
+    code: 'INVALID_CONFIG',
+    file: 'options',
+    field: given[0],
+    message: `${names} change${given.length === 1 ? 's' : ''} request keys, so ${given.length === 1 ? 'it belongs' : 'they belong'} in ${CONFIG_FILE}, which the build and the imageprompt command both read, not in code`,
+    hint: `remove ${names} from the options and write this to ${CONFIG_FILE} at the project root:\n    ${JSON.stringify(merged)}`,
+  });
 }
 
 /** The config file's remote settings with those given in code (or by `--remote`) over them. */

@@ -15,7 +15,7 @@ import { KeyRefs, contentDigest } from '../cache/key-refs.js';
 import { loadLiveCatalog } from '../catalog/live-catalog.js';
 import { ModelCatalog } from '../catalog/model-catalog.js';
 import { requestPriceUsd } from '../catalog/pricing.js';
-import { buildDefaultsPath, resolveEngineOptions, type EngineOptions, type Mode, type ResolvedEngineOptions } from '../config/engine-options.js';
+import { resolveEngineOptions, type EngineOptions, type Mode, type ResolvedEngineOptions } from '../config/engine-options.js';
 import { ImagePromptError } from '../errors/errors.js';
 import { DEFAULT_RETRY_POLICY, worstCaseDurationMs } from '../http/retry-policy.js';
 import type { ImageMetadata } from '../images/image-metadata.js';
@@ -279,25 +279,6 @@ export class ImagePromptEngine {
     await this.queue.settled();
     await this.entries.settled();
     await this.hits.save();
-  }
-
-  /**
-   * Records the defaults given in code (plugin options) in the cache, or removes the record when
-   * there are none, so that the imageprompt command computes the same keys as this build.
-   */
-  async recordBuildDefaults(given: EngineOptions['defaults']): Promise<void> {
-    const path = buildDefaultsPath(this.options.cacheDir);
-    try {
-      if (given && Object.keys(given).length > 0) {
-        const text = `${JSON.stringify(given, null, 2)}\n`;
-        if ((await readFile(path, 'utf8').catch(() => '')) !== text) {
-          await mkdir(this.options.cacheDir, { recursive: true });
-          await writeFileAtomic(path, text);
-        }
-      } else await rm(path, { force: true });
-    } catch (error) {
-      this.options.logger.warn(`could not record the plugin's defaults in ${path} (${(error as Error).message}); \`imageprompt\` commands may compute other keys`);
-    }
   }
 
   /** Counts since the last call, for a per-build summary. */

@@ -202,10 +202,12 @@ describe('the hit index: which mode checks what', () => {
     expect(second.indexedHits).toBe(0);
     expect(warnings.join('\n')).toMatch(/does not match its digest/);
     await second.drain();
-    // other settings (here the defaults) lead elsewhere: not served from the index
-    const third = engine({ defaults: { format: 'png' } });
+    // other settings (here the project's defaults) lead elsewhere: not served from the index
+    await writeFile(join(root, 'imageprompt.config.json'), JSON.stringify({ defaults: { format: 'png' } }));
+    const third = engine();
     await third.load(fileA());
     expect(third.indexedHits).toBe(0);
+    await rm(join(root, 'imageprompt.config.json'));
     // the prompt file edited: its bytes differ
     await writeFile(fileA(), JSON.stringify({ model: 'z-image-turbo', prompt: 'a fox, edited', width: 256, height: 256 }));
     const fourth = engine();

@@ -42,10 +42,8 @@ export class BuildContext {
    * options and `imageprompt.config.json` are checked then: a mistake fails the first prompt file.
    */
   engine(): Promise<ImagePromptEngine> {
-    this.loading ??= import('imageprompt').then(async ({ ImagePromptEngine }) => {
+    this.loading ??= import('imageprompt').then(({ ImagePromptEngine }) => {
       const engine = new ImagePromptEngine({ ...this.options.engine, root: this.root, context: this.mode });
-      // the defaults given here are recorded so that the imageprompt command computes the same keys
-      await engine.recordBuildDefaults(this.options.engine.defaults);
       this.made = engine;
       return engine;
     });
