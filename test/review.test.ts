@@ -155,6 +155,12 @@ describe('imageprompt review --since a git ref', () => {
 
     const output = await review(root, ['--since', 'HEAD', '--markdown']);
     expect(output).toMatch(/since HEAD: 1 modified, 1 added, 1 removed/);
+    // ignored by this repository: no note
+    expect(output).not.toMatch(/git would list/);
+    // a directory git would list as new files is pointed out once
+    const elsewhere = await runNode([CLI, 'review', '--out', 'review-site'], { cwd: root });
+    expect(elsewhere.output).toMatch(/note: git would list review-site\/ as new files; add "review-site\/" to \.gitignore/);
+    await rm(join(root, 'review-site'), { recursive: true, force: true });
     const { page, failures } = await openPage(browser, pathToFileURL(join(root, 'imageprompt-review', 'index.html')).href);
     await loadAll(page);
     const changes = await page.evaluate(() =>
@@ -174,13 +180,16 @@ describe('imageprompt review --since a git ref', () => {
     expect(hero!.after).toEqual([true]);
     expect(hero!.beforeSrc).not.toBe(hero!.afterSrc);
     expect(hero!.fields).toContain('prompt');
+    // its seed is derived from the request on both sides: it follows the prompt, and is no change of its own
+    expect(hero!.fields).not.toContain('seed');
     expect(moon!.before).toEqual([]);
     expect(moon!.after).toEqual([true]);
     expect(pears!.before).toEqual([true, true]);
     expect(pears!.after).toEqual([]);
     expect(failures).toEqual([]);
     const summary = await readFile(join(root, 'imageprompt-review', 'summary.md'), 'utf8');
-    expect(summary).toMatch(/\| \[src\/hero\.imageprompt\.json\]\(index\.html\) \| modified \| cached \| prompt, seed \| [+−]\$[\d.]+ \|/);
+    // simulator drawings on both sides: nothing was paid, so the spend does not change
+    expect(summary).toMatch(/\| \[src\/hero\.imageprompt\.json\]\(index\.html\) \| modified \| cached \| prompt \| no change \|/);
     expect(summary).toMatch(/\| \[src\/moon\.imageprompt\.json\]\(index\.html\) \| added \| cached \|/);
     expect(summary).toMatch(/\| \[src\/pears\.imageprompt\.json\]\(index\.html\) \| removed \| — \|/);
     await page.close();

@@ -152,6 +152,12 @@ describe('S3 (s3rver)', () => {
     expect(pushed.code, pushed.output).toBe(0);
     expect(pushed.output).toMatch(/4 pushed to s3:\/\/team-cache\/cli\/[0-9a-f]+, 0 already there, 0 failed/);
     expect((await runNode([bin, 'push', '--remote', remote], { cwd: writer, env })).output).toMatch(/0 pushed .*, 4 already there/);
+    // read-only by the mode, with credentials that may write: the way out is the mode, not credentials
+    const readOnly = await runNode([bin, 'push', '--remote', remote], { cwd: writer, env: { ...env, IMAGEPROMPT_REMOTE_MODE: 'read' } });
+    expect(readOnly.code).toBe(2);
+    expect(readOnly.output).toMatch(/read-only here because IMAGEPROMPT_REMOTE_MODE=read\n  → unset IMAGEPROMPT_REMOTE_MODE \(or set it to write\)/);
+    const noCredentials = await runNode([bin, 'push', '--remote', remote], { cwd: writer, env: { ...env, ...s3Reader, AWS_ENDPOINT_URL_S3: s3.url } });
+    expect(noCredentials.output).toMatch(/no credentials that may write were given\n  → set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
 
     const reader = await machine(tag);
     const readerEnv = { ...s3Reader, AWS_ENDPOINT_URL_S3: s3.url, VENICE_BASE_URL: deadVenice, IMAGEPROMPT_REMOTE: remote };

@@ -43,7 +43,12 @@ export async function push(ctx: CommandContext): Promise<number> {
   const layer = ctx.engine.remote;
   if (!layer) return noRemote(ctx);
   if (layer.mode !== 'write') {
-    ctx.out(`imageprompt: the shared cache at ${layer.label} is read-only here\n  → give credentials that may write (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or IMAGEPROMPT_REMOTE_TOKEN), or set IMAGEPROMPT_REMOTE_MODE=write`);
+    // credentials that may write were given: then it is the mode that says read
+    ctx.out(
+      layer.canWrite
+        ? `imageprompt: the shared cache at ${layer.label} is read-only here because IMAGEPROMPT_REMOTE_MODE=read\n  → unset IMAGEPROMPT_REMOTE_MODE (or set it to write) to upload with the credentials given`
+        : `imageprompt: the shared cache at ${layer.label} is read-only here: no credentials that may write were given\n  → set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (S3) or IMAGEPROMPT_REMOTE_TOKEN (HTTP)`,
+    );
     return EXIT.usage;
   }
   const inventory = await ctx.engine.store.inventory();

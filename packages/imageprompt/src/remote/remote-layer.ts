@@ -53,6 +53,11 @@ export class RemoteLayer implements EntryStore {
     return this.remote.backend.label;
   }
 
+  /** Whether the credentials given may write (whatever the mode says). */
+  get canWrite(): boolean {
+    return this.remote.backend.canWrite;
+  }
+
   /** Whether this machine uploads: `read` never writes. */
   get mode(): 'read' | 'write' {
     return this.remote.mode;

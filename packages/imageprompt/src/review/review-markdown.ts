@@ -3,7 +3,7 @@
  * spend, and a table of the changed prompt files with links into the site.
  */
 import type { ReviewModel } from './review-model.js';
-import { usd } from './review-page.js';
+import { spendChange, usd } from './review-page.js';
 
 /**
  * Text as Markdown shows it, never as Markdown does: every character that could start markup inside
@@ -34,10 +34,9 @@ export function renderReviewMarkdown(model: ReviewModel, siteUrl = 'index.html')
         const change = item.change!;
         const fields = change.fields.map((f) => markdownText(f.field)).join(', ') || '—';
         const status = change.kind === 'removed' ? '—' : item.status;
-        const sign = change.spendDeltaUsd >= 0 ? '+' : '−';
-        lines.push(`| [${markdownText(item.file)}](${linkTarget(siteUrl)}) | ${change.kind} | ${status} | ${fields} | ${sign}${usd(Math.abs(change.spendDeltaUsd))} |`);
+        lines.push(`| [${markdownText(item.file)}](${linkTarget(siteUrl)}) | ${change.kind} | ${status} | ${fields} | ${spendChange(change.spendDeltaUsd)} |`);
       }
-      lines.push('', `Spend change: ${delta >= 0 ? '+' : '−'}${usd(Math.abs(delta))}.`, '');
+      lines.push('', `Spend change: ${spendChange(delta)}.`, '');
     }
   }
   lines.push(`[Open the review](${linkTarget(siteUrl)})`, '');

@@ -38,6 +38,8 @@ export interface ReviewRequest {
   height?: number;
   format?: string;
   seed?: number;
+  /** Whether the seed was written in the prompt file or derived from its request. */
+  seedSource?: 'file' | 'derived';
   variants?: number;
   /** Paid (cached) or to be paid (missing), at catalog prices; null when the catalog has none. */
   priceUsd: number | null;
@@ -97,6 +99,7 @@ async function describe(engine: ImagePromptEngine, prepared: PreparedPromptFile)
     height: size.height,
     format: request.format,
     seed: request.seed,
+    seedSource: prepared.seedSource,
     variants: request.variants,
     priceUsd: engine.priceOf(prepared) ?? null,
     request: request as unknown as Record<string, unknown>,
@@ -164,8 +167,9 @@ export async function reviewModel(engine: ImagePromptEngine, files: string[], si
       const change: ReviewChange = {
         kind,
         ...(before ? { before } : {}),
-        // a whole request added or removed is shown as it is, not as a field-by-field diff
-        fields: kind === 'modified' ? fieldChanges(before?.request, after?.request) : [],
+        // a whole request added or removed is shown as it is, not as a field-by-field diff; a seed
+        // derived from the request on both sides follows the fields that changed, and is not one
+        fields: kind === 'modified' ? fieldChanges(before?.request, after?.request).filter((f) => !(f.field === 'seed' && before?.seedSource === 'derived' && after?.seedSource === 'derived')) : [],
         spendDeltaUsd: round((after?.priceUsd ?? 0) - (before?.priceUsd ?? 0)),
       };
       // an edit that changes nothing the key hashes (alt, key order) is no change to review

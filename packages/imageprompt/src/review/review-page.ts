@@ -16,10 +16,16 @@ const escape = (text: unknown) =>
 
 export const usd = (value: number | null | undefined) => (value === null || value === undefined ? 'no price' : `$${Number(value.toFixed(4))}`);
 
+/** A change in spend as a reviewer reads it: `+$0.04`, `−$0.01`, or `no change`. */
+export const spendChange = (delta: number) => (Math.abs(delta) < 1e-9 ? 'no change' : `${delta > 0 ? '+' : '−'}${usd(Math.abs(delta))}`);
+
+/** A file path that wraps after `/` and `.`, not in the middle of a name. */
+const path = (file: string) => escape(file).replace(/([/.])/g, '$1<wbr>');
+
 const STYLE = `
 :root { color-scheme: light; font-family: system-ui, sans-serif; color: #1a1a1a; background: #fafafa; }
 body { margin: 0; }
-header, main { max-width: 1400px; margin: 0 auto; padding: 1rem 1.5rem; }
+header, main { margin: 0 auto; padding: 1rem 1.5rem; }
 h1 { font-size: 1.5rem; margin: 0 0 .5rem; }
 h2 { font-size: 1.2rem; margin: 1.5rem 0 .5rem; }
 .summary { display: flex; flex-wrap: wrap; gap: .5rem 2rem; margin: 0; }
@@ -32,7 +38,7 @@ select, input { font: inherit; padding: .3rem .4rem; border: 1px solid #6b6b6b; 
 :focus-visible { outline: 3px solid #1d4ed8; outline-offset: 2px; }
 .sheet { list-style: none; padding: 0; display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 1rem; }
 .card { background: #fff; border: 1px solid #d4d4d4; border-radius: 6px; padding: .75rem; }
-.card h3 { font-size: .95rem; margin: 0 0 .5rem; word-break: break-all; }
+.card h3 { font-size: .95rem; margin: 0 0 .5rem; overflow-wrap: anywhere; }
 .thumbs { display: flex; gap: .4rem; flex-wrap: wrap; }
 .thumbs img { max-width: 100%; height: auto; background: #e5e5e5; display: block; }
 .thumbs a { flex: 1 1 45%; }
@@ -118,7 +124,7 @@ function card(item: ReviewItem, images: SiteImages): string {
   const damaged = item.damaged ? ' <span class="badge damaged">damaged</span>' : '';
   const drawn = item.simulator ? ' <span class="badge simulator">simulator drawing</span>' : '';
   return `<li class="card" data-status="${escape(item.status)}" data-model="${escape(item.model ?? '')}" data-folder="${escape(item.folder)}" data-text="${escape(text)}">
-<h3>${escape(item.file)}</h3>
+<h3>${path(item.file)}</h3>
 <p><span class="badge ${escape(item.status)}">${escape(item.status)}</span>${damaged}${drawn}${change}</p>
 <div class="thumbs">${thumbs(item, images, item.file)}</div>
 ${item.prompt ? `<p class="prompt">${escape(item.prompt)}</p>` : ''}
@@ -139,10 +145,10 @@ function changeBlock(item: ReviewItem, change: ReviewChange, images: SiteImages)
         .join('')}</tbody></table>`
     : '';
   const delta = change.spendDeltaUsd;
-  return `<li class="card change-${escape(change.kind)}"><h3>${escape(item.file)} <span class="badge change">${escape(change.kind)}</span></h3>
+  return `<li class="card change-${escape(change.kind)}"><h3>${path(item.file)} <span class="badge change">${escape(change.kind)}</span></h3>
 <div class="pair">${side('Before', change.before)}${side('After', after)}</div>
 ${table}
-<p>Spend: ${delta >= 0 ? '+' : '−'}${usd(Math.abs(delta))}</p></li>`;
+<p>Spend: ${spendChange(delta)}</p></li>`;
 }
 
 export function renderReviewPage(model: ReviewModel, images: SiteImages): string {
