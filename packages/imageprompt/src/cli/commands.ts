@@ -113,7 +113,9 @@ export async function generate(ctx: CommandContext): Promise<number> {
   await ctx.engine.drain();
   const cached = items.length - todo.length - invalid.length + outcome.cached;
   ctx.out(
-    `${outcome.generated} generated, ${cached} already cached, ${counts.failed} failed, ${invalid.length} invalid; spent about $${ctx.engine.spentUsd} in ${progress.elapsed()}`,
+    `${outcome.generated} generated, ${cached} already cached, ${counts.failed} failed, ${invalid.length} invalid; spent about $${ctx.engine.spentUsd}${
+      ctx.engine.answeredBySimulator ? ` at Venice's prices, but a simulator at ${new URL(ctx.engine.options.baseURL).host} answered, so nothing was paid` : ''
+    } in ${progress.elapsed()}`,
   );
   if (capped.length > 0) {
     ctx.out(`stopped at the spend cap of $${ctx.engine.options.maxSpendUsd}; left ungenerated:\n${capped.map((f) => `  ${f}`).join('\n')}`);

@@ -22,7 +22,7 @@ export async function survey(engine: ImagePromptEngine, files: string[]): Promis
       const file = relative(engine.options.root, path);
       try {
         const prepared = await engine.prepare(path);
-        const place = await engine.entries.has(prepared.key);
+        const place = await engine.placeOf(prepared.key, file);
         return { file, path, prepared, cached: place !== undefined, place };
       } catch (error) {
         if (!(error instanceof ImagePromptError)) throw error;

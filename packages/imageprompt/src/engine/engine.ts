@@ -8,7 +8,7 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { writeFileAtomic } from '../cache/atomic-file.js';
-import type { CacheEntry, EntryStore, LocalCache } from '../cache/cache-port.js';
+import type { CacheEntry, EntryPlace, EntryStore, LocalCache } from '../cache/cache-port.js';
 import { CacheStore } from '../cache/cache-store.js';
 import { HitIndex, hitSettings, servedFromRecord } from '../cache/hit-index.js';
 import { KeyRefs, contentDigest } from '../cache/key-refs.js';
@@ -88,6 +88,7 @@ export class ImagePromptEngine {
   private readonly metadata: EntryMetadata;
   private readonly generation: Generation;
   private readonly report: BuildReport;
+  private readonly clients: ProviderClients;
   /** What this machine verified before: a hit served with one read and a few stats (see cache/hit-index.ts). */
   private readonly hits: HitIndex;
 
@@ -116,13 +117,14 @@ export class ImagePromptEngine {
     this.ledger = new SpendLedger(this.options.maxSpendUsd);
     this.refs = new KeyRefs(this.options.cacheDir, this.options.root);
     this.metadata = new EntryMetadata(this.store, this.options.logger, this.options.metadata);
+    this.clients = new ProviderClients(this.options);
     this.report = new BuildReport(this.options.logger, this.options.mode === 'placeholder' ? (this.options.modeSource ?? 'the mode option') : undefined);
     this.generation = new Generation({
       options: this.options,
       store: this.store,
       entries: this.entries,
       remote: this.remote,
-      clients: new ProviderClients(this.options),
+      clients: this.clients,
       ledger: this.ledger,
       metadata: this.metadata,
       priceOf: (prepared) => this.priceOf(prepared),
@@ -133,6 +135,22 @@ export class ImagePromptEngine {
     const hitSettingsGiven = hitSettings(this.options.root, { ...options, root: this.options.root }, process.env);
     this.hits = HitIndex.for(hitSettingsGiven);
     this.hitsFrozen = hitSettingsGiven.frozen;
+  }
+
+  /**
+   * Where the request's entry is, if this engine would serve it: a simulator's drawing found here by
+   * an engine at Venice's own base URL is no entry to it (plan counts it as to be generated).
+   */
+  async placeOf(key: string, name: string): Promise<EntryPlace | undefined> {
+    const place = await this.entries.has(key);
+    if (place !== 'local') return place;
+    const entry = await this.store.read(key);
+    return entry && this.servable(entry, name) ? 'local' : undefined;
+  }
+
+  /** Whether any answer this run came from a simulator (it said so): then what was "spent" was not paid. */
+  get answeredBySimulator(): boolean {
+    return this.clients.simulatorAnswers > 0;
   }
 
   /**

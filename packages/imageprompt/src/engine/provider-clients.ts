@@ -13,6 +13,11 @@ export class ProviderClients {
 
   constructor(private readonly options: ResolvedEngineOptions) {}
 
+  /** Answers, over every provider, that said they came from a simulator. */
+  get simulatorAnswers(): number {
+    return [...this.clients.values()].reduce((sum, client) => sum + client.simulatorAnswers, 0);
+  }
+
   /** The client for `provider`; `file` is what an error names. */
   get(provider: string, file: string): VeniceClient {
     const existing = this.clients.get(provider);

@@ -96,6 +96,8 @@ export class VeniceClient {
   readonly label: string;
   /** Masked in anything a server says, should it echo one back. */
   private readonly secrets: string[];
+  /** Answers that said they came from a simulator (whatever their status): nothing of them was paid. */
+  simulatorAnswers = 0;
 
   constructor(options: VeniceClientOptions) {
     if (options.siwx) {
@@ -207,6 +209,7 @@ export class VeniceClient {
       contentViolation: response.headers.get('x-venice-is-content-violation') === 'true',
       simulator: response.headers.has('x-venice-simulator'),
     };
+    if (meta.simulator) this.simulatorAnswers += 1;
     if (response.status !== 200) {
       // the first few kilobytes say what went wrong; an endless error body is not read further
       const text = await readPrefix(response);

@@ -262,5 +262,8 @@ describe("a simulator's drawing is never a paid image", () => {
     expect(warnings.join('\n')).toMatch(/a\.imageprompt\.json: the cached image is a drawing of the simulator at 127\.0\.0\.1:\d+, not a paid Venice image/);
     // pointed at a simulator, a proxy or a dead port, the drawing serves
     expect((await engine({ mode: 'frozen' }).load(join(root, 'a.imageprompt.json'))).status).toBe('cached');
+    // and plan, check and generate count it as there only then
+    expect(await engine({ mode: 'frozen' }).placeOf(made.key, 'a.imageprompt.json')).toBe('local');
+    expect(await engine({ baseURL: 'https://api.venice.ai/api/v1', mode: 'frozen' }).placeOf(made.key, 'a.imageprompt.json')).toBeUndefined();
   });
 });
