@@ -125,6 +125,13 @@ export function hitSettings(root: string, options: Record<string, unknown>, env:
   const mode = env.IMAGEPROMPT_MODE || options.mode || config.mode;
   const cacheDirSetting = String(options.cacheDir ?? config.cacheDir ?? (env.IMAGEPROMPT_CACHE_DIR || '.imageprompt'));
   const placeholderDir = typeof options.placeholderDir === 'string' ? options.placeholderDir : resolve(root, 'node_modules', '.cache', 'imageprompt', 'placeholders');
+  let optionsGiven: unknown;
+  try {
+    optionsGiven = JSON.parse(JSON.stringify(given));
+  } catch {
+    // not data (a value JSON cannot hold): settings no index record can match
+    optionsGiven = { unmatchable: Math.random() };
+  }
   const digest = sha256(
     Buffer.from(
       canonicalJson({
@@ -132,7 +139,9 @@ export function hitSettings(root: string, options: Record<string, unknown>, env:
         recipe: KEY_RECIPE_VERSION,
         catalog: CATALOG_DATE,
         root,
-        options: JSON.parse(JSON.stringify(given)) as unknown,
+        options: optionsGiven,
+        // Venice's live catalog, where a build with a key fetched it: its models' rules enter keys
+        liveCatalog: liveCatalogDigest(join(placeholderDir, '..', 'catalog.json')),
         secrets: { apiKey: secretKind(options.apiKey), siwx: secretKind(options.siwx) },
         remote: remoteGiven,
         config: configText,
@@ -163,6 +172,16 @@ export function servedFromRecord(file: string, record: HitRecord) {
   };
 }
 
+/** A digest of the stored live catalog's content (not of when it was fetched), or null when there is none. */
+function liveCatalogDigest(path: string): string | null {
+  try {
+    const { fetchedAt: _fetchedAt, ...content } = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    return sha256(Buffer.from(canonicalJson(content)));
+  } catch {
+    return null;
+  }
+}
+
 /** Where an entry's manifest is, as the cache store puts it. */
 export function manifestPathIn(cacheDir: string, key: string): string {
   return join(cacheDir, 'entries', `${key}.json`);
@@ -174,15 +193,20 @@ export class HitIndex {
   /** The digest of each prompt file's bytes as looked up this run, so that a record is made for the bytes prepared. */
   private seen = new Map<string, string>();
 
+  /** Prompt files remembered this run (as opposed to read from the file). */
+  private remembered = new Set<string>();
+
   constructor(
     private readonly path: string,
-    private readonly settings: string,
+    private settings: string,
     private readonly manifestPath: (key: string) => string,
+    /** The settings as they are when saving: Venice's live catalog may have been fetched meanwhile. */
+    private readonly settingsNow?: () => string,
   ) {}
 
   /** The index for these settings, with the manifest paths of the cache directory they name. */
-  static for(settings: HitSettings): HitIndex {
-    return new HitIndex(settings.indexPath, settings.digest, (key) => manifestPathIn(settings.cacheDir, key));
+  static for(settings: HitSettings, settingsNow?: () => HitSettings): HitIndex {
+    return new HitIndex(settings.indexPath, settings.digest, (key) => manifestPathIn(settings.cacheDir, key), settingsNow && (() => settingsNow().digest));
   }
 
   private known = false;
@@ -245,6 +269,7 @@ export class HitIndex {
         images: entry.images.map((image) => ({ ...image, stamp: stampOf(statSync(image.path)) })),
       };
       this.load()[file] = record;
+      this.remembered.add(file);
       this.dirty = true;
     } catch {
       // gone meanwhile: nothing to remember
@@ -257,6 +282,13 @@ export class HitIndex {
    */
   async save(): Promise<void> {
     this.load();
+    const now = this.settingsNow?.() ?? this.settings;
+    if (now !== this.settings) {
+      // the settings changed during the run (a live catalog fetched): only what this run made holds
+      this.files = Object.fromEntries(Object.entries(this.files ?? {}).filter(([file]) => this.remembered.has(file)));
+      this.settings = now;
+      this.known = false;
+    }
     if (!this.dirty && this.known) return;
     this.known = true;
     this.dirty = false;

@@ -132,8 +132,9 @@ export class ImagePromptEngine {
       holdMs: worstCaseDurationMs({ ...DEFAULT_RETRY_POLICY, ...this.options.retry }, this.options.timeoutMs),
     });
     // the settings as given: the plugin serves hits from the same index before it loads the engine
-    const hitSettingsGiven = hitSettings(this.options.root, { ...options, root: this.options.root }, process.env);
-    this.hits = HitIndex.for(hitSettingsGiven);
+    const settingsNow = () => hitSettings(this.options.root, { ...options, root: this.options.root }, process.env);
+    const hitSettingsGiven = settingsNow();
+    this.hits = HitIndex.for(hitSettingsGiven, settingsNow);
     this.hitsFrozen = hitSettingsGiven.frozen;
   }
 
