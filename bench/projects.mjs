@@ -80,6 +80,19 @@ export function astroProject(name, n, kind, blobs = []) {
 /** The build script of a plain project for `bundler` (webpack, rspack or esbuild), with or without the plugin. */
 function bundlerScript(bundler, prompts) {
   const plugin = prompts ? `import imageprompt from 'unplugin-imageprompt/${bundler}';\nconst plugins = [imageprompt({ logger: { info() {}, warn: console.warn, error: console.error } })];\n` : 'const plugins = [];\n';
+  if (bundler === 'rollup' || bundler === 'rolldown') {
+    // Rollup and Rolldown have no image import of their own: the floor is the smallest plugin that
+    // emits an image file as an asset and exports its URL, as any project importing images needs
+    const floor = `{ name: 'image-files', load(id) { if (!id.endsWith('.webp')) return null; const ref = this.emitFile({ type: 'asset', name: basename(id), source: readFileSync(id) }); return 'export default import.meta.ROLLUP_FILE_URL_' + ref + ';'; } }`;
+    return `import { ${bundler} as bundle } from '${bundler}';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+${plugin}plugins.push(${floor});
+const built = await bundle({ input: 'src/main.js', plugins, logLevel: 'silent' });
+await built.write({ dir: 'dist', format: 'es', assetFileNames: 'assets/[name]-[hash][extname]' });
+await built.close?.();
+`;
+  }
   if (bundler === 'esbuild') {
     // the floor imports image files with esbuild's own file loader
     return `import { build } from 'esbuild';\n${plugin}await build({ entryPoints: ['src/main.js'], bundle: true, format: 'esm', outdir: 'dist', minify: true, loader: { '.webp': 'file' }, plugins });\n`;
@@ -90,12 +103,14 @@ function bundlerScript(bundler, prompts) {
 await new Promise((resolve, reject) => compiler.run((error, stats) => compiler.close(() => (error || stats.hasErrors() ? reject(error ?? new Error(stats.toString('errors-only'))) : resolve()))));\n`;
 }
 
-/** A webpack, Rspack or esbuild project importing N prompt files or N image files; built by `node build.mjs`. */
+/**
+ * A Rollup, Rolldown, webpack, Rspack or esbuild project importing N prompt files or N image files
+ * (kind "floor": image files, with the plugin loaded); built by `node build.mjs`.
+ */
 export function bundlerProject(name, bundler, n, kind, blobs = []) {
   const dir = freshDir(name);
-  const prompts = kind === 'prompt';
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
-  writeFileSync(join(dir, 'build.mjs'), bundlerScript(bundler, prompts));
-  writeEntry(dir, n, prompts, blobs, '');
+  writeFileSync(join(dir, 'build.mjs'), bundlerScript(bundler, kind !== 'direct'));
+  writeEntry(dir, n, kind === 'prompt', blobs, bundler === 'rollup' || bundler === 'rolldown' ? '?imageprompt' : '');
   return dir;
 }

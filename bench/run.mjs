@@ -124,15 +124,20 @@ async function hitOverhead(sim) {
     record(`Vite build, ${n} cached prompt files vs ${n} image files, images of ~200 KB: peak RSS`, `${mb(a.peakRss)} vs ${mb(b.peakRss)}`, a.peakRss / b.peakRss, 'report', true);
   }
   if (!quick) {
-    for (const bundler of ['webpack', 'rspack', 'esbuild']) {
+    for (const bundler of ['rollup', 'rolldown', 'webpack', 'rspack', 'esbuild']) {
       const n = 500;
       const prompts = bundlerProject(`${bundler}-prompt-${n}`, bundler, n, 'prompt');
       const blobs = await fillCache(prompts, 'src', n, sim);
       const direct = bundlerProject(`${bundler}-direct-${n}`, bundler, n, 'direct', blobs);
+      const floor = bundlerProject(`${bundler}-floor-${n}`, bundler, n, 'floor', blobs);
       const run = (cwd) => () => measure(['build.mjs'], { cwd, env: { VENICE_API_KEY: '' } });
       const { a, b } = await sideBySide(5, run(prompts), run(direct));
-      record(`${bundler} build, ${n} cached prompt files vs ${n} image files: wall time`, `${a.seconds.toFixed(2)} s vs ${b.seconds.toFixed(2)} s`, a.seconds / b.seconds, 'report', true);
+      const target = bundler === 'rollup' || bundler === 'rolldown' ? '≤ 1.05' : bundler === 'esbuild' ? '≤ 1.25' : '≤ 1.15';
+      const limit = Number(target.slice(2));
+      record(`${bundler} build, ${n} cached prompt files vs ${n} image files: wall time`, `${a.seconds.toFixed(2)} s vs ${b.seconds.toFixed(2)} s`, a.seconds / b.seconds, target, a.seconds / b.seconds <= limit);
       record(`${bundler} build, ${n} cached prompt files vs ${n} image files: peak RSS`, `${mb(a.peakRss)} vs ${mb(b.peakRss)}`, a.peakRss / b.peakRss, 'report', true);
+      const f = await sideBySide(3, run(floor), run(direct));
+      record(`${bundler} build, floor: the plugin loaded with no prompt file, ${n} image files, vs the same without it`, `${f.a.seconds.toFixed(2)} s vs ${f.b.seconds.toFixed(2)} s`, f.a.seconds / f.b.seconds, 'report', true);
     }
   }
   const n = 100;
@@ -347,6 +352,9 @@ async function reviewSite(sim) {
 
 mkdirSync(WORK, { recursive: true });
 const sim = await startVeniceSim({ keys: [KEY], rpm: 0 });
+// the caches are filled by the simulator, whose drawings a build at Venice's own base URL never serves:
+// the measured builds point at it too (with no key they call nothing)
+process.env.VENICE_BASE_URL ??= sim.url;
 const started = Date.now();
 try {
   if (wanted(1)) await hitOverhead(sim);

@@ -24,9 +24,9 @@ import type { CacheEntry, LocalCache, Manifest, StagedOutput } from '../cache/ca
 import { BodyTooLarge, capped, MAX_MANIFEST_BYTES, readCapped } from '../http/bounded-body.js';
 import { blobName, checkManifest } from '../cache/manifest-schema.js';
 import { processIsGone, releaseOnInterrupt } from '../cache/process-exit.js';
-import { GenerationQueue } from '../engine/generation-queue.js';
 import type { Logger } from '../logger.js';
-import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../http/retry-policy.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../http/retry-policy.js';
+import { EntryProblem, OutageBreaker } from './outage-breaker.js';
 import { signManifest, verifyManifest } from './manifest-signature.js';
 import { RemoteError, type ListedObject, type RemoteBackend } from './remote-backend.js';
 
@@ -61,15 +61,10 @@ interface LeaseRecord {
   until: number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export class RemoteCache {
   readonly backend: RemoteBackend;
   readonly mode: 'read' | 'write';
-  private readonly retry: RetryPolicy;
-  private readonly timeoutMs: number;
-  private readonly slots: GenerationQueue;
-  private down: string | undefined;
+  private readonly breaker: OutageBreaker;
   private uploadsOff = false;
   private warned = new Set<string>();
   private conditional: Promise<boolean> | undefined;
@@ -83,53 +78,28 @@ export class RemoteCache {
   constructor(private readonly options: RemoteCacheOptions) {
     this.backend = options.backend;
     this.mode = options.mode;
-    this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_REMOTE_TIMEOUT_MS;
-    this.slots = new GenerationQueue(options.concurrency ?? 8);
+    this.breaker = new OutageBreaker(
+      this.backend.label,
+      options.logger,
+      { ...DEFAULT_RETRY_POLICY, ...options.retry },
+      options.timeoutMs ?? DEFAULT_REMOTE_TIMEOUT_MS,
+      options.concurrency ?? 8,
+    );
   }
 
   get available(): boolean {
-    return this.down === undefined;
+    return this.breaker.available;
+  }
+
+  /** One remote operation, through the breaker (see outage-breaker.ts). */
+  private op<T>(task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.breaker.run(task);
   }
 
   private warnOnce(id: string, message: string): void {
     if (this.warned.has(id)) return;
     this.warned.add(id);
     this.options.logger.warn(message);
-  }
-
-  /**
-   * Runs one remote operation in a slot, within one deadline for the whole of it. A fault that shows
-   * the remote is not answering (timeout, connection, 5xx) sets it aside at once, for this and every
-   * queued operation; a 429 is waited out and retried by the policy.
-   */
-  private async op<T>(task: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    if (this.down) throw new RemoteError(this.down, false);
-    return this.slots.slot(async () => {
-      for (let attempt = 1; ; attempt++) {
-        // operations queued behind the one that found the remote down do not try it again
-        if (this.down) throw new RemoteError(this.down, false);
-        try {
-          return await task(AbortSignal.timeout(this.timeoutMs));
-        } catch (error) {
-          if (error instanceof LocalWriteError) throw error;
-          const failure = asRemoteError(error);
-          if (!failure.retryable) throw failure;
-          if (failure.status === 429 && attempt < this.retry.maxAttempts) {
-            await sleep(backoffDelay(attempt, this.retry));
-            continue;
-          }
-          this.setAside(failure.message);
-          throw failure;
-        }
-      }
-    });
-  }
-
-  private setAside(reason: string): void {
-    if (this.down) return;
-    this.down = reason;
-    this.warnOnce('down', `the shared cache at ${this.backend.label} is not answering (${reason}); it is set aside for the rest of this run, which goes on with the local cache only`);
   }
 
   /** A small object (a manifest, a lease) read whole as text, at most a megabyte, or undefined when there is none. */
@@ -283,7 +253,7 @@ export class RemoteCache {
   }
 
   private readFailed(error: unknown): void {
-    if (this.down) return;
+    if (!this.breaker.available) return;
     this.warnOnce(`read:${(error as Error).message}`, `could not read from the shared cache at ${this.backend.label} (${(error as Error).message}); treated as a miss`);
   }
 
@@ -311,7 +281,7 @@ export class RemoteCache {
    * a failure warns once and never throws: the image is safe locally.
    */
   async upload(entry: CacheEntry): Promise<'uploaded' | 'repaired' | 'present' | 'failed' | 'off'> {
-    if (this.mode !== 'write' || this.uploadsOff || this.down) return 'off';
+    if (this.mode !== 'write' || this.uploadsOff || !this.breaker.available) return 'off';
     const { key } = entry.manifest;
     try {
       const manifestPath = `entries/${key}.json`;
@@ -345,7 +315,7 @@ export class RemoteCache {
       if (failure.status === 401 || failure.status === 403) {
         this.uploadsOff = true;
         this.warnOnce('refused', `uploads to the shared cache at ${this.backend.label} are refused (${failure.message}); images stay in the local cache, and \`imageprompt push\` uploads them with credentials that may write`);
-      } else if (!this.down) {
+      } else if (!!this.breaker.available) {
         this.warnOnce(`upload:${failure.message}`, `could not upload entry ${key.slice(0, 12)} to the shared cache at ${this.backend.label} (${failure.message}); it is safe in the local cache, and \`imageprompt push\` uploads it later`);
       }
       return 'failed';
@@ -403,7 +373,7 @@ export class RemoteCache {
    * release it) is taken over at once instead of being waited out.
    */
   async lease(key: string): Promise<{ release: () => Promise<void> } | 'held' | 'none'> {
-    if (this.mode !== 'write' || this.down || !(await this.honoursConditionalCreate())) return 'none';
+    if (this.mode !== 'write' || !this.breaker.available || !(await this.honoursConditionalCreate())) return 'none';
     const path = `leases/${key}.json`;
     const leaseMs = this.options.leaseMs ?? 600_000;
     const record: LeaseRecord = { host: hostname(), pid: process.pid, until: Date.now() + leaseMs };
@@ -441,16 +411,7 @@ export interface RemoteInventory {
 }
 
 /** An entry found damaged on the remote (a blob missing, of the wrong size or bytes). */
-class DamagedEntry extends Error {}
-
-function asRemoteError(error: unknown): RemoteError {
-  if (error instanceof RemoteError) return error;
-  if (error instanceof DamagedEntry || error instanceof BodyTooLarge) throw error;
-  const name = (error as Error)?.name;
-  // the deadline for the whole operation fell while its body was still being read
-  if (name === 'TimeoutError' || name === 'AbortError') return new RemoteError('no whole answer in time', true);
-  return new RemoteError((error as Error).message, true);
-}
+class DamagedEntry extends EntryProblem {}
 
 /** Stops reading a body without reading it. */
 async function abandon(stream: AsyncIterable<Uint8Array>): Promise<void> {

@@ -1,0 +1,77 @@
+/**
+ * The shared cache's breaker: every remote operation runs here, a few at a time, each within one
+ * deadline for the whole of it (headers and body). A cache is worth asking only while it answers
+ * quickly: the first fault that shows it is not answering (a timeout, a refused connection, a cut
+ * download, a 5xx) sets it aside for the rest of the run after one warning, and every operation
+ * still queued gives up at once without being sent. A 429 alone is waited out and tried again.
+ */
+import { LocalWriteError } from '../cache/atomic-file.js';
+import { BodyTooLarge } from '../http/bounded-body.js';
+import { GenerationQueue } from '../engine/generation-queue.js';
+import { backoffDelay, type RetryPolicy } from '../http/retry-policy.js';
+import type { Logger } from '../logger.js';
+import { RemoteError } from './remote-backend.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Thrown by an operation for a problem of what it read, not of the remote answering: passes the breaker untouched. */
+export class EntryProblem extends Error {}
+
+export class OutageBreaker {
+  private down: string | undefined;
+  private readonly slots: GenerationQueue;
+
+  constructor(
+    private readonly label: string,
+    private readonly logger: Logger,
+    private readonly retry: RetryPolicy,
+    private readonly timeoutMs: number,
+    concurrency: number,
+  ) {
+    this.slots = new GenerationQueue(concurrency);
+  }
+
+  /** False once the remote was set aside this run. */
+  get available(): boolean {
+    return this.down === undefined;
+  }
+
+  /** Runs one operation in a slot, within the deadline; see the file's comment for what a fault does. */
+  run<T>(task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (this.down) return Promise.reject(new RemoteError(this.down, false));
+    return this.slots.slot(async () => {
+      for (let attempt = 1; ; attempt++) {
+        // operations queued behind the one that found the remote down do not try it again
+        if (this.down) throw new RemoteError(this.down, false);
+        try {
+          return await task(AbortSignal.timeout(this.timeoutMs));
+        } catch (error) {
+          // the local disk, or what was read (too large, damaged): not the remote failing to answer
+          if (error instanceof LocalWriteError || error instanceof EntryProblem || error instanceof BodyTooLarge) throw error;
+          const failure = asRemoteError(error);
+          if (!failure.retryable) throw failure;
+          if (failure.status === 429 && attempt < this.retry.maxAttempts) {
+            await sleep(backoffDelay(attempt, this.retry));
+            continue;
+          }
+          this.setAside(failure.message);
+          throw failure;
+        }
+      }
+    });
+  }
+
+  private setAside(reason: string): void {
+    if (this.down) return;
+    this.down = reason;
+    this.logger.warn(`the shared cache at ${this.label} is not answering (${reason}); it is set aside for the rest of this run, which goes on with the local cache only`);
+  }
+}
+
+function asRemoteError(error: unknown): RemoteError {
+  if (error instanceof RemoteError) return error;
+  const name = (error as Error)?.name;
+  // the deadline for the whole operation fell while its body was still being read
+  if (name === 'TimeoutError' || name === 'AbortError') return new RemoteError('no whole answer in time', true);
+  return new RemoteError((error as Error).message, true);
+}
