@@ -13,7 +13,6 @@
  * cache directory: it is this machine's memory, not something to commit or share. Frozen builds and
  * `imageprompt check` do not use it: they verify every byte.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -21,11 +20,10 @@ import { writeFileAtomic } from './atomic-file.js';
 import type { ImageMetadata } from '../images/image-metadata.js';
 import { CONFIG_FILE_NAME } from '../config/config-file-name.js';
 import { CATALOG_DATE } from '../catalog/catalog-date.js';
-import { canonicalJson, KEY_RECIPE_VERSION } from '../prompt/request-key.js';
-import type { ImageFormat } from '../prompt/prompt-schema.js';
-
-/** The formats a record may name (the prompt schema's, without loading the schema library). */
-const IMAGE_FORMATS: readonly ImageFormat[] = ['webp', 'png', 'jpeg'];
+import { canonicalJson, KEY_RECIPE_VERSION, sha256Hex as sha256 } from '../prompt/request-key.js';
+import { IMAGE_FORMATS, type ImageFormat } from '../images/image-formats.js';
+import { UNSENDABLE } from '../config/connection-checks.js';
+import { BASE64, BLUR_DATA_URL, HEX_COLOR, MAX_BLUR_DATA_URL, MAX_THUMBHASH, SHA256_HEX } from './metadata-shape.js';
 
 const INDEX_VERSION = 1;
 
@@ -63,7 +61,6 @@ interface IndexFile {
 // to the millisecond: what tools that copy a time keep (finer parts differ between file systems)
 const stampOf = (info: Stats): Stamp => [info.size, Math.trunc(info.mtimeMs), info.ino];
 const sameStamp = (a: Stamp, b: Stamp) => a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** Options that are secrets or no data (a logger, a storage driver): in the digest only as what they are. */
 const NOT_SETTINGS = new Set(['apiKey', 'siwx', 'logger', 'remote', 'context']);
@@ -80,7 +77,7 @@ const PLAIN_VARIABLES = ['IMAGEPROMPT_CACHE_DIR', 'IMAGEPROMPT_MODE', 'VENICE_BA
 function secretKind(value: unknown): string {
   if (value === undefined || value === '') return 'none';
   if (typeof value !== 'string') return 'not text';
-  return /[^\x21-\x7e]/.test(value) ? 'unsendable' : value.length < 16 ? 'short' : 'long';
+  return UNSENDABLE.test(value) ? 'unsendable' : value.length < 16 ? 'short' : 'long';
 }
 
 export interface HitSettings {
@@ -302,7 +299,6 @@ export class HitIndex {
   }
 }
 
-const HEX64 = /^[0-9a-f]{64}$/;
 const isStamp = (value: unknown): value is Stamp => Array.isArray(value) && value.length === 3 && value.every((n) => typeof n === 'number');
 
 /** The index is a file on disk: a record is used only if it has the shape this module writes. */
@@ -311,8 +307,8 @@ function isRecord(value: unknown): value is HitRecord {
   return (
     typeof r === 'object' &&
     r !== null &&
-    HEX64.test(String(r.source)) &&
-    HEX64.test(String(r.key)) &&
+    SHA256_HEX.test(String(r.source)) &&
+    SHA256_HEX.test(String(r.key)) &&
     (r.alt === null || typeof r.alt === 'string') &&
     Number.isInteger(r.seed) &&
     Array.isArray(r.warnings) &&
@@ -328,7 +324,7 @@ function isRecord(value: unknown): value is HitRecord {
         (IMAGE_FORMATS as readonly string[]).includes(i.format) &&
         Number.isInteger(i.width) &&
         Number.isInteger(i.height) &&
-        HEX64.test(String(i.digest)) &&
+        SHA256_HEX.test(String(i.digest)) &&
         isStamp(i.stamp) &&
         (i.meta === undefined || isMetadata(i.meta)),
     )
@@ -341,10 +337,11 @@ function isMetadata(meta: ImageMetadata): boolean {
     typeof meta === 'object' &&
     meta !== null &&
     typeof meta.blurDataURL === 'string' &&
-    meta.blurDataURL.length <= 4096 &&
-    /^data:image\/(webp|png|jpeg);base64,[A-Za-z0-9+/]+={0,2}$/.test(meta.blurDataURL) &&
-    /^[A-Za-z0-9+/]{1,64}={0,2}$/.test(String(meta.thumbhash)) &&
-    /^#[0-9a-f]{6}$/.test(String(meta.color)) &&
+    meta.blurDataURL.length <= MAX_BLUR_DATA_URL &&
+    BLUR_DATA_URL.test(meta.blurDataURL) &&
+    String(meta.thumbhash).length <= MAX_THUMBHASH &&
+    BASE64.test(String(meta.thumbhash)) &&
+    HEX_COLOR.test(String(meta.color)) &&
     typeof meta.aspectRatio === 'number' &&
     meta.aspectRatio > 0
   );

@@ -10,16 +10,17 @@ import { z } from 'zod';
 import { MANIFEST_VERSION, type Manifest } from './cache-port.js';
 import { sizeProblem, maxImageBytes, MAX_SIDE } from '../images/image-check.js';
 import { OPENAI_ROUTE } from '../prompt/openai-route.js';
-import { IMAGE_FORMATS, type ImageFormat } from '../prompt/prompt-schema.js';
+import { extensionOf, IMAGE_FORMATS, type ImageFormat } from '../images/image-formats.js';
+import { BASE64, BLUR_DATA_URL, HEX_COLOR, MAX_BLUR_DATA_URL, MAX_THUMBHASH, SHA256_HEX } from './metadata-shape.js';
+
+export { extensionOf, MAX_BLUR_DATA_URL };
 
 
-/** The longest `blurDataURL` imageprompt writes is a few hundred bytes; this leaves room and no more. */
-export const MAX_BLUR_DATA_URL = 4096;
 /** Venice's seed range. */
 export const SEED_LIMIT = 999_999_999;
 
-const digest = z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 in hex');
-const base64 = (max: number) => z.string().max(max).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64');
+const digest = z.string().regex(SHA256_HEX, 'must be a sha256 in hex');
+const base64 = (max: number) => z.string().max(max).regex(BASE64, 'must be base64');
 const side = z.number().int().min(1).max(MAX_SIDE);
 const seed = z.number().int().min(-SEED_LIMIT).max(SEED_LIMIT);
 const shortText = (max: number) => z.string().max(max);
@@ -28,9 +29,9 @@ export const imageMetadataSchema = z.strictObject({
   blurDataURL: z
     .string()
     .max(MAX_BLUR_DATA_URL)
-    .regex(/^data:image\/(webp|png|jpeg);base64,[A-Za-z0-9+/]+={0,2}$/, 'must be a data:image/…;base64, URL'),
-  thumbhash: base64(64),
-  color: z.string().regex(/^#[0-9a-f]{6}$/, 'must be #rrggbb'),
+    .regex(BLUR_DATA_URL, 'must be a data:image/…;base64, URL'),
+  thumbhash: base64(MAX_THUMBHASH),
+  color: z.string().regex(HEX_COLOR, 'must be #rrggbb'),
   aspectRatio: z.number().positive().max(MAX_SIDE),
 });
 
@@ -109,10 +110,6 @@ export function checkManifest(data: unknown, key: string): { manifest: CheckedMa
   }
   if (result.data.key !== key) return { problem: `it names key ${result.data.key.slice(0, 12)}` };
   return { manifest: result.data as unknown as CheckedManifest };
-}
-
-export function extensionOf(format: ImageFormat): 'webp' | 'png' | 'jpg' {
-  return format === 'jpeg' ? 'jpg' : format;
 }
 
 /** A blob's file name: made from its digest and format only. */

@@ -12,8 +12,11 @@ export function configError(source: string, problem: string, hint: string): Imag
  * A key (or a wallet sign-in) goes into a header, so it must be visible ASCII. A pasted line break or space is refused
  * here, before any request, by an error that never shows the key (the runtime's own header error would).
  */
+/** A character that cannot be sent in an HTTP header value: anything but visible ASCII. */
+export const UNSENDABLE = /[^\x21-\x7e]/;
+
 export function checkApiKey(key: string, source: string, secret = 'key'): void {
-  const bad = /[^\x21-\x7e]/.exec(key);
+  const bad = UNSENDABLE.exec(key);
   if (!bad) return;
   const code = bad[0].charCodeAt(0);
   const what = code === 10 || code === 13 ? 'a line break' : code === 32 ? 'a space' : code < 32 || code === 127 ? 'a control character' : 'a character outside ASCII';

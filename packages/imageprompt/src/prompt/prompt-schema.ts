@@ -4,8 +4,9 @@
  */
 import { z } from 'zod';
 
-export const IMAGE_FORMATS = ['webp', 'png', 'jpeg'] as const;
-export type ImageFormat = (typeof IMAGE_FORMATS)[number];
+import { IMAGE_FORMATS, type ImageFormat } from '../images/image-formats.js';
+
+export { IMAGE_FORMATS, type ImageFormat };
 
 const SEED_LIMIT = 999_999_999;
 

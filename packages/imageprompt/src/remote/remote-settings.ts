@@ -3,7 +3,7 @@
  * `--remote`) or IMAGEPROMPT_REMOTE; IMAGEPROMPT_REMOTE_MODE; the signing key. Credentials come only
  * from the environment (the AWS SDKs' standard variables, IMAGEPROMPT_REMOTE_TOKEN), never from a file.
  */
-import { configError, withoutCredentials } from '../config/connection-checks.js';
+import { UNSENDABLE, configError, withoutCredentials } from '../config/connection-checks.js';
 import { DriverBackend, isStorageDriver, type StorageDriver } from './driver-backend.js';
 import { HttpBackend } from './http-backend.js';
 import type { RemoteBackend } from './remote-backend.js';
@@ -70,7 +70,7 @@ function backendFor(value: string, source: string, env: NodeJS.ProcessEnv): Remo
   }
   if (url.protocol === 'http:' || url.protocol === 'https:') {
     const token = env.IMAGEPROMPT_REMOTE_TOKEN || undefined;
-    if (token !== undefined && /[^\x21-\x7e]/.test(token)) {
+    if (token !== undefined && UNSENDABLE.test(token)) {
       throw configError('IMAGEPROMPT_REMOTE_TOKEN', 'holds a character that cannot be sent in an HTTP header (the token is not shown)', 'set it again without spaces or line breaks');
     }
     return new HttpBackend(url.href, token);

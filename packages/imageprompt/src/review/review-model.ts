@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { ImagePromptEngine, PreparedPromptFile } from '../engine/engine.js';
 import { ImagePromptError } from '../errors/errors.js';
+import type { ImageFormat } from '../images/image-formats.js';
 import { expectedSize } from '../catalog/expected-size.js';
 import { parsePromptFile } from '../prompt/prompt-file.js';
 import { changedPromptFiles, contentAt, type ChangeKind } from './git-history.js';
@@ -20,7 +21,7 @@ export interface ReviewImage {
   digest: string;
   width: number;
   height: number;
-  format: string;
+  format: ImageFormat;
 }
 
 /** One request (a prompt file now, or as it was at the ref). */

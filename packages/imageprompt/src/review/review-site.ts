@@ -5,6 +5,7 @@
  */
 import { copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { extensionOf } from '../images/image-formats.js';
 import { renderReviewMarkdown } from './review-markdown.js';
 import type { ReviewImage, ReviewModel, ReviewRequest } from './review-model.js';
 import { clearOutput, MARKER_TEXT, REVIEW_MARKER } from './review-output.js';
@@ -19,7 +20,6 @@ export interface ReviewSiteResult {
   images: number;
 }
 
-const extensionOf = (format: string) => (format === 'jpeg' ? 'jpg' : format);
 
 export async function writeReviewSite(model: ReviewModel, options: { outDir: string; thumbnailDir: string; markdown: boolean; siteUrl?: string }): Promise<ReviewSiteResult> {
   const imagesDir = join(options.outDir, 'images');
