@@ -66,7 +66,10 @@ describe('a bad prompt file in a Vite build', () => {
       const env = { VENICE_API_KEY: KEY, VENICE_BASE_URL: sim.url, IMAGEPROMPT_MODE: 'placeholder' };
       const plain = await runNode([vite, 'build'], { cwd: site, env });
       expect(plain.code).not.toBe(0);
-      expect(plain.output).toContain('imageprompt: src/p1.imageprompt.json, field "widht": is not a field Venice accepts\n  → did you mean "width"? Venice\'s field names are snake_case');
+      expect(plain.output).toContain('imageprompt: src/p1.imageprompt.json, field "widht": is not a field Venice accepts\n  → did you mean "width"?\n');
+      // ids shown to people are relative to the root, with no NUL byte of a virtual id in them
+      expect(plain.output).not.toContain('\0');
+      expect(plain.output).not.toContain(site);
       expect(plain.output).not.toMatch(/ZodError|at schemaError|at ImagePromptEngine|unrecognized_keys/);
       const debug = await runNode([vite, 'build'], { cwd: site, env: { ...env, DEBUG: 'imageprompt' } });
       expect(debug.output).toMatch(/ZodError/);

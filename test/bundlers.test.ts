@@ -191,6 +191,12 @@ describe.each(BUNDLERS)('$name entry, with no other plugin, loader or rule', (bu
     const code = await readFile(join(outDir, bundler.script), 'utf8');
     for (const file of files) expect(code).toContain(basename(file));
     expect(code).not.toContain(join(root, '.imageprompt'));
+    // no emitted file carries a path of this machine or a NUL byte (a virtual id's marker)
+    for (const file of await listFiles(outDir)) {
+      const bytes = await readFile(file);
+      expect(bytes.includes(root), `${relative(root, file)} names the build machine's path`).toBe(false);
+      if (/\.(js|map|json|html)$/.test(file)) expect(bytes.includes(0), `${relative(root, file)} holds a NUL byte`).toBe(false);
+    }
   });
 
   it('emits the same files with Venice unreachable, from the cache', async () => {
@@ -230,7 +236,11 @@ describe.each(BUNDLERS)('$name entry, with no other plugin, loader or rule', (bu
     const before = sim.imageRequests().length;
     try {
       const failed = bundler.build(root, 'dist-bad', { apiKey: KEY, baseURL: sim.url, logger: silentLogger });
-      await expect(failed).rejects.toThrow(/twin\.imageprompt\.json[\s\S]*width/);
+      const error = await failed.then(() => undefined, (e: unknown) => e as Error);
+      expect(error?.message).toMatch(/twin\.imageprompt\.json[\s\S]*width/);
+      // ids shown to people are relative to the root, with no NUL byte of a virtual id in them
+      expect(error?.message).not.toContain('\0');
+      expect(error?.message).not.toContain(root);
       expect(sim.imageRequests().length).toBe(before);
     } finally {
       await writeFile(bad, good);

@@ -38,7 +38,7 @@ describe('a malformed imageprompt.config.json', () => {
     await writeFile(join(root, 'imageprompt.config.json'), '{ "retry": { "maxAttempts": "x" } }');
     const result = await run(['generate']);
     expect(result.code).toBe(2);
-    expect(result.output).toBe('imageprompt: imageprompt.config.json, field "retry.maxAttempts": must be a number, found "x"\n  → see the imageprompt.config.json reference in the README of unplugin-imageprompt\n');
+    expect(result.output).toBe('imageprompt: imageprompt.config.json, field "retry.maxAttempts": must be a number, found "x"\n  → see docs/config.md (in the imageprompt package)\n');
     const error = await build({
       root,
       configFile: false,

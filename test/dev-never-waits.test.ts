@@ -124,7 +124,7 @@ describe('editing a prompt file while its image is being generated', () => {
       writeFile(join(d, 'src', 'p1.imageprompt.json'), request('A picture edited while in flight')),
     );
     const file = join(dir, 'src', 'p1.imageprompt.json');
-    const module = `${server.url}/@id/__x00__imageprompt:${file}.js`;
+    const module = `${server.url}/@id/__x00__imageprompt:src/p1.imageprompt.json.js`;
     const read = async () => (await fetch(module)).text();
     // the old request answers slowly, the new one quickly: the old image lands after the new one
     sim.script({ clearRequests: true, latencyMs: 3000 });

@@ -7,7 +7,8 @@
 import { execFileSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VeniceSim } from 'venice-sim';
 import { REPO_DIR, TEST_DIR, filesContaining, listFiles, secretKey, startSim } from './helpers/fixtures.js';
@@ -59,6 +60,40 @@ afterAll(async () => {
 const env = () => ({ VENICE_API_KEY: KEY, VENICE_BASE_URL: sim.url });
 
 describe('installed from packed tarballs, outside the workspace', () => {
+  it('holds every page its error messages and READMEs name', async () => {
+    for (const tarball of tarballs) {
+      const dir = join(work, `unpacked-${basename(tarball, '.tgz')}`);
+      await mkdir(dir, { recursive: true });
+      execFileSync('tar', ['-xzf', tarball, '-C', dir]);
+      const root = join(dir, 'package');
+      const files = await listFiles(root);
+      const missing: string[] = [];
+      const named = (from: string, page: string) => {
+        if (!files.includes(join(root, page))) missing.push(`${relative(root, from)} names ${page}`);
+      };
+      // a message's "see docs/…" (written out in the code, or made by seeDocs from its list of pages)
+      for (const file of files.filter((f) => f.endsWith('.js'))) {
+        for (const [, page] of (await readFile(file, 'utf8')).matchAll(/\bdocs\/([\w-]+\.md)/g)) named(file, `docs/${page}`);
+      }
+      const pages = join(work, 'imageprompt-unpacked', 'dist', 'errors', 'docs-pages.js');
+      if (tarball.includes('unplugin')) expect(files.some((f) => f.endsWith('.md') && f.includes('/docs/'))).toBe(true);
+      else {
+        await cp(root, join(work, 'imageprompt-unpacked'), { recursive: true });
+        const { DOCS_PAGES } = (await import(pathToFileURL(pages).href)) as { DOCS_PAGES: string[] };
+        expect(DOCS_PAGES.length).toBeGreaterThan(0);
+        for (const page of DOCS_PAGES) named(pages, `docs/${page}`);
+      }
+      // relative links of the README and the shipped pages
+      for (const file of files.filter((f) => f.endsWith('.md'))) {
+        for (const [, target] of (await readFile(file, 'utf8')).matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+          if (/^[a-z]+:/.test(target!) || target!.startsWith('$')) continue;
+          named(file, relative(root, join(dirname(file), target!)));
+        }
+      }
+      expect(missing, basename(tarball)).toEqual([]);
+    }
+  });
+
   it('a Vite project builds, and the imageprompt bin runs from node_modules/.bin', async () => {
     const dir = await project('vite-user', { vite: await workspaceVersion('vite') }, join(TEST_DIR, 'fixtures', 'vite-app'));
     await writeFile(join(dir, 'vite.config.js'), "import imageprompt from 'unplugin-imageprompt/vite';\nexport default { plugins: [imageprompt()], build: { assetsInlineLimit: 0 } };\n");

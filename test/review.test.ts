@@ -174,6 +174,27 @@ describe('imageprompt review --since a git ref', () => {
       })),
     );
     await screenshot(page, 'review-since');
+    // as a reviewer meets it: a desktop window and a phone, nothing wider than the window, the
+    // images before and after a change side by side at one height, no name cut off
+    for (const [name, viewport] of [
+      ['review-since-desktop', { width: 1400, height: 1000 }],
+      ['review-since-phone', { width: 390, height: 844 }],
+    ] as const) {
+      await page.setViewportSize(viewport);
+      const layout = await page.evaluate(() => ({
+        overflow: document.documentElement.scrollWidth - window.innerWidth,
+        pairs: Array.from(document.querySelectorAll('.changes > li')).map((li) => {
+          const tops = Array.from(li.querySelectorAll('figure')).map((f) => Math.round(f.getBoundingClientRect().top));
+          return { tops };
+        }),
+        clipped: Array.from(document.querySelectorAll('h3, .card .file')).filter((el) => el.scrollWidth > el.clientWidth + 1).map((el) => el.textContent),
+      }));
+      await screenshot(page, name);
+      expect(layout.overflow, `${name}: the page is wider than the window`).toBeLessThanOrEqual(0);
+      for (const pair of layout.pairs) expect(new Set(pair.tops).size, `${name}: before and after start at one height`).toBeLessThanOrEqual(1);
+      expect(layout.clipped, `${name}: names cut off`).toEqual([]);
+    }
+    await page.setViewportSize({ width: 1280, height: 6000 });
     expect(changes.map((c) => c.title)).toEqual(['src/hero.imageprompt.json modified', 'src/moon.imageprompt.json added', 'src/pears.imageprompt.json removed']);
     const [hero, moon, pears] = changes;
     expect(hero!.before).toEqual([true]);

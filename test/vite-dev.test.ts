@@ -114,9 +114,9 @@ describe('Vite dev server', () => {
     // a module URL a browser may hold from an earlier page load, fetched before any importer
     const file = join(root, 'src', 'late.imageprompt.json');
     await writeFile(file, JSON.stringify({ model: 'z-image-turbo', prompt: 'A lone tree on a hill', width: 256, height: 256 }));
-    const url = `${base}/@id/__x00__imageprompt:${file}.js`;
+    const url = `${base}/@id/__x00__imageprompt:src/late.imageprompt.json.js`;
     const shown = async () => /src: "([^"]+)"/.exec(await (await fetch(url)).text())?.[1];
-    await generated(`/@id/__x00__imageprompt:${file}.js`);
+    await generated('/@id/__x00__imageprompt:src/late.imageprompt.json.js');
     const before = await shown();
     expect(before).toMatch(/^\/@imageprompt\/late-[0-9a-f]{16}\.webp$/);
     await writeFile(file, JSON.stringify({ model: 'z-image-turbo', prompt: 'A lone tree on a hill in snow', width: 256, height: 256 }));
@@ -126,7 +126,7 @@ describe('Vite dev server', () => {
       after = await shown();
     }
     expect(after).not.toBe(before);
-    await generated(`/@id/__x00__imageprompt:${file}.js`);
+    await generated('/@id/__x00__imageprompt:src/late.imageprompt.json.js');
     expect(sim.imageRequests().filter((r) => (r.body as { prompt?: string }).prompt === 'A lone tree on a hill in snow')).toHaveLength(1);
   });
 });
@@ -144,7 +144,7 @@ describe('Vite dev server with waitInDev', () => {
     try {
       await waiting.listen();
       const url = waiting.resolvedUrls!.local[0]!.replace(/\/$/, '');
-      const code = await (await fetch(`${url}/@id/__x00__imageprompt:${join(dir, 'src', 'banner.imageprompt.json')}.js`)).text();
+      const code = await (await fetch(`${url}/@id/__x00__imageprompt:src/banner.imageprompt.json.js`)).text();
       expect(code).toContain('export const placeholder = false;');
       expect(code).toMatch(/src: "\/@imageprompt\/banner-[0-9a-f]{16}\.jpg"/);
     } finally {

@@ -18,7 +18,7 @@ import { RollupAssets } from './core/emit/rollup-assets.js';
 import { WebpackAssets, type AssetGeneratorOptions } from './core/emit/webpack-assets.js';
 import { DevGenerations } from './core/dev-generations.js';
 import { DevReview } from './core/dev-review.js';
-import { LOAD_FILTER, PROMPT_FILE_PATTERN, RESOLVE_FILTER, isPromptImport, isVirtualId, promptFileOf, toVirtualId } from './core/module-id.js';
+import { LOAD_FILTER, ModuleIds, PROMPT_FILE_PATTERN, RESOLVE_FILTER, isPromptImport } from './core/module-id.js';
 import { resolveOptions, type ExportShape, type Options } from './core/options.js';
 
 export type { Options } from './core/options.js';
@@ -28,7 +28,8 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
     const build = new BuildContext(resolveOptions(rawOptions, exportShape), meta.framework);
     const devServer = new DevServerAssets(() => build.base);
     const review = new DevReview(() => build.engine(), () => build.base);
-    const generations = new DevGenerations(() => build.root, (file) => review.changed(file));
+    const ids = new ModuleIds(() => build.root, meta.framework);
+    const generations = new DevGenerations(ids, (file) => review.changed(file));
     const esbuild = new EsbuildAssets(() => build.root);
     const webpack = new WebpackAssets();
     const builder = bundlerAssets(meta.framework, { esbuild, webpack });
@@ -62,8 +63,8 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
           if (nativeResolution) return null;
           // No importer, or our own module as importer: the bundler is resolving the watched prompt
           // file itself, which must stay the file so that editing it invalidates our module.
-          if (!importer || isVirtualId(importer) || !isPromptImport(id)) return null;
-          return toVirtualId(id, importer, build.root);
+          if (!importer || ids.isVirtual(importer) || !isPromptImport(id)) return null;
+          return ids.toVirtual(id, importer);
         },
       },
       load: {
@@ -74,8 +75,8 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
             if (!isPromptImport(id)) return null;
             file = id.split('?')[0]!;
           } else {
-            if (!isVirtualId(id)) return null;
-            file = promptFileOf(id);
+            if (!ids.isVirtual(id)) return null;
+            file = ids.promptFile(id);
             this.addWatchFile(file);
           }
           return loadPromptModule(this, file, { build, emitter: emitter(), generations, review });
@@ -84,7 +85,9 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
       async buildStart() {
         await build.start();
       },
-      async buildEnd() {
+      // Rollup, Rolldown and Vite pass the error that ends a failed build (unplugin does not type it)
+      async buildEnd(error?: Error) {
+        if (error) error.message = ids.readable(error.message);
         const engine = build.engineIfMade;
         // a failed build must not drop images already being paid for: let them reach the cache
         await engine?.drain();
@@ -111,7 +114,7 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
         // watched file is no import of it in Vite's graph), so the next request loads it again.
         handleHotUpdate({ file, modules, server }) {
           if (!PROMPT_FILE_PATTERN.test(file)) return;
-          const module = server.moduleGraph.getModuleById(toVirtualId(file, file, build.root));
+          const module = server.moduleGraph.getModuleById(ids.toVirtual(file, file));
           if (!module) return;
           server.moduleGraph.invalidateModule(module);
           return [...modules, module];

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { imageAsset } from '../src/core/emit/asset-emitter.js';
-import { LOAD_FILTER, RESOLVE_FILTER, isPromptImport, isVirtualId, promptFileOf, toVirtualId } from '../src/core/module-id.js';
+import { LOAD_FILTER, ModuleIds, RESOLVE_FILTER, isPromptImport } from '../src/core/module-id.js';
 
 const ROOT = '/project';
 
@@ -18,18 +18,39 @@ describe('module ids', () => {
 
   it('resolves relative, root-relative and absolute imports to one virtual id per file, which gives the file back', () => {
     const file = join(ROOT, 'src', 'assets', 'hero.imageprompt.json');
-    const ids = [
-      toVirtualId('./assets/hero.imageprompt.json?imageprompt', join(ROOT, 'src', 'main.ts'), ROOT),
-      toVirtualId('../assets/hero.imageprompt.json', join(ROOT, 'src', 'pages', 'index.astro?astro&type=script'), ROOT),
-      toVirtualId('/src/assets/hero.imageprompt.json', join(ROOT, 'src', 'main.ts'), ROOT),
+    const ids = new ModuleIds(() => ROOT, 'vite');
+    const made = [
+      ids.toVirtual('./assets/hero.imageprompt.json?imageprompt', join(ROOT, 'src', 'main.ts')),
+      ids.toVirtual('../assets/hero.imageprompt.json', join(ROOT, 'src', 'pages', 'index.astro?astro&type=script')),
+      ids.toVirtual('/src/assets/hero.imageprompt.json', join(ROOT, 'src', 'main.ts')),
     ];
-    expect(new Set(ids).size).toBe(1);
-    const [id] = ids;
-    expect(isVirtualId(id!)).toBe(true);
+    expect(new Set(made).size).toBe(1);
+    const [id] = made;
+    expect(ids.isVirtual(id!)).toBe(true);
     expect(LOAD_FILTER.test(id!)).toBe(true);
     // ends in .js, so that no JSON plugin takes it
     expect(id!.endsWith('.json')).toBe(false);
-    expect(promptFileOf(id!)).toBe(file);
+    expect(ids.promptFile(id!)).toBe(file);
+  });
+
+  it('name the file relative to the root, so that no bundle carries a path of the build machine', () => {
+    const rollup = new ModuleIds(() => ROOT, 'rollup');
+    expect(rollup.toVirtual('./hero.imageprompt.json', join(ROOT, 'src', 'main.ts'))).toBe('\0imageprompt:src/hero.imageprompt.json.js');
+    // a prompt file outside the root (a monorepo's shared folder) stays relative too
+    const shared = rollup.toVirtual('../../shared/logo.imageprompt.json', join(ROOT, 'src', 'main.ts'));
+    expect(shared).toBe('\0imageprompt:../shared/logo.imageprompt.json.js');
+    expect(rollup.promptFile(shared)).toBe(join(ROOT, '..', 'shared', 'logo.imageprompt.json'));
+    // esbuild prints ids into its output as they are: no NUL byte there
+    const esbuild = new ModuleIds(() => ROOT, 'esbuild');
+    const id = esbuild.toVirtual('./hero.imageprompt.json', join(ROOT, 'src', 'main.ts'));
+    expect(id).toBe('imageprompt:src/hero.imageprompt.json.js');
+    expect(LOAD_FILTER.test(id)).toBe(true);
+    expect(esbuild.isVirtual(id)).toBe(true);
+    expect(rollup.isVirtual(id)).toBe(false);
+    // an error naming the id names the file instead
+    expect(rollup.readable('Could not load \0imageprompt:src/hero.imageprompt.json.js (imported by src/main.js): bad')).toBe(
+      'Could not load src/hero.imageprompt.json (imported by src/main.js): bad',
+    );
   });
 });
 

@@ -99,7 +99,7 @@ export function checkConfig(data: unknown, origin: string): ConfigFile {
     throw new ImagePromptError({ code: 'INVALID_CONFIG', file: origin, message: 'expected a JSON object', hint: `allowed keys are ${CONFIG_KEYS.join(', ')}` });
   }
   const result = configSchema.safeParse(data, { reportInput: true });
-  if (!result.success) throw schemaError(result.error, origin, 'imageprompt.config.json', 'INVALID_CONFIG', describeUnknownOption);
+  if (!result.success) throw schemaError(result.error, origin, 'config.md', 'INVALID_CONFIG', describeUnknownOption);
   return result.data;
 }
 

@@ -8,6 +8,7 @@ import { consoleLogger, type Logger } from '../logger.js';
 import { parseDefaults } from '../prompt/prompt-file.js';
 import type { PromptDefaults } from '../prompt/prompt-schema.js';
 import { ImagePromptError } from '../errors/errors.js';
+import { seeDocs } from '../errors/docs-pages.js';
 import { didYouMean } from '../prompt/did-you-mean.js';
 import type { RetryPolicy } from '../http/retry-policy.js';
 import { DEFAULT_BASE_URL } from '../venice/venice-client.js';
@@ -245,7 +246,7 @@ function checkOptionNames(given: object): void {
       file: 'options',
       field: name,
       message: 'is not an imageprompt option',
-      hint: suggestion ? `did you mean "${suggestion}"?` : `the options are ${[...known, ...PLUGIN_OPTIONS].sort().join(', ')} (see docs/options.md)`,
+      hint: suggestion ? `did you mean "${suggestion}"?` : `the options are ${[...known, ...PLUGIN_OPTIONS].sort().join(', ')} (${seeDocs('options.md')})`,
     });
   }
 }

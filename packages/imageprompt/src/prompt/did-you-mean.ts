@@ -15,7 +15,7 @@ function editDistance(a: string, b: string): number {
 }
 
 /** Folds case and separators so that `negativePrompt`, `Negative-Prompt` and `negative_prompt` meet. */
-function fold(name: string): string {
+export function fold(name: string): string {
   return name.replace(/[-_\s]/g, '').toLowerCase();
 }
 

@@ -4,8 +4,9 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { z } from 'zod';
-import { didYouMean } from './did-you-mean.js';
+import { didYouMean, fold } from './did-you-mean.js';
 import { ImagePromptError, type ErrorCode } from '../errors/errors.js';
+import { seeDocs, type DocsPage } from '../errors/docs-pages.js';
 import { OPENAI_KNOWN_FIELDS, OPENAI_REFUSED, openaiPromptSchema, type OpenAIPromptFile } from './openai-route.js';
 import { KNOWN_FIELDS, REFUSED_FIELDS, defaultsSchema, promptFileSchema, type PromptDefaults, type PromptFile } from './prompt-schema.js';
 
@@ -62,7 +63,7 @@ export function parsePromptFile(text: string, file: string): AnyPromptFile {
   const { api, provider } = data as { api?: unknown; provider?: unknown };
   if (api === 'openai') {
     const openai = openaiPromptSchema.safeParse(data, { reportInput: true });
-    if (!openai.success) throw schemaError(openai.error, file, 'prompt file', 'INVALID_PROMPT_FILE', describeUnknownOpenAIField);
+    if (!openai.success) throw schemaError(openai.error, file, 'prompt-files.md', 'INVALID_PROMPT_FILE', describeUnknownOpenAIField);
     return openai.data;
   }
   if (api !== undefined) {
@@ -72,7 +73,7 @@ export function parsePromptFile(text: string, file: string): AnyPromptFile {
     throw new ImagePromptError({ code: 'INVALID_PROMPT_FILE', file, field: 'provider', message: 'needs "api": "openai"', hint: 'providers are OpenAI-compatible APIs: add "api": "openai" and use that route\'s fields' });
   }
   const result = promptFileSchema.safeParse(data, { reportInput: true });
-  if (!result.success) throw schemaError(result.error, file, 'prompt file');
+  if (!result.success) throw schemaError(result.error, file, 'prompt-files.md');
   return result.data;
 }
 
@@ -89,7 +90,7 @@ function describeUnknownOpenAIField(key: string): { message: string; hint: strin
 /** Validates plugin-level defaults with the same rules as prompt files. */
 export function parseDefaults(defaults: unknown, origin = 'plugin option "defaults"'): PromptDefaults {
   const result = defaultsSchema.safeParse(defaults ?? {}, { reportInput: true });
-  if (!result.success) throw schemaError(result.error, origin, 'defaults');
+  if (!result.success) throw schemaError(result.error, origin, 'config.md');
   return result.data;
 }
 
@@ -196,7 +197,7 @@ export type UnknownKeyDescriber = (key: string, parent: string) => { message: st
 export function schemaError(
   error: z.ZodError,
   file: string,
-  what: string,
+  page: DocsPage,
   code: ErrorCode = 'INVALID_PROMPT_FILE',
   unknownKey: UnknownKeyDescriber = describeUnknownField,
 ): ImagePromptError {
@@ -208,7 +209,7 @@ export function schemaError(
     file,
     field: first.field,
     message: `${first.message}${rest.join('')}`,
-    hint: first.hint ?? `see the ${what} reference in the README of unplugin-imageprompt`,
+    hint: first.hint ?? seeDocs(page),
     cause: error,
   });
 }
@@ -225,8 +226,13 @@ export function describeUnknownField(key: string): { message: string; hint: stri
   const suggestion = didYouMean(key, KNOWN_FIELDS);
   return {
     message: 'is not a field Venice accepts',
-    hint: suggestion ? `did you mean "${suggestion}"? Venice's field names are snake_case` : `remove it; allowed fields are ${KNOWN_FIELDS.join(', ')}`,
+    hint: suggestion ? `did you mean "${suggestion}"?${sameWordsOtherCase(key, suggestion) ? " Venice's field names are snake_case" : ''}` : `remove it; allowed fields are ${KNOWN_FIELDS.join(', ')}`,
   };
+}
+
+/** `negativePrompt` for `negative_prompt` is a naming habit; `widht` for `width` is a typo. */
+function sameWordsOtherCase(key: string, field: string): boolean {
+  return key !== field && fold(key) === fold(field);
 }
 
 function describeIssue(issue: z.core.$ZodIssue, unknownKey: UnknownKeyDescriber): Problem[] {

@@ -52,14 +52,22 @@ select, input { font: inherit; padding: .3rem .4rem; border: 1px solid #6b6b6b; 
 .prompt { margin: .5rem 0; }
 .details { display: grid; grid-template-columns: auto 1fr; gap: .1rem .6rem; font-size: .85rem; margin: 0; }
 .details dt { color: #4a4a4a; }
-.details dd { margin: 0; word-break: break-all; }
+.details dd { margin: 0; overflow-wrap: anywhere; }
 .error { color: #7f1d1d; white-space: pre-wrap; font-size: .85rem; }
 .changes { list-style: none; padding: 0; display: grid; gap: 1rem; }
 .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
 .pair figure { margin: 0; }
 .pair figcaption { font-weight: 600; margin-bottom: .3rem; }
 table { border-collapse: collapse; font-size: .85rem; margin-top: .5rem; }
-th, td { border: 1px solid #d4d4d4; padding: .25rem .5rem; text-align: left; vertical-align: top; word-break: break-all; }
+th, td { border: 1px solid #d4d4d4; padding: .25rem .5rem; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+th:first-child, td:first-child { overflow-wrap: normal; }
+/* a phone: before and after stay side by side; each detail's name goes above its value */
+@media (max-width: 560px) {
+  header, main { padding: .75rem; }
+  .pair { gap: .5rem; }
+  .details { grid-template-columns: 1fr; }
+  .details dt { margin-top: .25rem; font-size: .75rem; }
+}
 [hidden] { display: none !important; }
 `;
 

@@ -34,7 +34,19 @@ describe('prompt-file schema', () => {
     const error = errorOf(() => parse({ model: 'z-image-turbo', prompt: 'p', negativePrompt: 'blurry' }));
     expect(error.field).toBe('negativePrompt');
     expect(error.message).toContain(FILE);
-    expect(error.hint).toContain('did you mean "negative_prompt"?');
+    expect(error.hint).toBe('did you mean "negative_prompt"? Venice\'s field names are snake_case');
+  });
+
+  it('calls a typo a typo, not a naming habit', () => {
+    const error = errorOf(() => parse({ model: 'z-image-turbo', prompt: 'p', widht: 5 }));
+    expect(error.hint).toBe('did you mean "width"?');
+  });
+
+  it('keeps each problem\'s hint beside its own field', () => {
+    const error = errorOf(() => parse({ model: 'z-image-turbo', prompt: 'p', widht: 5, negativePrompt: 'x' }));
+    expect(error.field).toBe('widht');
+    expect(error.hint).toBe('did you mean "width"?');
+    expect(error.message).toContain('also: field "negativePrompt": is not a field Venice accepts (did you mean "negative_prompt"? Venice\'s field names are snake_case)');
   });
 
   it('rejects the deprecated inpaint with a pointer to /image/edit, and return_binary', () => {

@@ -9,7 +9,7 @@
  */
 import type { ImageResult } from 'imageprompt';
 import type { ViteDevServer } from 'vite';
-import { toVirtualId } from './module-id.js';
+import type { ModuleIds } from './module-id.js';
 
 export class DevGenerations {
   /** The request key each prompt file was last loaded with. */
@@ -27,7 +27,7 @@ export class DevGenerations {
   private reloadsSinceConnection = 0;
 
   constructor(
-    private readonly root: () => string,
+    private readonly ids: ModuleIds,
     /** Told when an image lands or fails (the live review page shows it). */
     private readonly onSettled: (file: string) => void = () => {},
   ) {}
@@ -73,7 +73,7 @@ export class DevGenerations {
   private async reload(file: string, attempt = 0): Promise<void> {
     const server = this.server;
     if (!server) return;
-    const id = toVirtualId(file, file, this.root());
+    const id = this.ids.toVirtual(file, file);
     // Vite enters a module in its graph only after the load hook returned: an image that landed in
     // between finds no module yet, so look again shortly
     const retry = () => attempt < 5 && setTimeout(() => void this.reload(file, attempt + 1), 100);

@@ -4,42 +4,75 @@
  * Only imports from other modules are redirected: when the bundler resolves the prompt file that the
  * virtual module watches (with no importer, or with the virtual module as importer), it must get
  * the file itself, or edits to it would never invalidate the virtual module.
+ *
+ * A virtual id names the prompt file relative to the project root, with `/` as separator: bundlers
+ * print ids into output (esbuild's and Rolldown's region comments, source maps, error messages), and
+ * no emitted file may carry a path of the build machine. Rollup-family bundlers mark virtual ids
+ * with a leading NUL byte; esbuild keeps plugin modules in a namespace of their own and prints the id
+ * as it is, so its ids go without the NUL.
  */
 import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 
 export const PROMPT_SUFFIX = '.imageprompt.json';
 export const IMPORT_QUERY = 'imageprompt';
-const PREFIX = '\0imageprompt:';
+const MARKER = 'imageprompt:';
 const TAIL = '.js';
 
 /** Ids worth a resolveId call: a prompt file, with or without the query. */
 export const RESOLVE_FILTER = /\.imageprompt\.json(?:\?imageprompt)?$/;
 /** A prompt file's path. */
 export const PROMPT_FILE_PATTERN = /\.imageprompt\.json$/;
-/** Ids worth a load call: our virtual modules. */
-export const LOAD_FILTER = /^\0imageprompt:.*\.js$/;
+/** Ids worth a load call: our virtual modules, in any bundler. */
+export const LOAD_FILTER = /^\0?imageprompt:.*\.js$/;
 
 export function isPromptImport(id: string): boolean {
   const [path, query] = splitQuery(id);
   return path.endsWith(PROMPT_SUFFIX) && (query === undefined || query === IMPORT_QUERY);
 }
 
-export function toVirtualId(id: string, importer: string, root: string): string {
-  const [path] = splitQuery(id);
-  let file: string;
-  if (isAbsolute(path) && existsSync(path)) file = path;
-  else if (path.startsWith('/')) file = resolve(root, `.${path}`);
-  else file = resolve(dirname(splitQuery(importer)[0]), path);
-  return `${PREFIX}${file}${TAIL}`;
-}
+/** The virtual ids of one plugin instance: relative to its project root, marked as its bundler expects. */
+export class ModuleIds {
+  private readonly prefix: string;
 
-export function isVirtualId(id: string): boolean {
-  return id.startsWith(PREFIX) && id.endsWith(TAIL);
-}
+  constructor(
+    private readonly root: () => string,
+    framework: string,
+  ) {
+    this.prefix = framework === 'esbuild' ? MARKER : `\0${MARKER}`;
+  }
 
-export function promptFileOf(virtualId: string): string {
-  return virtualId.slice(PREFIX.length, -TAIL.length);
+  /** The virtual id of a prompt file imported as `id` from `importer` (a file of its own is its own importer). */
+  toVirtual(id: string, importer: string): string {
+    const [path] = splitQuery(id);
+    const root = this.root();
+    let file: string;
+    if (isAbsolute(path) && existsSync(path)) file = path;
+    else if (path.startsWith('/')) file = resolve(root, `.${path}`);
+    else file = resolve(dirname(splitQuery(importer)[0]), path);
+    return `${this.prefix}${relative(root, file).split(sep).join('/')}${TAIL}`;
+  }
+
+  isVirtual(id: string): boolean {
+    return id.startsWith(this.prefix) && id.endsWith(TAIL);
+  }
+
+  /**
+   * A message with our virtual ids replaced by the prompt files they stand for. Rollup puts the id of
+   * a module whose load failed in front of the error ("Could not load <id>"), NUL byte and all.
+   */
+  readable(message: string): string {
+    return message.replaceAll(this.idPattern, (_, file: string) => file);
+  }
+
+  private get idPattern(): RegExp {
+    return new RegExp(`${this.prefix.replace('\0', '\\0')}(\\S*?\\.imageprompt\\.json)\\${TAIL}`, 'g');
+  }
+
+  /** The prompt file's absolute path. */
+  promptFile(virtualId: string): string {
+    return resolve(this.root(), virtualId.slice(this.prefix.length, -TAIL.length));
+  }
 }
 
 function splitQuery(id: string): [string, string | undefined] {
