@@ -110,7 +110,10 @@ describe('S3 (s3rver)', () => {
     const again = await withEnv({ ...s3Reader, ...endpoint }, () => viteBuild(second, { baseURL: deadVenice, remote }));
     expect(again).toEqual(images);
     expect(paid()).toBe(4);
-    expect(logs.filter((l) => /restored from the shared cache/.test(l))).toHaveLength(4);
+    // each says where it came from: the shared cache, not a local hit
+    expect(logs.filter((l) => /: restored from the shared cache$/.test(l))).toHaveLength(4);
+    expect(logs.filter((l) => /: cache hit$/.test(l))).toHaveLength(0);
+    expect(logs).toContain('4 images: 4 cached (4 restored from the shared cache), 0 generated, 0 failed');
 
     const third = await machine(tag);
     expect(await withEnv({ ...s3Reader, ...endpoint }, () => viteBuild(third, { baseURL: deadVenice, remote, mode: 'frozen' }))).toEqual(images);
@@ -162,13 +165,18 @@ describe('S3 (s3rver)', () => {
     const reader = await machine(tag);
     const readerEnv = { ...s3Reader, AWS_ENDPOINT_URL_S3: s3.url, VENICE_BASE_URL: deadVenice, IMAGEPROMPT_REMOTE: remote };
     const check = await runNode([bin, 'check', '--json'], { cwd: reader, env: readerEnv });
-    expect(JSON.parse(check.output)).toMatchObject({ ok: true, files: 4, cached: 4 });
+    expect(JSON.parse(check.output)).toMatchObject({ ok: true, files: 4, cached: 4, local: 0, onlyShared: expect.arrayContaining(['src/p1.imageprompt.json']) });
+    // and in words: where each image is
+    const said = await runNode([bin, 'check'], { cwd: reader, env: readerEnv });
+    expect(said.output).toMatch(/^shared {3}src\/p1\.imageprompt\.json {2}\(only in the shared cache\)$/m);
+    expect(said.output).toMatch(/all 4 prompt files are valid and cached \(0 here, 4 only in the shared cache at s3:\/\/team-cache\/cli\/[0-9a-f]+; `imageprompt pull` brings them here\)/);
     const plan = await runNode([bin, 'plan'], { cwd: reader, env: readerEnv });
     expect(plan.output).toMatch(/0 of 4 prompt files to generate, estimated \$0/);
     const pull = await runNode([bin, 'pull'], { cwd: reader, env: readerEnv });
     expect(pull.code, pull.output).toBe(0);
     expect(pull.output).toMatch(/4 pulled from s3:\/\/team-cache\/cli\/[0-9a-f]+, 0 already local, 0 in no cache, 0 failed, 0 invalid/);
     expect(await listFiles(join(reader, '.imageprompt', 'entries'))).toHaveLength(4);
+    expect((await runNode([bin, 'check'], { cwd: reader, env: readerEnv })).output).toMatch(/all 4 prompt files are valid and cached\n$/);
     expect(pushed.output + check.output + pull.output).not.toContain(AWS_SECRET);
   });
 });

@@ -64,15 +64,20 @@ export async function check(ctx: CommandContext): Promise<number> {
   const invalid = items.filter((i) => i.error).map((i) => ({ file: i.file, message: describeError(i) }));
   const missing = items.filter((i) => i.prepared && !i.cached).map((i) => ({ file: i.file, key: i.prepared!.key }));
   const ok = invalid.length === 0 && missing.length === 0;
+  // where each image is: this machine's cache, or only the shared one (a build restores it from there)
+  const onlyShared = items.filter((i) => i.place === 'remote').map((i) => i.file);
+  const cached = items.filter((i) => i.cached).length;
   if (ctx.json) {
-    ctx.out(JSON.stringify({ ok, files: items.length, cached: items.filter((i) => i.cached).length, invalid, missing }, null, 2));
+    ctx.out(JSON.stringify({ ok, files: items.length, cached, local: cached - onlyShared.length, onlyShared, invalid, missing }, null, 2));
   } else {
     for (const i of invalid) ctx.out(`invalid  ${i.message}`);
     for (const m of missing) ctx.out(`missing  ${m.file}  (key ${m.key})`);
+    for (const file of onlyShared) ctx.out(`shared   ${file}  (only in the shared cache)`);
+    const where = onlyShared.length > 0 ? ` (${cached - onlyShared.length} here, ${onlyShared.length} only in the shared cache at ${ctx.engine.remote!.label}; \`imageprompt pull\` brings them here)` : '';
     ctx.out(
       ok
-        ? `all ${items.length} prompt files are valid and cached`
-        : `${invalid.length} invalid, ${missing.length} missing from the cache, of ${items.length} prompt files; run \`imageprompt generate\` with VENICE_API_KEY set to fill the cache`,
+        ? `all ${items.length} prompt files are valid and cached${where}`
+        : `${invalid.length} invalid, ${missing.length} missing from the cache, of ${items.length} prompt files${where}; run \`imageprompt generate\` with VENICE_API_KEY set to fill the cache`,
     );
   }
   return ok ? EXIT.ok : EXIT.failed;

@@ -6,19 +6,20 @@ import { ImagePromptError } from '../errors/errors.js';
 import type { Logger } from '../logger.js';
 
 export type ImageStatus = 'cached' | 'generated' | 'placeholder' | 'missing';
-export type BuildStats = Record<ImageStatus | 'failed', number>;
+/** Counts per status; `restored` is the part of `cached` that came from the shared cache this run. */
+export type BuildStats = Record<ImageStatus | 'failed', number> & { restored: number };
 
 export interface MissingImage {
   file: string;
   key: string;
 }
 
-export const emptyStats = (): BuildStats => ({ cached: 0, generated: 0, placeholder: 0, missing: 0, failed: 0 });
+export const emptyStats = (): BuildStats => ({ cached: 0, generated: 0, placeholder: 0, missing: 0, failed: 0, restored: 0 });
 
-/** A build's summary line: `4 images: 3 cached, 1 generated, 0 failed`. */
+/** A build's summary line: `4 images: 3 cached (1 restored from the shared cache), 1 generated, 0 failed`. */
 export function summarizeStats(stats: BuildStats): string {
-  const total = Object.values(stats).reduce((a, b) => a + b, 0);
-  const parts = [`${stats.cached} cached`, `${stats.generated} generated`];
+  const total = stats.cached + stats.generated + stats.placeholder + stats.missing + stats.failed;
+  const parts = [`${stats.cached} cached${stats.restored ? ` (${stats.restored} restored from the shared cache)` : ''}`, `${stats.generated} generated`];
   if (stats.placeholder) parts.push(`${stats.placeholder} placeholders`);
   if (stats.missing) parts.push(`${stats.missing} missing`);
   parts.push(`${stats.failed} failed`);
@@ -35,11 +36,13 @@ export class BuildReport {
     private readonly placeholderChosenBy: string | undefined,
   ) {}
 
-  /** A prompt file served: counted, and said in one line. */
-  served(name: string, key: string, status: ImageStatus, ms: number): void {
+  /** A prompt file served: counted, and said in one line (a hit says whether it came from the shared cache). */
+  served(name: string, key: string, status: ImageStatus, ms: number, restored = false): void {
     this.stats[status] += 1;
+    if (restored) this.stats.restored += 1;
     if (status === 'missing') this.missing.set(name, { file: name, key });
     if (status === 'generated') this.logger.info(`${name}: generated in ${(ms / 1000).toFixed(1)} s`);
+    else if (restored) this.logger.info(`${name}: restored from the shared cache`);
     else if (status === 'cached') this.logger.info(`${name}: cache hit`);
     else if (status === 'missing') this.logger.error(`${name}: not in the cache (frozen mode: nothing is generated)`);
     else if (this.placeholderChosenBy) this.logger.warn(`${name}: PLACEHOLDER (not in the cache; placeholder mode); unset ${this.placeholderChosenBy} to generate the real image`);

@@ -66,7 +66,7 @@ export interface ImageResult {
 export type PreparedPromptFile = PreparedRequest & { content: string };
 
 /** What prompt files with the same request share. */
-type SharedResult = Omit<ImageResult, 'file' | 'alt'>;
+type SharedResult = Omit<ImageResult, 'file' | 'alt'> & { restored?: true };
 
 
 export class ImagePromptEngine {
@@ -238,7 +238,8 @@ export class ImagePromptEngine {
       const started = Date.now();
       // shared by every prompt file with this request; the file and its alt are each file's own
       const shared = await this.queue.run(prepared.key, () => this.obtain(prepared, name));
-      const result: ImageResult = { ...shared, file, alt: prepared.alt };
+      const { restored, ...own } = shared;
+      const result: ImageResult = { ...own, file, alt: prepared.alt };
       if (result.status === 'cached' || result.status === 'generated') {
         await this.recordRef(file, prepared);
         // an image still without metadata (its computation failed) is not remembered: it is tried again next time
@@ -252,7 +253,7 @@ export class ImagePromptEngine {
           });
         }
       }
-      this.report.served(name, prepared.key, result.status, Date.now() - started);
+      this.report.served(name, prepared.key, result.status, Date.now() - started, restored);
       return result;
     } catch (error) {
       const failure = error instanceof ImagePromptError ? error.withFile(name) : error;
@@ -323,8 +324,8 @@ export class ImagePromptEngine {
     // runs once per request key at a time: whatever is per file belongs in load()
     const hit = await this.entries.read(prepared.key);
     if (hit && this.servable(hit, name)) {
-      if (hit.origin === 'remote') this.options.logger.info(`${name}: restored from the shared cache`);
-      return this.fromEntry(prepared, await this.metadata.complete(hit, name), 'cached');
+      const result = this.fromEntry(prepared, await this.metadata.complete(hit, name), 'cached');
+      return hit.origin === 'remote' ? { ...result, restored: true } : result;
     }
     const mode = this.missMode;
     if (mode === 'placeholder' || mode === 'frozen') {

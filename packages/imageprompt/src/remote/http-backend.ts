@@ -4,7 +4,7 @@
  * Authorization header only.
  */
 import { checkCredentialTransport } from '../config/connection-checks.js';
-import { bodyOrMiss, fetchError, presenceAnswer, putAnswer, requestBody, type PutOptions, type RemoteBackend, type RemoteBody } from './remote-backend.js';
+import { bodyOrMiss, fetchError, misconfiguration, presenceAnswer, putAnswer, requestBody, type PutOptions, type RemoteBackend, type RemoteBody } from './remote-backend.js';
 
 export class HttpBackend implements RemoteBackend {
   readonly label: string;
@@ -36,6 +36,12 @@ export class HttpBackend implements RemoteBackend {
 
   async get(path: string, signal: AbortSignal): Promise<RemoteBody | undefined> {
     const response = await this.send('GET', path, { headers: this.headers({ 'Accept-Encoding': 'identity' }), signal });
+    // a read refused is a setting every read shares: said once, as such
+    if (response.status === 401 || response.status === 403) {
+      await response.body?.cancel().catch(() => undefined);
+      const why = this.token ? 'does not accept the token in IMAGEPROMPT_REMOTE_TOKEN' : 'wants a token, and IMAGEPROMPT_REMOTE_TOKEN is not set';
+      throw misconfiguration(`${this.label} refused a read with HTTP ${response.status}: it ${why}`, response.status);
+    }
     return bodyOrMiss(`GET ${this.label}/${path}`, response);
   }
 

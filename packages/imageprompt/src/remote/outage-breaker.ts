@@ -2,7 +2,8 @@
  * The shared cache's breaker: every remote operation runs here, a few at a time, each within one
  * deadline for the whole of it (headers and body). A cache is worth asking only while it answers
  * quickly: the first fault that shows it is not answering (a timeout, a refused connection, a cut
- * download, a 5xx) sets it aside for the rest of the run after one warning, and every operation
+ * download, a 5xx), or the first answer that shows it misconfigured (a bucket that does not exist, unknown
+ * credentials, the wrong region), sets it aside for the rest of the run after one warning, and every operation
  * still queued gives up at once without being sent. A 429 alone is waited out and tried again.
  */
 import { LocalWriteError } from '../cache/atomic-file.js';
@@ -49,6 +50,10 @@ export class OutageBreaker {
           // the local disk, or what was read (too large, damaged): not the remote failing to answer
           if (error instanceof LocalWriteError || error instanceof EntryProblem || error instanceof BodyTooLarge) throw error;
           const failure = asRemoteError(error);
+          if (failure.misconfigured) {
+            this.setAside(failure.message, 'misconfigured');
+            throw failure;
+          }
           if (!failure.retryable) throw failure;
           if (failure.status === 429 && attempt < this.retry.maxAttempts) {
             await sleep(backoffDelay(attempt, this.retry));
@@ -61,10 +66,11 @@ export class OutageBreaker {
     });
   }
 
-  private setAside(reason: string): void {
+  private setAside(reason: string, why: 'silent' | 'misconfigured' = 'silent'): void {
     if (this.down) return;
     this.down = reason;
-    this.logger.warn(`the shared cache at ${this.label} is not answering (${reason}); it is set aside for the rest of this run, which goes on with the local cache only`);
+    const what = why === 'misconfigured' ? `is misconfigured: ${reason}` : `is not answering (${reason})`;
+    this.logger.warn(`the shared cache at ${this.label} ${what}; it is set aside for the rest of this run, which goes on with the local cache only`);
   }
 }
 

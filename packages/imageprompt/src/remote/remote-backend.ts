@@ -39,16 +39,26 @@ export interface ListedObject {
   modifiedMs?: number;
 }
 
-/** A failure of the remote: `retryable` for faults a retry can mend (5xx, 429, timeouts, resets). */
+/**
+ * A failure of the remote: `retryable` for faults a retry can mend (5xx, 429, timeouts, resets);
+ * `misconfigured` for a setting that makes every operation fail the same way (a bucket that does not
+ * exist, credentials the store does not know, the wrong region), which no retry and no other file mends.
+ */
 export class RemoteError extends Error {
   constructor(
     message: string,
     readonly retryable: boolean,
     readonly status?: number,
+    readonly misconfigured = false,
   ) {
     super(message);
     this.name = 'RemoteError';
   }
+}
+
+/** A misconfiguration, said in one line: what is wrong and which setting mends it. */
+export function misconfiguration(reason: string, status?: number): RemoteError {
+  return new RemoteError(reason, false, status, true);
 }
 
 /** Turns a non-2xx answer into a RemoteError that names the operation, path and status. */

@@ -312,6 +312,8 @@ export class RemoteCache {
       return created ? 'uploaded' : 'present';
     } catch (error) {
       const failure = error as RemoteError;
+      // said once by the breaker, which set the shared cache aside
+      if (failure.misconfigured) return 'failed';
       if (failure.status === 401 || failure.status === 403) {
         this.uploadsOff = true;
         this.warnOnce('refused', `uploads to the shared cache at ${this.backend.label} are refused (${failure.message}); images stay in the local cache, and \`imageprompt push\` uploads them with credentials that may write`);

@@ -4,6 +4,7 @@
  * Without credentials requests go unsigned, which reads a public bucket.
  */
 import { AwsClient } from 'aws4fetch';
+import { s3Misconfiguration } from './s3-errors.js';
 import { answerError, bodyOrMiss, fetchError, presenceAnswer, putAnswer, requestBody, type ListedObject, type PutOptions, type RemoteBackend, type RemoteBody } from './remote-backend.js';
 
 export interface S3Settings {
@@ -45,14 +46,23 @@ export class S3Backend implements RemoteBackend {
     return `${this.root}/${key.split('/').map(encodeURIComponent).join('/')}${query}`;
   }
 
+  /** Sends one request; an answer that shows the settings wrong (see s3-errors.ts) throws a misconfiguration. */
   private async send(what: string, url: string, init: RequestInit): Promise<Response> {
+    let response: Response;
     try {
       // S3 clients never follow a redirect: the signed headers (the session token among them) stay with S3
       const request = this.client ? await this.client.sign(url, { ...init, redirect: 'manual' }) : new Request(url, { ...init, redirect: 'manual' });
-      return await fetch(request, { signal: init.signal ?? null, redirect: 'manual' });
+      response = await fetch(request, { signal: init.signal ?? null, redirect: 'manual' });
     } catch (error) {
       throw fetchError(`${what} ${this.label}`, error);
     }
+    const write = init.method === 'PUT' || init.method === 'DELETE';
+    const problem = await s3Misconfiguration(response, this.settings, write);
+    if (problem) {
+      await response.body?.cancel().catch(() => undefined);
+      throw problem;
+    }
+    return response;
   }
 
   async get(path: string, signal: AbortSignal): Promise<RemoteBody | undefined> {
