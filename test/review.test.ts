@@ -133,7 +133,19 @@ describe('imageprompt review of the playground', () => {
   it('writes summary.md with the counts and the spend', async () => {
     const summary = await readFile(join(root, 'imageprompt-review', 'summary.md'), 'utf8');
     expect(summary).toMatch(/5 cached · 1 missing · 1 invalid — spent \$[\d.]+, missing images would cost \$[\d.]+/);
-    expect(summary).toContain('[Open the review](index.html)');
+    // a job summary cannot reach a file of the job: the folder is named, nothing is linked
+    expect(summary).not.toMatch(/\]\(/);
+    expect(summary).toContain('The review site was written to imageprompt-review/index.html');
+  });
+
+  it('links summary.md to the address given with --site-url, and refuses one that is not a web address', async () => {
+    const out = join(root, 'published-review');
+    const linked = await runNode([CLI, 'review', '--markdown', '--out', out, '--site-url', 'https://example.github.io/site/pr-12/'], { cwd: root });
+    expect(linked.code, linked.output).toBe(0);
+    expect(await readFile(join(out, 'summary.md'), 'utf8')).toContain('[Open the review](https://example.github.io/site/pr-12/)');
+    const refused = await runNode([CLI, 'review', '--markdown', '--out', out, '--site-url', 'javascript:alert(1)'], { cwd: root });
+    expect(refused.code).toBe(2);
+    expect(refused.output).toMatch(/--site-url needs an http\(s\) URL where the review site is published, got "javascript:alert\(1\)"/);
   });
 });
 
@@ -210,9 +222,9 @@ describe('imageprompt review --since a git ref', () => {
     expect(failures).toEqual([]);
     const summary = await readFile(join(root, 'imageprompt-review', 'summary.md'), 'utf8');
     // simulator drawings on both sides: nothing was paid, so the spend does not change
-    expect(summary).toMatch(/\| \[src\/hero\.imageprompt\.json\]\(index\.html\) \| modified \| cached \| prompt \| no change \|/);
-    expect(summary).toMatch(/\| \[src\/moon\.imageprompt\.json\]\(index\.html\) \| added \| cached \|/);
-    expect(summary).toMatch(/\| \[src\/pears\.imageprompt\.json\]\(index\.html\) \| removed \| — \|/);
+    expect(summary).toMatch(/\| src\/hero\.imageprompt\.json \| modified \| cached \| prompt \| no change \|/);
+    expect(summary).toMatch(/\| src\/moon\.imageprompt\.json \| added \| cached \|/);
+    expect(summary).toMatch(/\| src\/pears\.imageprompt\.json \| removed \| — \|/);
     await page.close();
   }, 120_000);
 

@@ -29,6 +29,8 @@ export interface CommandContext {
   outDir?: string;
   /** review: also write summary.md (`--markdown`). */
   markdown: boolean;
+  /** review: where the site will be published, for summary.md's links (`--site-url`). */
+  siteUrl?: string;
   out: (line: string) => void;
 }
 

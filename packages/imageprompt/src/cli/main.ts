@@ -37,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
         since: { type: 'string' },
         out: { type: 'string' },
         markdown: { type: 'boolean', default: false },
+        'site-url': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
       },
@@ -73,14 +74,20 @@ async function main(argv: string[]): Promise<number> {
     if (!Number.isFinite(value) || value < 0) throw new RangeError(`--${flag} needs a number of 0 or more, got "${text}"`);
     return value;
   };
+  const siteUrlOf = (text: string) => {
+    if (!/^https?:\/\/[^\s]+$/.test(text) || !URL.canParse(text)) throw new RangeError(`--site-url needs an http(s) URL where the review site is published, got "${text}"`);
+    return text;
+  };
   const warnings: Logger = {
     info: () => {},
     warn: (message) => process.stderr.write(`warning: ${message}\n`),
     error: () => {},
   };
   let engine: ImagePromptEngine;
+  let siteUrl: string | undefined;
   let priceSource = `the bundled catalog of ${CATALOG_DATE}`;
   try {
+    if (values['site-url'] !== undefined) siteUrl = siteUrlOf(values['site-url']);
     const base = { root: values.root, cacheDir: values['cache-dir'], concurrency: number('concurrency', values.concurrency), maxSpendUsd: number('max-spend', values['max-spend']), remote: values.remote, logger: warnings, mode: 'generate' as const };
     engine = new ImagePromptEngine(base);
     // the command asks for generate mode; only IMAGEPROMPT_MODE can have said otherwise
@@ -119,6 +126,7 @@ async function main(argv: string[]): Promise<number> {
     ...(values.since !== undefined ? { since: values.since } : {}),
     ...(values.out !== undefined ? { outDir: values.out } : {}),
     markdown: values.markdown,
+    ...(siteUrl !== undefined ? { siteUrl } : {}),
     out: (line) => process.stdout.write(`${line}\n`),
   };
   return command(context);

@@ -1,5 +1,5 @@
 /**
- * `imageprompt review [globs] [--since <ref>] [--out <dir>] [--markdown]`: the static review site
+ * `imageprompt review [globs] [--since <ref>] [--out <dir>] [--markdown] [--site-url <url>]`: the static review site
  * (see ../review/). Reads the caches, spends nothing; invalid prompt files are shown, not fatal.
  */
 import { spawnSync } from 'node:child_process';
@@ -18,13 +18,14 @@ export async function review(ctx: CommandContext): Promise<number> {
   checkReviewOutput(outDir, { root: engine.options.root, cacheDir: engine.options.cacheDir });
   const model = await reviewModel(engine, ctx.files, ctx.since);
   const thumbnailDir = join(dirname(engine.options.placeholderDir), 'thumbnails');
-  const site = await writeReviewSite(model, { outDir, thumbnailDir, markdown: ctx.markdown });
+  const shown = relative(process.cwd(), outDir) || '.';
+  const location = ctx.siteUrl ? { url: ctx.siteUrl } : { folder: relative(engine.options.root, outDir) || '.' };
+  const site = await writeReviewSite(model, { outDir, thumbnailDir, markdown: ctx.markdown, site: location });
   const { counts, changes, since } = model.summary;
   if (ctx.json) {
     ctx.out(JSON.stringify({ outDir, ...model.summary, images: site.images, pageBytes: site.pageBytes, fullBytes: site.fullBytes }, null, 2));
     return EXIT.ok;
   }
-  const shown = relative(process.cwd(), outDir) || '.';
   const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} kB`;
   ctx.out(`${counts.cached} cached, ${counts.missing} missing, ${counts.invalid} invalid${changes ? `; since ${since}: ${changes.modified} modified, ${changes.added} added, ${changes.removed} removed` : ''}`);
   ctx.out(`wrote ${shown}/index.html${ctx.markdown ? ` and ${shown}/summary.md` : ''}: ${site.images} images, the page loads ${kb(site.pageBytes)} (full-size images: ${kb(site.fullBytes)}, loaded when opened)`);

@@ -26,6 +26,7 @@ export const OPTIONS: Record<string, string> = {
   since: '--since <git-ref>     show what changed since that commit, before and after',
   out: '--out <dir>           where the site is written (default imageprompt-review)',
   markdown: '--markdown            also write summary.md (a CI job summary or pull-request comment)',
+  'site-url': '--site-url <url>      where the site will be published: summary.md links there',
 };
 
 const COMMON = ['root', 'cache-dir', 'remote'];
@@ -71,8 +72,8 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
   },
   review: {
     summary: "write a static review site of every prompt file's images",
-    usage: 'imageprompt review [globs…] [--since <git-ref>] [--out <dir>] [--markdown]',
-    options: [...COMMON, 'since', 'out', 'markdown', 'json'],
+    usage: 'imageprompt review [globs…] [--since <git-ref>] [--out <dir>] [--markdown] [--site-url <url>]',
+    options: [...COMMON, 'since', 'out', 'markdown', 'site-url', 'json'],
     example: 'npx imageprompt review --since origin/main --markdown',
     more: 'The site goes to imageprompt-review/; --out refuses a directory the command did not write.',
   },

@@ -1,6 +1,6 @@
 /**
  * `summary.md`: the review in a few lines for a CI job summary or a pull-request comment: counts,
- * spend, and a table of the changed prompt files with links into the site.
+ * spend, and a table of the changed prompt files, linked to the site where it is published.
  */
 import type { ReviewModel } from './review-model.js';
 import { spendChange, usd } from './review-page.js';
@@ -15,8 +15,16 @@ export const markdownText = (text: string) => text.replace(/[\r\n]+/g, ' ').repl
 /** A URL as a Markdown link target: whatever could end it or start markup percent-encoded. */
 const linkTarget = (url: string) => url.replace(/[()<>\s\\`"']/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 
-export function renderReviewMarkdown(model: ReviewModel, siteUrl = 'index.html'): string {
+/**
+ * Where the site is, for the summary: a URL where it is published (`--site-url`), linked; else the
+ * folder it was written to, named but not linked, since a job summary or a comment cannot reach a
+ * file of the job's workspace.
+ */
+export type SiteLocation = { url: string } | { folder: string };
+
+export function renderReviewMarkdown(model: ReviewModel, site: SiteLocation): string {
   const { summary, items } = model;
+  const fileCell = (file: string) => ('url' in site ? `[${markdownText(file)}](${linkTarget(site.url)})` : markdownText(file));
   const lines = [
     '## imageprompt review',
     '',
@@ -34,11 +42,12 @@ export function renderReviewMarkdown(model: ReviewModel, siteUrl = 'index.html')
         const change = item.change!;
         const fields = change.fields.map((f) => markdownText(f.field)).join(', ') || '—';
         const status = change.kind === 'removed' ? '—' : item.status;
-        lines.push(`| [${markdownText(item.file)}](${linkTarget(siteUrl)}) | ${change.kind} | ${status} | ${fields} | ${spendChange(change.spendDeltaUsd)} |`);
+        lines.push(`| ${fileCell(item.file)} | ${change.kind} | ${status} | ${fields} | ${spendChange(change.spendDeltaUsd)} |`);
       }
       lines.push('', `Spend change: ${spendChange(delta)}.`, '');
     }
   }
-  lines.push(`[Open the review](${linkTarget(siteUrl)})`, '');
+  if ('url' in site) lines.push(`[Open the review](${linkTarget(site.url)})`, '');
+  else lines.push(`The review site was written to ${markdownText(`${site.folder}/index.html`)} on the machine that ran the review: upload that folder (a CI artifact, GitHub Pages …), and pass \`--site-url\` to link it from here.`, '');
   return lines.join('\n');
 }

@@ -6,7 +6,7 @@
 import { copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { extensionOf } from '../images/image-formats.js';
-import { renderReviewMarkdown } from './review-markdown.js';
+import { renderReviewMarkdown, type SiteLocation } from './review-markdown.js';
 import type { ReviewImage, ReviewModel, ReviewRequest } from './review-model.js';
 import { clearOutput, MARKER_TEXT, REVIEW_MARKER } from './review-output.js';
 import { renderReviewPage, type SiteImages } from './review-page.js';
@@ -21,7 +21,7 @@ export interface ReviewSiteResult {
 }
 
 
-export async function writeReviewSite(model: ReviewModel, options: { outDir: string; thumbnailDir: string; markdown: boolean; siteUrl?: string }): Promise<ReviewSiteResult> {
+export async function writeReviewSite(model: ReviewModel, options: { outDir: string; thumbnailDir: string; markdown: boolean; site: SiteLocation }): Promise<ReviewSiteResult> {
   const imagesDir = join(options.outDir, 'images');
   // a review is written whole: images of an earlier review that no longer apply are not left behind;
   // only a directory this command made (its marker inside) is ever emptied (see review-output.ts)
@@ -59,7 +59,7 @@ export async function writeReviewSite(model: ReviewModel, options: { outDir: str
   if (unreadable.size > 0) for (const item of model.items) for (const request of [item, item.change?.before]) if (request) markUnreadable(request, unreadable);
   const html = renderReviewPage(model, names);
   await writeFile(join(options.outDir, 'index.html'), html);
-  if (options.markdown) await writeFile(join(options.outDir, 'summary.md'), renderReviewMarkdown(model, options.siteUrl));
+  if (options.markdown) await writeFile(join(options.outDir, 'summary.md'), renderReviewMarkdown(model, options.site));
   return { pageBytes: Buffer.byteLength(html) + thumbBytes, fullBytes, images: all.size - unreadable.size };
 }
 

@@ -14,7 +14,7 @@ function model(file: string, since: string): ReviewModel {
 
 describe('summary.md', () => {
   it('shows a hostile file name and ref as text: no link, image, HTML, code span or extra cell', () => {
-    const text = renderReviewMarkdown(model(hostile, 'main`; rm -rf /`\n# heading'), 'index.html');
+    const text = renderReviewMarkdown(model(hostile, 'main`; rm -rf /`\n# heading'), { url: 'https://review.example/pr-7/' });
     expect(text).not.toContain('](https://evil.example)');
     expect(text).not.toMatch(/(^|[^\\])<img/);
     expect(text).not.toMatch(/(^|[^\\])`/);
@@ -22,7 +22,15 @@ describe('summary.md', () => {
     // the row still has exactly its five cells
     const row = text.split('\n').find((line) => line.includes('modified'))!;
     expect(row.split(/(?<!\\)\|/).length - 2).toBe(5);
-    expect(text).toContain('[Open the review](index.html)');
+    expect(text).toContain('[Open the review](https://review.example/pr-7/)');
+  });
+
+  it('links nothing a job summary cannot reach: without a published URL it names the folder', () => {
+    const text = renderReviewMarkdown(model('src/hero.imageprompt.json', 'main'), { folder: 'imageprompt-review' });
+    expect(text).not.toMatch(/\]\(/);
+    expect(text).toContain('| src/hero.imageprompt.json | modified |');
+    expect(text).toContain('The review site was written to imageprompt-review/index.html on the machine that ran the review');
+    expect(text).toContain('pass `--site-url` to link it from here');
   });
 
   it('escapes each markup character with a backslash, and nothing else', () => {
