@@ -34,7 +34,7 @@ describe('ImagePromptEngine', () => {
     expect(a.images[0]!.digest).toBe(b.images[0]!.digest);
     expect([a.status, b.status]).toEqual(['generated', 'generated']);
     expect(b.alt).toBe('B');
-    expect(e.takeStats()).toEqual({ cached: 0, generated: 2, placeholder: 0, missing: 0, failed: 0 });
+    expect(e.takeStats()).toEqual({ cached: 0, generated: 2, placeholder: 0, missing: 0, failed: 0, restored: 0 });
   });
 
   it('pays once when two processes build on the same cache directory at once', async () => {
