@@ -105,12 +105,48 @@ await new Promise((resolve, reject) => compiler.run((error, stats) => compiler.c
 
 /**
  * A Rollup, Rolldown, webpack, Rspack or esbuild project importing N prompt files or N image files
- * (kind "floor": image files, with the plugin loaded); built by `node build.mjs`.
+ * (kind "floor": image files, with the plugin loaded; kind "by-hand": each image file imported by a
+ * module written by hand that exports the same data a prompt-file import gives, from `results`, the
+ * engine's answers for the prompt files); built by `node build.mjs`.
  */
-export function bundlerProject(name, bundler, n, kind, blobs = []) {
+export function bundlerProject(name, bundler, n, kind, blobs = [], results = []) {
   const dir = freshDir(name);
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
-  writeFileSync(join(dir, 'build.mjs'), bundlerScript(bundler, kind !== 'direct'));
-  writeEntry(dir, n, kind === 'prompt', blobs, bundler === 'rollup' || bundler === 'rolldown' ? '?imageprompt' : '');
+  writeFileSync(join(dir, 'build.mjs'), bundlerScript(bundler, kind === 'prompt' || kind === 'floor'));
+  if (kind === 'by-hand') writeByHand(dir, n, blobs, results);
+  else writeEntry(dir, n, kind === 'prompt', blobs, bundler === 'rollup' || bundler === 'rolldown' ? '?imageprompt' : '');
   return dir;
+}
+
+/**
+ * What a prompt-file import carries, written by hand for each image: the image file imported as the
+ * bundler imports images, and the same exports (variants with their blur-up fields, alt, seed, key,
+ * placeholder, and the default object) as literals. The plugin's own cost is what it adds to this.
+ */
+function writeByHand(dir, n, blobs, results) {
+  const lines = [];
+  for (let i = 0; i < n; i++) {
+    copyFileSync(blobs[i], join(dir, 'src', `p${i}.webp`));
+    const { images, seed, key } = results[i];
+    const variants = images.map((image, v) => {
+      const { blurDataURL, thumbhash, color, aspectRatio } = image.meta ?? {};
+      const meta = image.meta ? `, ...${JSON.stringify({ blurDataURL, thumbhash, color, aspectRatio })}` : '';
+      return `  { src: ${v === 0 ? 'src' : JSON.stringify('')}, width: ${image.width}, height: ${image.height}, format: ${JSON.stringify(image.format)}${meta} },`;
+    });
+    const code = [
+      `import src from './p${i}.webp';`,
+      'export const alt = undefined;',
+      `export const seed = ${seed};`,
+      `export const key = ${JSON.stringify(key)};`,
+      'export const placeholder = false;',
+      'export const variants = [',
+      ...variants,
+      '];',
+      'export default { ...variants[0], alt, variants, seed, key, placeholder };',
+    ];
+    writeFileSync(join(dir, 'src', `p${i}.js`), `${code.join('\n')}\n`);
+    lines.push(`import p${i} from './p${i}.js';`);
+  }
+  lines.push(`globalThis.images = [${Array.from({ length: n }, (_, i) => `p${i}.src`).join(', ')}];`);
+  writeFileSync(join(dir, 'src', 'main.js'), `${lines.join('\n')}\n`);
 }

@@ -6,11 +6,12 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ImagePromptEngine, silentLogger } from 'imageprompt';
 import { startVeniceSim } from 'venice-sim';
+import { overheadChart } from './chart.mjs';
 import { devPage, measureFirstPaint } from './dev-first-paint.mjs';
 import { measure, median } from './measure.mjs';
 import { WORK, astroProject, bundlerProject, freshDir, promptOf, realisticPromptOf, viteProject } from './projects.mjs';
@@ -34,15 +35,20 @@ function record(name, measured, ratio, target, met, notes = '') {
   console.log(`  ${met ? 'ok ' : 'MISS'} ${name}: ${measured} → ratio ${ratio.toFixed(3)} (target ${target})`);
 }
 
-/** Fills a project's cache for the prompt files p0…p(n-1) in `folder` (setup, not measured); returns the blob paths. */
-async function fillCache(root, folder, n, sim) {
+/** Fills a project's cache for the prompt files p0…p(n-1) in `folder` (setup, not measured); returns the engine's answers. */
+async function fillCacheResults(root, folder, n, sim) {
   const engine = new ImagePromptEngine({ root, apiKey: KEY, baseURL: sim.url, logger: silentLogger, concurrency: 8 });
-  const blobs = [];
+  const results = [];
   for (let i = 0; i < n; i += 50) {
     const batch = Array.from({ length: Math.min(50, n - i) }, (_, j) => engine.load(join(root, folder, `p${i + j}.imageprompt.json`)));
-    for (const result of await Promise.all(batch)) blobs.push(result.images[0].path);
+    results.push(...(await Promise.all(batch)));
   }
-  return blobs;
+  return results;
+}
+
+/** Fills a project's cache as fillCacheResults does; returns the blob paths. */
+async function fillCache(root, folder, n, sim) {
+  return (await fillCacheResults(root, folder, n, sim)).map((result) => result.images[0].path);
 }
 
 /** Alternates A and B runs (after one warm-up each) and returns the medians. */
@@ -127,15 +133,20 @@ async function hitOverhead(sim) {
     for (const bundler of ['rollup', 'rolldown', 'webpack', 'rspack', 'esbuild']) {
       const n = 500;
       const prompts = bundlerProject(`${bundler}-prompt-${n}`, bundler, n, 'prompt');
-      const blobs = await fillCache(prompts, 'src', n, sim);
+      const results = await fillCacheResults(prompts, 'src', n, sim);
+      const blobs = results.map((result) => result.images[0].path);
       const direct = bundlerProject(`${bundler}-direct-${n}`, bundler, n, 'direct', blobs);
       const floor = bundlerProject(`${bundler}-floor-${n}`, bundler, n, 'floor', blobs);
+      const byHand = bundlerProject(`${bundler}-by-hand-${n}`, bundler, n, 'by-hand', blobs, results);
       const run = (cwd) => () => measure(['build.mjs'], { cwd, env: { VENICE_API_KEY: '' } });
       const { a, b } = await sideBySide(5, run(prompts), run(direct));
       const target = bundler === 'rollup' || bundler === 'rolldown' ? '≤ 1.05' : bundler === 'esbuild' ? '≤ 1.25' : '≤ 1.15';
       const limit = Number(target.slice(2));
       record(`${bundler} build, ${n} cached prompt files vs ${n} image files: wall time`, `${a.seconds.toFixed(2)} s vs ${b.seconds.toFixed(2)} s`, a.seconds / b.seconds, target, a.seconds / b.seconds <= limit);
       record(`${bundler} build, ${n} cached prompt files vs ${n} image files: peak RSS`, `${mb(a.peakRss)} vs ${mb(b.peakRss)}`, a.peakRss / b.peakRss, 'report', true);
+      // the same data written by hand: what is left is the plugin's own cost per import
+      const h = await sideBySide(5, run(prompts), run(byHand));
+      record(`${bundler} build, ${n} cached prompt files vs the same images and data imported by hand: wall time`, `${h.a.seconds.toFixed(2)} s vs ${h.b.seconds.toFixed(2)} s`, h.a.seconds / h.b.seconds, target, h.a.seconds / h.b.seconds <= limit);
       const f = await sideBySide(3, run(floor), run(direct));
       record(`${bundler} build, floor: the plugin loaded with no prompt file, ${n} image files, vs the same without it`, `${f.a.seconds.toFixed(2)} s vs ${f.b.seconds.toFixed(2)} s`, f.a.seconds / f.b.seconds, 'report', true);
     }
@@ -350,6 +361,45 @@ async function reviewSite(sim) {
   );
 }
 
+/**
+ * Section 8: overhead against N for each bundler, as a chart. One cache is filled for the largest N
+ * and copied into every project (the prompt files are the same in each, so their keys are too).
+ */
+async function overheadByN(sim) {
+  console.log('8. overhead against N, each bundler (chart)');
+  const sizes = quick ? [50, 200] : [50, 200, 500, 1000];
+  const largest = sizes.at(-1);
+  const seed = viteProject(`chart-seed-${largest}`, largest, 'prompt');
+  const blobs = await fillCache(seed, 'src', largest, sim);
+  const series = [];
+  for (const bundler of ['vite', 'rollup', 'rolldown', 'webpack', 'rspack', 'esbuild']) {
+    const points = [];
+    for (const n of sizes) {
+      const make = (kind) =>
+        bundler === 'vite' ? viteProject(`chart-vite-${kind}-${n}`, n, kind, blobs) : bundlerProject(`chart-${bundler}-${kind}-${n}`, bundler, n, kind, blobs);
+      const prompts = make('prompt');
+      cpSync(join(seed, '.imageprompt'), join(prompts, '.imageprompt'), { recursive: true });
+      const direct = make('direct');
+      const run = (cwd) => () => (bundler === 'vite' ? measure([VITE, 'build'], { cwd, env: { VENICE_API_KEY: '' } }) : measure(['build.mjs'], { cwd, env: { VENICE_API_KEY: '' } }));
+      const { a, b } = await sideBySide(quick ? 1 : 3, run(prompts), run(direct));
+      points.push([n, a.seconds / b.seconds]);
+      console.log(`  ${bundler} N=${n}: ${a.seconds.toFixed(2)} s vs ${b.seconds.toFixed(2)} s → ${(a.seconds / b.seconds).toFixed(3)}`);
+      rmSync(prompts, { recursive: true, force: true });
+      rmSync(direct, { recursive: true, force: true });
+    }
+    series.push({ name: bundler, points });
+  }
+  const svg = overheadChart(series);
+  const out = new URL('./results/', import.meta.url);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(new URL('overhead-by-n.svg', out), svg);
+  writeFileSync(new URL('overhead-by-n.json', out), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, series }, null, 2)}\n`);
+  if (!quick) writeFileSync(new URL('../docs/overhead-by-n.svg', import.meta.url), svg);
+  for (const { name, points } of series) {
+    record(`${name}: overhead against N (chart)`, points.map(([n, r]) => `N=${n} ${r.toFixed(2)}`).join(', '), points.at(-1)[1], 'report', true);
+  }
+}
+
 mkdirSync(WORK, { recursive: true });
 const sim = await startVeniceSim({ keys: [KEY], rpm: 0 });
 // the caches are filled by the simulator, whose drawings a build at Venice's own base URL never serves:
@@ -364,6 +414,7 @@ try {
   if (wanted(5)) await remoteRestore();
   if (wanted(6)) await devServerFirstPaint(sim);
   if (wanted(7)) await reviewSite(sim);
+  if (wanted(8)) await overheadByN(sim);
 } finally {
   await sim.close();
 }

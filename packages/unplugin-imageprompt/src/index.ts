@@ -18,7 +18,7 @@ import { RollupAssets } from './core/emit/rollup-assets.js';
 import { WebpackAssets, type AssetGeneratorOptions } from './core/emit/webpack-assets.js';
 import { DevGenerations } from './core/dev-generations.js';
 import { DevReview } from './core/dev-review.js';
-import { LOAD_FILTER, ModuleIds, PROMPT_FILE_PATTERN, RESOLVE_FILTER, isPromptImport } from './core/module-id.js';
+import { LOAD_FILTER, ModuleIds, NEVER, PROMPT_FILE_PATTERN, RESOLVE_FILTER, isPromptImport } from './core/module-id.js';
 import { resolveOptions, type ExportShape, type Options } from './core/options.js';
 
 export type { Options } from './core/options.js';
@@ -28,15 +28,16 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
     const build = new BuildContext(resolveOptions(rawOptions, exportShape), meta.framework);
     const devServer = new DevServerAssets(() => build.base);
     const review = new DevReview(() => build.engine(), () => build.base);
-    const ids = new ModuleIds(() => build.root, meta.framework);
+    const ids = new ModuleIds(() => build.root);
     const generations = new DevGenerations(ids, (file) => review.changed(file));
     const esbuild = new EsbuildAssets(() => build.root);
     const webpack = new WebpackAssets();
     const builder = bundlerAssets(meta.framework, { esbuild, webpack });
-    // webpack and Rspack resolve prompt-file imports themselves and the plugin loads the file as a
-    // JavaScript module: no virtual module (which these bundlers can only fake with files in memory,
-    // several times slower), and their own watching sees edits to the file
-    const nativeResolution = meta.framework === 'webpack' || meta.framework === 'rspack';
+    // webpack, Rspack and esbuild resolve prompt-file imports themselves and the plugin loads the file
+    // as a JavaScript module: no virtual module (which webpack and Rspack can only fake with files in
+    // memory, several times slower, and which costs esbuild a round trip to the plugin per import), and
+    // their own watching sees edits to the file
+    const nativeResolution = meta.framework === 'webpack' || meta.framework === 'rspack' || meta.framework === 'esbuild';
     // Vite serves from the plugin in dev and emits through Rollup/Rolldown in builds
     const emitter = (): AssetEmitter => (meta.framework === 'vite' && build.mode === 'dev' ? devServer : builder);
     // webpack and Rspack: the project root is the compiler's context; watching (webpack --watch,
@@ -88,6 +89,7 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
       // Rollup, Rolldown and Vite pass the error that ends a failed build (unplugin does not type it)
       async buildEnd(error?: Error) {
         if (error) error.message = ids.readable(error.message);
+        await build.saveHitIndex();
         const engine = build.engineIfMade;
         // a failed build must not drop images already being paid for: let them reach the cache
         await engine?.drain();
@@ -128,8 +130,11 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
         },
       },
       esbuild: {
-        onResolveFilter: RESOLVE_FILTER,
-        onLoadFilter: LOAD_FILTER,
+        // esbuild resolves the import (a `?imageprompt` query comes to the load hook as its suffix):
+        // the resolve hook is never called, and the load hook takes the prompt file as JavaScript
+        onResolveFilter: NEVER,
+        onLoadFilter: PROMPT_FILE_PATTERN,
+        loader: 'js',
         setup(esbuildBuild) {
           build.useBundlerRoot(esbuildBuild.initialOptions.absWorkingDir);
           esbuild.setup(esbuildBuild);

@@ -9,6 +9,11 @@
  * served from it only while all of those are unchanged; anything else (an edited prompt file, other
  * settings, a manifest or blob written since) falls back to the full path, which verifies again.
  *
+ * The prompt file itself is read and hashed only when its stamp differs from the one recorded with
+ * its digest, or when that stamp is "racy" as git calls it: written within two seconds of being
+ * recorded, when an edit of the same size in the same millisecond could hide behind it. Such a stamp
+ * is recorded again once it is old enough, so that the next build only stats the file.
+ *
  * It lives beside the placeholders (`node_modules/.cache/imageprompt/hit-index.json`), never in the
  * cache directory: it is this machine's memory, not something to commit or share. Frozen builds and
  * `imageprompt check` do not use it: they verify every byte.
@@ -25,10 +30,16 @@ import { IMAGE_FORMATS, type ImageFormat } from '../images/image-formats.js';
 import { UNSENDABLE } from '../config/connection-checks.js';
 import { BASE64, BLUR_DATA_URL, HEX_COLOR, MAX_BLUR_DATA_URL, MAX_THUMBHASH, SHA256_HEX } from './metadata-shape.js';
 
-const INDEX_VERSION = 1;
+const INDEX_VERSION = 2;
 
-/** Size, modification time and inode: what changes when a file is written. */
-type Stamp = [size: number, mtimeMs: number, ino: number];
+/** A stamp this close to when it was recorded is trusted only after the bytes are hashed (see above). */
+const RACY_MS = 2000;
+
+/**
+ * Size, modification time, inode and change time: what changes when a file is written. The change
+ * time cannot be set back by a tool that copies a modification time onto a file (`cp -p`, `rsync -t`).
+ */
+type Stamp = [size: number, mtimeMs: number, ino: number, ctimeMs: number];
 
 export interface IndexedImage {
   path: string;
@@ -43,6 +54,9 @@ export interface IndexedImage {
 export interface HitRecord {
   /** sha256 of the prompt file's bytes. */
   source: string;
+  /** The prompt file's stamp when `source` was taken from its bytes, and when that was (epoch ms). */
+  sourceStamp: Stamp;
+  recordedAt: number;
   key: string;
   alt: string | null;
   seed: number;
@@ -59,8 +73,10 @@ interface IndexFile {
 }
 
 // to the millisecond: what tools that copy a time keep (finer parts differ between file systems)
-const stampOf = (info: Stats): Stamp => [info.size, Math.trunc(info.mtimeMs), info.ino];
-const sameStamp = (a: Stamp, b: Stamp) => a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
+const stampOf = (info: Stats): Stamp => [info.size, Math.trunc(info.mtimeMs), info.ino, Math.trunc(info.ctimeMs)];
+const sameStamp = (a: Stamp, b: Stamp) => a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
+/** Written so close to `recordedAt` (or after it) that an edit of the same size could share its stamp. */
+const isRacy = (stamp: Stamp, recordedAt: number) => stamp[1] > recordedAt - RACY_MS;
 
 /** Options that are secrets or no data (a logger, a storage driver): in the digest only as what they are. */
 const NOT_SETTINGS = new Set(['apiKey', 'siwx', 'logger', 'remote', 'context']);
@@ -231,16 +247,30 @@ export class HitIndex {
 
   /** The record for the prompt file if its bytes, its entry's manifest and every image are as verified; else undefined. */
   lookup(file: string): HitRecord | undefined {
-    let bytes: Buffer;
+    let stamp: Stamp;
     try {
-      bytes = readFileSync(file);
+      stamp = stampOf(statSync(file));
     } catch {
       return undefined;
     }
-    const source = sha256(bytes);
-    this.seen.set(file, source);
-    const record = this.load()[file];
-    if (!isRecord(record) || record.source !== source) return undefined;
+    const found = this.load()[file];
+    const record = isRecord(found) ? found : undefined;
+    if (record && sameStamp(stamp, record.sourceStamp) && !isRacy(stamp, record.recordedAt)) {
+      // unchanged since its bytes were hashed, and not racy: the digest recorded is the file's
+      this.seen.set(file, record.source);
+    } else {
+      const source = this.hashOf(file, stamp);
+      if (!source) return undefined;
+      this.seen.set(file, source);
+      if (!record || record.source !== source) return undefined;
+      // the same bytes under a new or racy stamp: recorded now, so that the next build only stats
+      const now = Date.now();
+      if (!isRacy(stamp, now)) {
+        record.sourceStamp = stamp;
+        record.recordedAt = now;
+        this.dirty = true;
+      }
+    }
     try {
       if (!sameStamp(stampOf(statSync(this.manifestPath(record.key))), record.manifest)) return undefined;
       for (const image of record.images) if (!sameStamp(stampOf(statSync(image.path)), image.stamp)) return undefined;
@@ -254,14 +284,18 @@ export class HitIndex {
    * Remembers a prompt file just served from a verified entry (or just generated). Only when the
    * file was looked up this run and its bytes are still those: a file edited meanwhile is not recorded.
    */
-  remember(file: string, entry: Omit<HitRecord, 'source' | 'manifest' | 'images'> & { images: Omit<IndexedImage, 'stamp'>[] }): void {
+  remember(file: string, entry: Omit<HitRecord, 'source' | 'sourceStamp' | 'recordedAt' | 'manifest' | 'images'> & { images: Omit<IndexedImage, 'stamp'>[] }): void {
     const source = this.seen.get(file);
     if (!source) return;
     try {
-      if (sha256(readFileSync(file)) !== source) return;
+      const sourceStamp = stampOf(statSync(file));
+      // the bytes hashed are the ones the stamp belongs to: unchanged from before the read to after it
+      if (this.hashOf(file, sourceStamp) !== source) return;
       const record: HitRecord = {
         ...entry,
         source,
+        sourceStamp,
+        recordedAt: Date.now(),
         manifest: stampOf(statSync(this.manifestPath(entry.key))),
         images: entry.images.map((image) => ({ ...image, stamp: stampOf(statSync(image.path)) })),
       };
@@ -271,6 +305,25 @@ export class HitIndex {
     } catch {
       // gone meanwhile: nothing to remember
     }
+  }
+
+  /**
+   * The sha256 of the file's bytes, or undefined when it cannot be read; with `stamp`, only when the
+   * file's stamp after the read is still that one (no write happened while it was read).
+   */
+  private hashOf(file: string, stamp?: Stamp): string | undefined {
+    try {
+      const digest = sha256(readFileSync(file));
+      if (stamp && !sameStamp(stampOf(statSync(file)), stamp)) return undefined;
+      return digest;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Whether something this run learnt is not on disk yet. */
+  get unsaved(): boolean {
+    return this.dirty;
   }
 
   /**
@@ -299,7 +352,7 @@ export class HitIndex {
   }
 }
 
-const isStamp = (value: unknown): value is Stamp => Array.isArray(value) && value.length === 3 && value.every((n) => typeof n === 'number');
+const isStamp = (value: unknown): value is Stamp => Array.isArray(value) && value.length === 4 && value.every((n) => typeof n === 'number');
 
 /** The index is a file on disk: a record is used only if it has the shape this module writes. */
 function isRecord(value: unknown): value is HitRecord {
@@ -308,6 +361,8 @@ function isRecord(value: unknown): value is HitRecord {
     typeof r === 'object' &&
     r !== null &&
     SHA256_HEX.test(String(r.source)) &&
+    isStamp(r.sourceStamp) &&
+    Number.isFinite(r.recordedAt) &&
     SHA256_HEX.test(String(r.key)) &&
     (r.alt === null || typeof r.alt === 'string') &&
     Number.isInteger(r.seed) &&

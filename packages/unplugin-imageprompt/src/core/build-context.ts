@@ -73,6 +73,15 @@ export class BuildContext {
     return record;
   }
 
+  /**
+   * At the end of a build served from the index alone: what the index learnt (stamps of prompt files
+   * hashed again) is written, so the next build only stats them. A build that made the engine leaves
+   * it to the engine's own index, which holds more.
+   */
+  async saveHitIndex(): Promise<void> {
+    if (!this.made && this.index?.hits.unsaved) await this.index.hits.save();
+  }
+
   private hitIndex(): { hits: HitIndex; frozen: boolean } {
     if (!this.index) {
       const settings = hitSettings(this.root, { ...this.options.engine, root: this.root }, process.env);

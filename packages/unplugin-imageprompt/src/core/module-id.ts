@@ -7,24 +7,26 @@
  *
  * A virtual id names the prompt file relative to the project root, with `/` as separator: bundlers
  * print ids into output (esbuild's and Rolldown's region comments, source maps, error messages), and
- * no emitted file may carry a path of the build machine. Rollup-family bundlers mark virtual ids
- * with a leading NUL byte; esbuild keeps plugin modules in a namespace of their own and prints the id
- * as it is, so its ids go without the NUL.
+ * no emitted file may carry a path of the build machine. Virtual ids start with a NUL byte, which
+ * tells other plugins to leave them alone. (webpack, Rspack and esbuild need none: they resolve the
+ * import to the prompt file itself, which the plugin loads as JavaScript.)
  */
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 
 export const PROMPT_SUFFIX = '.imageprompt.json';
 export const IMPORT_QUERY = 'imageprompt';
-const MARKER = 'imageprompt:';
+const PREFIX = '\0imageprompt:';
 const TAIL = '.js';
 
 /** Ids worth a resolveId call: a prompt file, with or without the query. */
 export const RESOLVE_FILTER = /\.imageprompt\.json(?:\?imageprompt)?$/;
 /** A prompt file's path. */
 export const PROMPT_FILE_PATTERN = /\.imageprompt\.json$/;
-/** Ids worth a load call: our virtual modules, in any bundler. */
-export const LOAD_FILTER = /^\0?imageprompt:.*\.js$/;
+/** Ids worth a load call: our virtual modules (Vite, Rollup, Rolldown, Astro). */
+export const LOAD_FILTER = /^\0imageprompt:.*\.js$/;
+/** A filter no import path matches (esbuild's resolve hook, never needed there). */
+export const NEVER = /^\x00$/;
 
 export function isPromptImport(id: string): boolean {
   const [path, query] = splitQuery(id);
@@ -33,14 +35,9 @@ export function isPromptImport(id: string): boolean {
 
 /** The virtual ids of one plugin instance: relative to its project root, marked as its bundler expects. */
 export class ModuleIds {
-  private readonly prefix: string;
+  private readonly prefix = PREFIX;
 
-  constructor(
-    private readonly root: () => string,
-    framework: string,
-  ) {
-    this.prefix = framework === 'esbuild' ? MARKER : `\0${MARKER}`;
-  }
+  constructor(private readonly root: () => string) {}
 
   /** The virtual id of a prompt file imported as `id` from `importer` (a file of its own is its own importer). */
   toVirtual(id: string, importer: string): string {

@@ -47,7 +47,7 @@ export function imageAsset(promptFile: string, index: number, count: number, ima
 }
 
 /** Above this size a file is read without blocking; below it one synchronous read is several times cheaper. */
-const READ_SYNC_BELOW = 4 * 1024 * 1024;
+export const READ_SYNC_BELOW = 4 * 1024 * 1024;
 
 /** The image's bytes with their sha256 (the cache's digest when known, so nothing is hashed twice). */
 export async function assetBytes(asset: ImageAsset): Promise<{ bytes: Buffer; digest: string }> {

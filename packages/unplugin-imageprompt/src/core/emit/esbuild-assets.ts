@@ -6,10 +6,11 @@
  * `file` loader gives without a `publicPath`. Each prompt file names its own file, as the `file`
  * loader does for two images with equal bytes, so names never depend on the order modules load in.
  */
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { BuildOptions, OutputFile, PluginBuild } from 'esbuild';
-import { assetBytes, type AssetEmitter, type HookContext, type ImageAsset } from './asset-emitter.js';
+import { READ_SYNC_BELOW, assetBytes, type AssetEmitter, type HookContext, type ImageAsset } from './asset-emitter.js';
 
 export class EsbuildAssets implements AssetEmitter {
   private pending = new Map<string, { bytes: Buffer; digest: string }>();
@@ -30,10 +31,17 @@ export class EsbuildAssets implements AssetEmitter {
         return;
       }
       for (const dir of new Set(files.map(([name]) => dirname(join(outDir, name))))) await mkdir(dir, { recursive: true });
-      // written eight at a time: one after another, hundreds of small files took longer than the build
-      for (let i = 0; i < files.length; i += 8) {
-        await Promise.all(files.slice(i, i + 8).map(([name, file]) => writeFile(join(outDir, name), file.bytes)));
+      // small files synchronously (for hundreds of images, several times faster than through the
+      // thread pool, which the bundle's own writes share), large ones without blocking; a file already
+      // there with the same bytes is left as it is, as webpack's `compareBeforeEmit` does (rewriting
+      // hundreds of unchanged images cost a rebuild more than the bundle did)
+      const large: [string, Buffer][] = [];
+      for (const [name, file] of files) {
+        const path = join(outDir, name);
+        if (file.bytes.length >= READ_SYNC_BELOW) large.push([path, file.bytes]);
+        else if (!holdsBytes(path, file.bytes)) writeFileSync(path, file.bytes);
       }
+      for (let i = 0; i < large.length; i += 4) await Promise.all(large.slice(i, i + 4).map(([path, bytes]) => writeFile(path, bytes)));
     });
   }
 
@@ -60,6 +68,15 @@ export class EsbuildAssets implements AssetEmitter {
     if (options.outdir) return resolve(cwd, options.outdir);
     if (options.outfile) return dirname(resolve(cwd, options.outfile));
     return cwd;
+  }
+}
+
+/** Whether the file at `path` holds exactly `bytes` (a missing file does not). */
+function holdsBytes(path: string, bytes: Buffer): boolean {
+  try {
+    return statSync(path).size === bytes.length && readFileSync(path).equals(bytes);
+  } catch {
+    return false;
   }
 }
 
