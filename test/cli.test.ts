@@ -1,6 +1,6 @@
 /** The `imageprompt` command, run as a child process against the local Venice-compatible server. */
-import { readdir, rename, utimes, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, rename, stat, utimes, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { VeniceSim } from 'venice-sim';
 import { copyFixture, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
@@ -62,6 +62,35 @@ describe('imageprompt check and generate', () => {
     expect((await run(['generate'])).output).toMatch(/0 generated, 3 already cached/);
     expect(sim.imageRequests()).toHaveLength(3);
     expect(generated.output + after.output).not.toContain(KEY);
+  });
+
+  it('check remembers what it verified, so the next check only stats; a blob changed since is still found; --verify hashes every byte', async () => {
+    expect((await run(['generate'])).code).toBe(0);
+    const indexDir = join(root, 'node_modules', '.cache', 'imageprompt');
+    const indexes = async () => (await readdir(indexDir).catch(() => [] as string[])).filter((f) => f.startsWith('hit-index-'));
+    const before = await indexes();
+    expect((await run(['check'])).code).toBe(0);
+    // the command's own index file (its settings are not a build's), holding every prompt file
+    const made = (await indexes()).filter((f) => !before.includes(f));
+    expect(made).toHaveLength(1);
+    const recorded = JSON.parse(await readFile(join(indexDir, made[0]!), 'utf8')) as { files: Record<string, unknown> };
+    expect(Object.keys(recorded.files).map((f) => relative(root, f)).sort()).toEqual(['pages/a.imageprompt.json', 'pages/b.imageprompt.json', 'pages/c.imageprompt.json']);
+    expect((await run(['check'])).output).toMatch(/all 3 prompt files are valid and cached/);
+    // a blob rewritten in place, its modification time put back: the next check does not take it
+    // from the index, and neither does --verify
+    const blobs = join(root, '.imageprompt', 'blobs');
+    const [blob] = await readdir(blobs);
+    const path = join(blobs, blob!);
+    const info = await stat(path);
+    const bytes = await readFile(path);
+    bytes[bytes.length - 10] ^= 0xff;
+    await writeFile(path, bytes);
+    await utimes(path, info.atime, info.mtime);
+    for (const flags of [[], ['--verify']]) {
+      const checked = await run(['check', ...flags], false);
+      expect(checked.code, checked.output).toBe(1);
+      expect(checked.output).toMatch(/missing {2}pages\/\w\.imageprompt\.json/);
+    }
   });
 
   it('check reports an invalid prompt file with its field and exits 1', async () => {

@@ -14,13 +14,15 @@
  * recorded, when an edit of the same size in the same millisecond could hide behind it. Such a stamp
  * is recorded again once it is old enough, so that the next build only stats the file.
  *
- * It lives beside the placeholders (`node_modules/.cache/imageprompt/hit-index.json`), never in the
- * cache directory: it is this machine's memory, not something to commit or share. Frozen builds and
- * `imageprompt check` do not use it: they verify every byte.
+ * It lives beside the placeholders (`node_modules/.cache/imageprompt/hit-index-<settings>.json`, one
+ * file per set of settings, so that a build and the command, whose settings differ, keep their own;
+ * the eight most recently written are kept), never in the cache directory: it is this machine's
+ * memory, not something to commit or share. Frozen builds and `imageprompt check --verify` do not
+ * use it: they verify every byte.
  */
 import { readFileSync, statSync, type Stats } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import type { ImageMetadata } from '../images/image-metadata.js';
 import { CONFIG_FILE_NAME } from '../config/config-file-name.js';
@@ -31,6 +33,9 @@ import { UNSENDABLE } from '../config/connection-checks.js';
 import { BASE64, BLUR_DATA_URL, HEX_COLOR, MAX_BLUR_DATA_URL, MAX_THUMBHASH, SHA256_HEX } from './metadata-shape.js';
 
 const INDEX_VERSION = 2;
+const INDEX_PREFIX = 'hit-index-';
+/** Index files kept: one per set of settings in recent use (a build, the command, a second config). */
+const INDEXES_KEPT = 8;
 
 /** A stamp this close to when it was recorded is trusted only after the bytes are hashed (see above). */
 const RACY_MS = 2000;
@@ -169,7 +174,7 @@ export function hitSettings(root: string, options: Record<string, unknown>, env:
     digest,
     frozen: mode === 'frozen',
     cacheDir: isAbsolute(cacheDirSetting) ? cacheDirSetting : resolve(root, cacheDirSetting),
-    indexPath: join(placeholderDir, '..', 'hit-index.json'),
+    indexPath: join(placeholderDir, '..', indexFileName(digest)),
   };
 }
 
@@ -210,7 +215,7 @@ export class HitIndex {
   private remembered = new Set<string>();
 
   constructor(
-    private readonly path: string,
+    private path: string,
     private settings: string,
     private readonly manifestPath: (key: string) => string,
     /** The settings as they are when saving: Venice's live catalog may have been fetched meanwhile. */
@@ -336,6 +341,8 @@ export class HitIndex {
     if (now !== this.settings) {
       // the settings changed during the run (a live catalog fetched): only what this run made holds
       this.files = Object.fromEntries(Object.entries(this.files ?? {}).filter(([file]) => this.remembered.has(file)));
+      // and they go to the file of the settings now in force
+      if (basename(this.path) === indexFileName(this.settings)) this.path = join(dirname(this.path), indexFileName(now));
       this.settings = now;
       this.known = false;
     }
@@ -346,10 +353,25 @@ export class HitIndex {
       await mkdir(dirname(this.path), { recursive: true });
       const data: IndexFile = { version: INDEX_VERSION, settings: this.settings, files: this.files ?? {} };
       await writeFileAtomic(this.path, JSON.stringify(data), { durable: false });
+      await removeOldIndexes(dirname(this.path));
     } catch {
       // a read-only node_modules: every build verifies in full, as before
     }
   }
+}
+
+/** The index file of a set of settings. */
+function indexFileName(settings: string): string {
+  return `${INDEX_PREFIX}${settings.slice(0, 16)}.json`;
+}
+
+/** Keeps the most recently written index files, so that settings no longer used leave no trail. */
+async function removeOldIndexes(dir: string): Promise<void> {
+  const names = (await readdir(dir)).filter((name) => name.startsWith(INDEX_PREFIX) && name.endsWith('.json'));
+  if (names.length <= INDEXES_KEPT) return;
+  const dated = await Promise.all(names.map(async (name) => ({ name, mtimeMs: (await stat(join(dir, name)).catch(() => undefined))?.mtimeMs ?? 0 })));
+  dated.sort((a, b) => b.mtimeMs - a.mtimeMs);
+  await Promise.all(dated.slice(INDEXES_KEPT).map(({ name }) => rm(join(dir, name), { force: true })));
 }
 
 const isStamp = (value: unknown): value is Stamp => Array.isArray(value) && value.length === 4 && value.every((n) => typeof n === 'number');

@@ -29,6 +29,8 @@ export interface CommandContext {
   outDir?: string;
   /** review: also write summary.md (`--markdown`). */
   markdown: boolean;
+  /** check: hash every byte instead of trusting what this machine verified before (`--verify`). */
+  verify: boolean;
   /** review: where the site will be published, for summary.md's links (`--site-url`). */
   siteUrl?: string;
   out: (line: string) => void;
@@ -62,7 +64,9 @@ export async function plan(ctx: CommandContext): Promise<number> {
 }
 
 export async function check(ctx: CommandContext): Promise<number> {
-  const items = await survey(ctx.engine, ctx.files);
+  // `--verify` hashes every byte; without it, what this machine verified before is taken from the hit index
+  const items = await survey(ctx.engine, ctx.files, { useIndex: !ctx.verify });
+  await ctx.engine.drain();
   const invalid = items.filter((i) => i.error).map((i) => ({ file: i.file, message: describeError(i) }));
   const missing = items.filter((i) => i.prepared && !i.cached).map((i) => ({ file: i.file, key: i.prepared!.key }));
   const ok = invalid.length === 0 && missing.length === 0;

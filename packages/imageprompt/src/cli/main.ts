@@ -38,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
         out: { type: 'string' },
         markdown: { type: 'boolean', default: false },
         'site-url': { type: 'string' },
+        verify: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
       },
@@ -126,6 +127,7 @@ async function main(argv: string[]): Promise<number> {
     ...(values.since !== undefined ? { since: values.since } : {}),
     ...(values.out !== undefined ? { outDir: values.out } : {}),
     markdown: values.markdown,
+    verify: values.verify,
     ...(siteUrl !== undefined ? { siteUrl } : {}),
     out: (line) => process.stdout.write(`${line}\n`),
   };

@@ -10,20 +10,29 @@ export interface SurveyItem {
   file: string;
   path: string;
   prepared?: PreparedPromptFile;
+  /** The request key (absent for an invalid file); from the hit index, `prepared` is absent too. */
+  key?: string;
   error?: ImagePromptError;
   cached: boolean;
   /** Where the entry is: here, or only in the shared cache. */
   place?: EntryPlace;
 }
 
-export async function survey(engine: ImagePromptEngine, files: string[]): Promise<SurveyItem[]> {
+/**
+ * Every prompt file checked and looked up. With `useIndex` (`check` without `--verify`), a prompt
+ * file this machine verified whole before under the same settings is answered by the hit index (its
+ * key, cached here: a few stats, as a build's hit), and one found whole in full is remembered there.
+ */
+export async function survey(engine: ImagePromptEngine, files: string[], { useIndex = false } = {}): Promise<SurveyItem[]> {
   return Promise.all(
     files.map(async (path): Promise<SurveyItem> => {
       const file = relative(engine.options.root, path);
+      const key = useIndex ? engine.indexedKey(path) : undefined;
+      if (key) return { file, path, key, cached: true, place: 'local' };
       try {
         const prepared = await engine.prepare(path);
-        const place = await engine.placeOf(prepared.key, file);
-        return { file, path, prepared, cached: place !== undefined, place };
+        const place = await engine.placeOf(prepared.key, file, useIndex ? { file: path, prepared } : undefined);
+        return { file, path, prepared, key: prepared.key, cached: place !== undefined, place };
       } catch (error) {
         if (!(error instanceof ImagePromptError)) throw error;
         return { file, path, error, cached: false };

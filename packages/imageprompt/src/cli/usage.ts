@@ -27,6 +27,7 @@ export const OPTIONS: Record<string, string> = {
   out: '--out <dir>           where the site is written (default imageprompt-review)',
   markdown: '--markdown            also write summary.md (a CI job summary or pull-request comment)',
   'site-url': '--site-url <url>      where the site will be published: summary.md links there',
+  verify: '--verify              hash every byte again, instead of trusting what this machine verified before',
 };
 
 const COMMON = ['root', 'cache-dir', 'remote'];
@@ -46,9 +47,9 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     example: 'npx imageprompt plan "src/**/*.imageprompt.json"',
   },
   check: {
-    summary: 'exit 1 if any prompt file is invalid or missing from the cache; hashes every byte',
+    summary: 'exit 1 if any prompt file is invalid or missing from the cache; what this machine verified before under the same settings is taken from its hit index (`--verify`: hash every byte)',
     usage: 'imageprompt check [globs…] [options]',
-    options: [...COMMON, 'json'],
+    options: [...COMMON, 'verify', 'json'],
     example: 'npx imageprompt check --json',
   },
   prune: {

@@ -130,6 +130,7 @@ export class ImagePromptEngine {
       priceOf: (prepared) => this.priceOf(prepared),
       servable: (entry, name) => this.servable(entry, name),
       holdMs: worstCaseDurationMs({ ...DEFAULT_RETRY_POLICY, ...this.options.retry }, this.options.timeoutMs),
+      enterSlot: () => this.queue.enter(),
     });
     // the settings as given: the plugin serves hits from the same index before it loads the engine
     const settingsNow = () => hitSettings(this.options.root, { ...options, root: this.options.root }, process.env);
@@ -142,11 +143,36 @@ export class ImagePromptEngine {
    * Where the request's entry is, if this engine would serve it: a simulator's drawing found here by
    * an engine at Venice's own base URL is no entry to it (plan counts it as to be generated).
    */
-  async placeOf(key: string, name: string): Promise<EntryPlace | undefined> {
+  async placeOf(key: string, name: string, verified?: { file: string; prepared: PreparedPromptFile }): Promise<EntryPlace | undefined> {
     const place = await this.entries.has(key);
     if (place !== 'local') return place;
     const entry = await this.store.read(key);
-    return entry && this.servable(entry, name) ? 'local' : undefined;
+    if (!entry || !this.servable(entry, name)) return undefined;
+    // found whole: remembered as a load would, so that the next look at the file is a few stats
+    if (verified) this.rememberHit(verified.file, verified.prepared, { ...this.fromEntry(verified.prepared, entry, 'cached'), alt: verified.prepared.alt });
+    return 'local';
+  }
+
+  /**
+   * The request key of a prompt file this machine verified whole before, under these settings, from
+   * the hit index (its warnings said again); undefined when it must be looked at in full.
+   */
+  indexedKey(file: string): string | undefined {
+    const indexed = this.usesHitIndex ? this.hits.lookup(file) : undefined;
+    for (const warning of indexed?.warnings ?? []) this.warnOnce(`${this.display(file)}: ${warning}`);
+    return indexed?.key;
+  }
+
+  /** What a hit leaves in the hit index; an image still without metadata (its computation failed) is not remembered, so it is tried again. */
+  private rememberHit(file: string, prepared: PreparedPromptFile, result: Pick<ImageResult, 'key' | 'alt' | 'seed' | 'images'>): void {
+    if (!this.usesHitIndex || (this.options.metadata && !result.images.every((image) => image.meta))) return;
+    this.hits.remember(file, {
+      key: result.key,
+      alt: result.alt ?? null,
+      seed: result.seed,
+      warnings: prepared.warnings,
+      images: result.images.map((image) => ({ path: image.path, format: image.format, width: image.width, height: image.height, digest: image.digest!, ...(image.meta ? { meta: image.meta } : {}) })),
+    });
   }
 
   /** Whether any answer this run came from a simulator (it said so): then what was "spent" was not paid. */
@@ -242,16 +268,7 @@ export class ImagePromptEngine {
       const result: ImageResult = { ...own, file, alt: prepared.alt };
       if (result.status === 'cached' || result.status === 'generated') {
         await this.recordRef(file, prepared);
-        // an image still without metadata (its computation failed) is not remembered: it is tried again next time
-        if (this.usesHitIndex && (!this.options.metadata || result.images.every((image) => image.meta))) {
-          this.hits.remember(file, {
-            key: result.key,
-            alt: result.alt ?? null,
-            seed: result.seed,
-            warnings: prepared.warnings,
-            images: result.images.map((image) => ({ path: image.path, format: image.format, width: image.width, height: image.height, digest: image.digest!, ...(image.meta ? { meta: image.meta } : {}) })),
-          });
-        }
+        this.rememberHit(file, prepared, result);
       }
       this.report.served(name, prepared.key, result.status, Date.now() - started, restored);
       return result;
@@ -346,7 +363,7 @@ export class ImagePromptEngine {
         hint: 'set VENICE_API_KEY (or the apiKey option) to generate it, restore the cache directory from CI or git, or choose placeholders on purpose with IMAGEPROMPT_MODE=placeholder',
       });
     }
-    const { entry, status } = await this.queue.slot(() => this.generation.run(prepared, name));
+    const { entry, status } = await this.generation.run(prepared, name);
     return this.fromEntry(prepared, entry, status);
   }
 

@@ -27,13 +27,27 @@ export class GenerationQueue {
 
   /** Runs `task` once fewer than `concurrency` slotted tasks are running. */
   async slot<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active += 1;
+    const leave = await this.enter();
     try {
       return await task();
     } finally {
+      leave();
+    }
+  }
+
+  /**
+   * Takes a slot once one is free; resolves to the function that gives it back (calling it again
+   * does nothing), for work that holds a slot for only part of its course.
+   */
+  async enter(): Promise<() => void> {
+    if (this.active >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active += 1;
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
       this.active -= 1;
       this.waiting.shift()?.();
-    }
+    };
   }
 }

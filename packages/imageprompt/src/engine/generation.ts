@@ -34,6 +34,13 @@ export interface GenerationParts {
   holdMs: number;
   /** Whether an entry found may be served (a simulator's drawing is not, at Venice's own base URL). */
   servable(entry: CacheEntry, name: string): boolean;
+  /**
+   * Takes one of the `concurrency` slots (resolving to the function that gives it back). A generation
+   * holds it from before it takes the key's lock (whose hold time, like a lease on the shared cache,
+   * counts from then) until the provider's answer is in: checking the image, computing its metadata
+   * and committing the entry happen after, while the next call already runs.
+   */
+  enterSlot(): Promise<() => void>;
 }
 
 export class Generation {
@@ -44,10 +51,13 @@ export class Generation {
     const { store, entries, remote, metadata, options } = this.parts;
     const client = this.parts.clients.get(prepared.send?.provider ?? PROVIDER, name);
     const { key } = prepared;
-    // a cache that cannot be written is found out before anything is paid for
-    await store.checkWritable();
-    const release = await store.lock(key, { holdMs: this.parts.holdMs, onWait: (wait) => this.reportWait(name, key, wait) });
+    // slots are taken in the order generations were asked for (the spend cap stops them in that order)
+    const leaveSlot = await this.parts.enterSlot();
+    let release: (() => Promise<void>) | undefined;
     try {
+      // a cache that cannot be written is found out before anything is paid for
+      await store.checkWritable();
+      release = await store.lock(key, { holdMs: this.parts.holdMs, onWait: (wait) => this.reportWait(name, key, wait) });
       const raced = await entries.read(key);
       if (raced && this.parts.servable(raced, name)) return { entry: await metadata.complete(raced, name), status: 'cached' };
       const recovered = await store.recover(key);
@@ -60,14 +70,17 @@ export class Generation {
         options.logger.warn(`${name}: waiting ${Math.round(wait.waitedMs / 1000)} s for another machine generating key ${key.slice(0, 12)} to upload it to the shared cache`),
       );
       if (theirs && this.parts.servable(theirs, name)) return { entry: await metadata.complete(theirs, name), status: 'cached' };
-      return { entry: await this.pay(prepared, name, client), status: 'generated' };
+      return { entry: await this.pay(prepared, name, client, leaveSlot), status: 'generated' };
     } finally {
-      await remote?.release(key);
-      await release();
+      leaveSlot();
+      if (release) {
+        await remote?.release(key);
+        await release();
+      }
     }
   }
 
-  private async pay(prepared: PreparedRequest, name: string, client: ReturnType<ProviderClients['get']>): Promise<CacheEntry> {
+  private async pay(prepared: PreparedRequest, name: string, client: ReturnType<ProviderClients['get']>, leaveSlot: () => void): Promise<CacheEntry> {
     const { store, entries, ledger, metadata, options } = this.parts;
     const { key, send } = prepared;
     const price = this.parts.priceOf(prepared) ?? 0;
@@ -82,7 +95,13 @@ export class Generation {
       },
       afterAttempt: (_attempt, charged) => ledger.settle(price, charged),
     };
-    const result = send ? await client.generateOpenAI(send.body, sink, hooks) : await client.generate(prepared.request, sink, hooks);
+    let result: Awaited<ReturnType<typeof client.generate>>;
+    try {
+      result = send ? await client.generateOpenAI(send.body, sink, hooks) : await client.generate(prepared.request, sink, hooks);
+    } finally {
+      // the answer is in (or the call failed): the next call may start while this one is kept
+      leaveSlot();
+    }
     const manifest: Omit<Manifest, 'outputs'> = {
       version: 1,
       key,
