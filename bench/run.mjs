@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { ImagePromptEngine, silentLogger } from 'imageprompt';
+import { ImagePromptEngine, computeImageMetadata, silentLogger } from 'imageprompt';
 import { startVeniceSim } from 'venice-sim';
 import { overheadChart } from './chart.mjs';
 import { devPage, measureFirstPaint } from './dev-first-paint.mjs';
@@ -192,8 +192,8 @@ async function coldFill() {
       `cold fill of ${n} images, 1 s each, concurrency ${concurrency}${rpm ? `, ${rpm} requests/min` : ''}`,
       `${run.seconds.toFixed(1)} s vs ideal ${ideal.toFixed(0)} s; ${throttled} × 429`,
       ratio,
-      '≥ 0.9 of ideal, zero 429s',
-      ratio >= 0.9 && throttled === 0,
+      '≥ 0.95 of ideal, zero 429s',
+      ratio >= 0.95 && throttled === 0,
     );
   }
 }
@@ -225,14 +225,20 @@ async function discovery() {
   const n = quick ? 1000 : 10_000;
   const root = freshDir(`scan-${n}`);
   for (let i = 0; i < n; i++) writeFileSync(join(root, 'src', `p${i}.imageprompt.json`), JSON.stringify(promptOf(i)));
-  // setup: a cache entry per file with a small blob of its own, written directly (not measured)
+  // setup: a cache entry per file with a small image of its own (64×64 noise, a real WebP: reads
+  // check each image's header against its manifest), written directly (not measured)
+  const { default: sharp } = await import('sharp');
   const engine = new ImagePromptEngine({ root, logger: silentLogger, mode: 'frozen' });
+  let meta;
   for (let i = 0; i < n; i++) {
     const prepared = await engine.prepare(join(root, 'src', `p${i}.imageprompt.json`));
-    const staged = await engine.store.stage([randomBytes(2048)]);
+    const image = await sharp(randomBytes(64 * 64 * 3), { raw: { width: 64, height: 64, channels: 3 } }).webp().toBuffer();
+    const staged = await engine.store.stage([image]);
+    // the blur-up fields of the first image for every one (computing 10,000 is not what is measured)
+    meta ??= await computeImageMetadata(staged.tempPath, 64, 64);
     await engine.store.commit(
       { version: 1, key: prepared.key, provider: 'venice', request: prepared.request, seed: prepared.request.seed, seedSource: 'file', response: { id: null, cfRay: null, timing: null }, flags: { blurred: false, contentViolation: false }, createdAt: new Date().toISOString(), durationMs: 0 },
-      [{ staged, format: 'webp', width: 64, height: 64 }],
+      [{ staged, format: 'webp', width: 64, height: 64, meta }],
     );
   }
   const env = { VENICE_BASE_URL: 'http://127.0.0.1:9/api/v1' };

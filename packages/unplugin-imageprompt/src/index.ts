@@ -18,7 +18,7 @@ import { RollupAssets } from './core/emit/rollup-assets.js';
 import { WebpackAssets, type AssetGeneratorOptions } from './core/emit/webpack-assets.js';
 import { DevGenerations } from './core/dev-generations.js';
 import { DevReview } from './core/dev-review.js';
-import { LOAD_FILTER, ModuleIds, NEVER, PROMPT_FILE_PATTERN, RESOLVE_FILTER, isPromptImport } from './core/module-id.js';
+import { LOAD_FILTER, ModuleIds, PROMPT_FILE_PATTERN, RESOLVE_FILTER, isPromptImport } from './core/module-id.js';
 import { resolveOptions, type ExportShape, type Options } from './core/options.js';
 
 export type { Options } from './core/options.js';
@@ -57,17 +57,22 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
       name: 'unplugin-imageprompt',
       enforce: 'pre',
       // hook filters let bundlers that support them (Vite 6+, Rolldown, Rollup 4.38+) skip calling
-      // these hooks for every other module, which matters in builds with hundreds of images
-      resolveId: {
-        filter: { id: RESOLVE_FILTER },
-        handler(id, importer) {
-          if (nativeResolution) return null;
-          // No importer, or our own module as importer: the bundler is resolving the watched prompt
-          // file itself, which must stay the file so that editing it invalidates our module.
-          if (!importer || ids.isVirtual(importer) || !isPromptImport(id)) return null;
-          return ids.toVirtual(id, importer);
-        },
-      },
+      // these hooks for every other module, which matters in builds with hundreds of images. Where
+      // the bundler resolves prompt files itself there is no resolve hook at all: unplugin would
+      // otherwise call into JavaScript for every module webpack or Rspack resolves.
+      ...(nativeResolution
+        ? {}
+        : {
+            resolveId: {
+              filter: { id: RESOLVE_FILTER },
+              handler(id: string, importer: string | undefined) {
+                // No importer, or our own module as importer: the bundler is resolving the watched
+                // prompt file itself, which must stay the file so that editing it invalidates our module.
+                if (!importer || ids.isVirtual(importer) || !isPromptImport(id)) return null;
+                return ids.toVirtual(id, importer);
+              },
+            },
+          }),
       load: {
         filter: { id: nativeResolution ? RESOLVE_FILTER : LOAD_FILTER },
         async handler(id) {
@@ -130,9 +135,8 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
         },
       },
       esbuild: {
-        // esbuild resolves the import (a `?imageprompt` query comes to the load hook as its suffix):
-        // the resolve hook is never called, and the load hook takes the prompt file as JavaScript
-        onResolveFilter: NEVER,
+        // esbuild resolves the import (a `?imageprompt` query comes to the load hook as its suffix),
+        // and the load hook takes the prompt file as JavaScript
         onLoadFilter: PROMPT_FILE_PATTERN,
         loader: 'js',
         setup(esbuildBuild) {

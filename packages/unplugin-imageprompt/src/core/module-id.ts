@@ -25,8 +25,6 @@ export const RESOLVE_FILTER = /\.imageprompt\.json(?:\?imageprompt)?$/;
 export const PROMPT_FILE_PATTERN = /\.imageprompt\.json$/;
 /** Ids worth a load call: our virtual modules (Vite, Rollup, Rolldown, Astro). */
 export const LOAD_FILTER = /^\0imageprompt:.*\.js$/;
-/** A filter no import path matches (esbuild's resolve hook, never needed there). */
-export const NEVER = /^\x00$/;
 
 export function isPromptImport(id: string): boolean {
   const [path, query] = splitQuery(id);
