@@ -316,8 +316,10 @@ async function remoteRestore() {
     await measure([CLI, 'generate', '--concurrency', '8'], { cwd: writer, env: { VENICE_API_KEY: KEY, VENICE_BASE_URL: sim.url, IMAGEPROMPT_REMOTE: `${dav.url}/small`, IMAGEPROMPT_REMOTE_MODE: 'write', CI: '1' } });
     await pullAgainstPlain('simulator PNGs of 1024×1024', n, small, `${dav.url}/small`, join(dav.dir, 'small'));
 
-    // images the size Venice sends for 1024×1024 PNGs (about 1.5 MB, incompressible), written
-    // straight into the shared cache's layout as a writer would upload them (setup, not measured)
+    // images the size Venice sends for 1024×1024 PNGs (about 1.5 MB: real PNGs, noise in half of
+    // the picture), written straight into the shared cache's layout as a writer would upload them
+    // (setup, not measured)
+    const { default: sharp } = await import('sharp');
     const large = (i) => ({ model: 'z-image-turbo', prompt: `large shared picture ${i}`, width: 1024, height: 1024, format: 'png' });
     const folder = join(dav.dir, 'large');
     mkdirSync(join(folder, 'entries'), { recursive: true });
@@ -327,7 +329,9 @@ async function remoteRestore() {
       const path = join(writer, 'src', `large${i}.imageprompt.json`);
       writeFileSync(path, JSON.stringify(large(i)));
       const prepared = await engine.prepare(path);
-      const bytes = randomBytes(1_500_000);
+      const pixels = Buffer.alloc(1024 * 1024 * 3);
+      randomBytes(1024 * 512 * 3).copy(pixels);
+      const bytes = await sharp(pixels, { raw: { width: 1024, height: 1024, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer();
       const digest = createHash('sha256').update(bytes).digest('hex');
       writeFileSync(join(folder, 'blobs', `${digest}.png`), bytes);
       const manifest = {

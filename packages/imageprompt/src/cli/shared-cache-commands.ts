@@ -1,4 +1,6 @@
 /** `imageprompt pull` and `imageprompt push`: moving entries between the local and the shared cache. */
+import { relative } from 'node:path';
+import { ImagePromptError } from '../errors/errors.js';
 import { EXIT, type CommandContext } from './commands.js';
 import { Progress, type ProgressCounts } from './progress.js';
 import { survey } from './survey.js';
@@ -12,30 +14,38 @@ function noRemote(ctx: CommandContext): number {
 export async function pull(ctx: CommandContext): Promise<number> {
   const layer = ctx.engine.remote;
   if (!layer) return noRemote(ctx);
-  const items = await survey(ctx.engine, ctx.files);
-  const todo = items.filter((i) => i.place === 'remote');
-  const absent = items.filter((i) => i.prepared && !i.cached).length;
-  const invalid = items.filter((i) => i.error).length;
+  // one pass per prompt file: checked, looked for here, then fetched, so that downloads start while
+  // other files are still being looked at
   const progress = new Progress();
-  const counts: ProgressCounts = { total: todo.length, done: 0, inFlight: 0, failed: 0, bytes: 0 };
-  let restored = 0;
+  const counts: ProgressCounts = { total: ctx.files.length, done: 0, inFlight: 0, failed: 0, bytes: 0 };
+  const outcome = { pulled: 0, local: 0, absent: 0, invalid: 0 };
   await Promise.all(
-    todo.map(async (item) => {
+    ctx.files.map(async (path) => {
+      const file = relative(ctx.engine.options.root, path);
+      let line: string | undefined;
       counts.inFlight += 1;
-      const entry = await layer.read(item.prepared!.key).catch(() => undefined);
+      try {
+        const { key } = await ctx.engine.prepare(path);
+        const result = await layer.pull(key);
+        if (result === 'failed') counts.failed += 1;
+        else outcome[result] += 1;
+        if (result === 'pulled' || result === 'failed') line = `${result}  ${file}`;
+      } catch (error) {
+        if (!(error instanceof ImagePromptError)) throw error;
+        outcome.invalid += 1;
+        line = `invalid  ${error.message.replace(/\n\s*→ /, ' → ')}`;
+      }
       counts.inFlight -= 1;
       counts.done += 1;
-      if (entry) restored += 1;
-      else counts.failed += 1;
       counts.bytes = layer.bytesIn;
-      progress.update(counts, `${entry ? 'pulled' : 'failed'}  ${item.file}`);
+      progress.update(counts, line);
     }),
   );
   progress.finish();
   ctx.out(
-    `${restored} pulled from ${layer.label}, ${items.length - todo.length - absent - invalid} already local, ${absent} in no cache, ${counts.failed} failed, ${invalid} invalid; ${((counts.bytes ?? 0) / 1_000_000).toFixed(1)} MB in ${progress.elapsed()}`,
+    `${outcome.pulled} pulled from ${layer.label}, ${outcome.local} already local, ${outcome.absent} in no cache, ${counts.failed} failed, ${outcome.invalid} invalid; ${((counts.bytes ?? 0) / 1_000_000).toFixed(1)} MB in ${progress.elapsed()}`,
   );
-  return counts.failed > 0 || invalid > 0 ? EXIT.failed : EXIT.ok;
+  return counts.failed > 0 || outcome.invalid > 0 ? EXIT.failed : EXIT.ok;
 }
 
 /** Uploads every whole local entry the shared cache lacks (after a failed upload, or from a laptop). */

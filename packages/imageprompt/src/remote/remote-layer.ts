@@ -30,6 +30,17 @@ export class RemoteLayer implements EntryStore {
     private readonly claimWaitMs = 300_000,
   ) {}
 
+  /**
+   * `imageprompt pull` for one key, in one pass: here already, fetched now, in no cache, or found on
+   * the remote but not fetched whole (damaged, or the remote failed). Its blobs are asked for once,
+   * by the download itself: no look first.
+   */
+  async pull(key: string): Promise<'local' | 'pulled' | 'absent' | 'failed'> {
+    if (await this.local.read(key)) return 'local';
+    if (!(await this.remote.manifest(key))) return 'absent';
+    return (await this.read(key).catch(() => undefined)) ? 'pulled' : 'failed';
+  }
+
   async read(key: string): Promise<CacheEntry | undefined> {
     const hit = await this.local.read(key);
     if (hit) return hit;
