@@ -83,7 +83,7 @@ describe('imageprompt check and generate', () => {
     const path = join(blobs, blob!);
     const info = await stat(path);
     const bytes = await readFile(path);
-    bytes[bytes.length - 10] ^= 0xff;
+    bytes[bytes.length - 10]! ^= 0xff;
     await writeFile(path, bytes);
     await utimes(path, info.atime, info.mtime);
     for (const flags of [[], ['--verify']]) {
