@@ -9,6 +9,7 @@ import { fetchLiveCatalog } from '../catalog/live-catalog.js';
 import { round } from '../catalog/pricing.js';
 import { Progress } from './progress.js';
 import { findPromptFiles } from './find-prompt-files.js';
+import { inShard, shardName, shardOfKey, type Shard } from './shard.js';
 import { survey, type SurveyItem } from './survey.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, spendCap: 3 } as const;
@@ -33,6 +34,8 @@ export interface CommandContext {
   verify: boolean;
   /** review: where the site will be published, for summary.md's links (`--site-url`). */
   siteUrl?: string;
+  /** generate, plan: this runner's share of the misses (`--shard`, `IMAGEPROMPT_SHARD`). */
+  shard?: Shard;
   out: (line: string) => void;
 }
 
@@ -42,23 +45,33 @@ function describeError(item: SurveyItem): string {
 
 export async function plan(ctx: CommandContext): Promise<number> {
   const items = await survey(ctx.engine, ctx.files);
-  const misses = items.filter((i) => i.prepared && !i.cached).map((i) => {
+  const everyMiss = items.filter((i) => i.prepared && !i.cached).map((i) => {
     const { request, key } = i.prepared!;
     const { width, height } = expectedSize(request);
     return { file: i.file, key, model: request.model, width, height, format: request.format, variants: request.variants, priceUsd: ctx.engine.priceOf(i.prepared!) ?? null };
   });
+  const misses = everyMiss.filter((m) => inShard(m.key, ctx.shard));
+  // every shard's share, so that the number of runners can be chosen
+  const shards = ctx.shard
+    ? Array.from({ length: ctx.shard.count }, (_, i) => {
+        const own = everyMiss.filter((m) => shardOfKey(m.key, ctx.shard!.count) === i + 1);
+        return { shard: `${i + 1}/${ctx.shard!.count}`, misses: own.length, totalUsd: round(own.reduce((sum, m) => sum + (m.priceUsd ?? 0), 0)) };
+      })
+    : undefined;
   const invalid = items.filter((i) => i.error).map((i) => ({ file: i.file, message: describeError(i) }));
   const totalUsd = round(misses.reduce((sum, m) => sum + (m.priceUsd ?? 0), 0));
   const unpriced = misses.filter((m) => m.priceUsd === null).length;
   if (ctx.json) {
-    ctx.out(JSON.stringify({ misses, cached: items.filter((i) => i.cached).length, invalid, totalUsd, unpriced, priceSource: ctx.priceSource }, null, 2));
+    ctx.out(JSON.stringify({ misses, cached: items.filter((i) => i.cached).length, invalid, totalUsd, unpriced, priceSource: ctx.priceSource, ...(shards ? { shard: shardName(ctx.shard!), shards } : {}) }, null, 2));
   } else {
     for (const m of misses) {
       const price = m.priceUsd === null ? 'price unknown' : `$${Number(m.priceUsd.toFixed(6))}`;
       ctx.out(`miss  ${m.file}  ${m.model}  ${m.width}×${m.height} ${m.format}${m.variants > 1 ? ` ×${m.variants}` : ''}  ${price}`);
     }
     for (const i of invalid) ctx.out(`invalid  ${i.message}`);
-    ctx.out(`${misses.length} of ${items.length} prompt files to generate, estimated $${totalUsd}${unpriced ? ` (+${unpriced} without a price)` : ''}; prices from ${ctx.priceSource}; nothing was spent`);
+    for (const share of shards ?? []) ctx.out(`shard ${share.shard}: ${share.misses} to generate, estimated $${share.totalUsd}`);
+    const of = ctx.shard ? ` (shard ${shardName(ctx.shard)})` : '';
+    ctx.out(`${misses.length} of ${items.length} prompt files to generate${of}, estimated $${totalUsd}${unpriced ? ` (+${unpriced} without a price)` : ''}; prices from ${ctx.priceSource}; nothing was spent`);
   }
   return invalid.length > 0 ? EXIT.failed : EXIT.ok;
 }
@@ -92,7 +105,10 @@ export async function check(ctx: CommandContext): Promise<number> {
 export async function generate(ctx: CommandContext): Promise<number> {
   const items = await survey(ctx.engine, ctx.files);
   const invalid = items.filter((i) => i.error);
-  const todo = items.filter((i) => i.prepared && !i.cached);
+  const misses = items.filter((i) => i.prepared && !i.cached);
+  // a shard generates its own share; the other runners generate the rest
+  const todo = misses.filter((i) => inShard(i.prepared!.key, ctx.shard));
+  if (ctx.shard) ctx.out(`shard ${shardName(ctx.shard)}: ${todo.length} of the ${misses.length} misses are this shard's`);
   const progress = new Progress();
   const counts = { total: todo.length, done: 0, inFlight: 0, failed: 0 };
   // what happened to each miss: a miss can turn into a hit when another process generated it first
@@ -122,9 +138,9 @@ export async function generate(ctx: CommandContext): Promise<number> {
   progress.finish();
   // uploads to the shared cache run behind generation: wait for them before reporting
   await ctx.engine.drain();
-  const cached = items.length - todo.length - invalid.length + outcome.cached;
+  const cached = items.length - misses.length - invalid.length + outcome.cached;
   ctx.out(
-    `${outcome.generated} generated, ${cached} already cached, ${counts.failed} failed, ${invalid.length} invalid; spent about $${ctx.engine.spentUsd}${
+    `${outcome.generated} generated, ${cached} already cached, ${counts.failed} failed, ${invalid.length} invalid${ctx.shard ? `, ${misses.length - todo.length} left to the other shards` : ''}; spent about $${ctx.engine.spentUsd}${
       ctx.engine.answeredBySimulator ? ` at Venice's prices, but a simulator at ${new URL(ctx.engine.options.baseURL).host} answered, so nothing was paid` : ''
     } in ${progress.elapsed()}`,
   );

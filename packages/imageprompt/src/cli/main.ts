@@ -15,6 +15,7 @@ import { EXIT, check, generate, models, plan, prune, styles, type CommandContext
 import { findPromptFiles } from './find-prompt-files.js';
 import { review } from './review-command.js';
 import { pull, push } from './shared-cache-commands.js';
+import { parseShard, type Shard } from './shard.js';
 import { COMMAND_HELP, commandUsage, overview, unknownCommand, unknownOption } from './usage.js';
 import { readFileSync } from 'node:fs';
 
@@ -39,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
         markdown: { type: 'boolean', default: false },
         'site-url': { type: 'string' },
         verify: { type: 'boolean', default: false },
+        shard: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
       },
@@ -86,9 +88,12 @@ async function main(argv: string[]): Promise<number> {
   };
   let engine: ImagePromptEngine;
   let siteUrl: string | undefined;
+  let shard: Shard | undefined;
   let priceSource = `the bundled catalog of ${CATALOG_DATE}`;
   try {
     if (values['site-url'] !== undefined) siteUrl = siteUrlOf(values['site-url']);
+    const shardText = values.shard ?? (process.env.IMAGEPROMPT_SHARD || undefined);
+    if (shardText !== undefined && (name === 'generate' || name === 'plan')) shard = parseShard(shardText, values.shard !== undefined ? '--shard' : 'IMAGEPROMPT_SHARD');
     const base = { root: values.root, cacheDir: values['cache-dir'], concurrency: number('concurrency', values.concurrency), maxSpendUsd: number('max-spend', values['max-spend']), remote: values.remote, logger: warnings, mode: 'generate' as const };
     engine = new ImagePromptEngine(base);
     // the command asks for generate mode; only IMAGEPROMPT_MODE can have said otherwise
@@ -129,6 +134,7 @@ async function main(argv: string[]): Promise<number> {
     markdown: values.markdown,
     verify: values.verify,
     ...(siteUrl !== undefined ? { siteUrl } : {}),
+    ...(shard ? { shard } : {}),
     out: (line) => process.stdout.write(`${line}\n`),
   };
   return command(context);

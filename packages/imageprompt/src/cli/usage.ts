@@ -28,6 +28,7 @@ export const OPTIONS: Record<string, string> = {
   markdown: '--markdown            also write summary.md (a CI job summary or pull-request comment)',
   'site-url': '--site-url <url>      where the site will be published: summary.md links there',
   verify: '--verify              hash every byte again, instead of trusting what this machine verified before',
+  shard: '--shard <i>/<n>       only this runner\'s share of the misses, split by request key (or IMAGEPROMPT_SHARD)',
 };
 
 const COMMON = ['root', 'cache-dir', 'remote'];
@@ -36,14 +37,14 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
   generate: {
     summary: 'generate every prompt file missing from the cache (needs VENICE_API_KEY)',
     usage: 'imageprompt generate [globs…] [options]',
-    options: [...COMMON, 'concurrency', 'max-spend'],
+    options: [...COMMON, 'concurrency', 'max-spend', 'shard'],
     example: 'VENICE_API_KEY=… npx imageprompt generate --max-spend 2',
     more: 'Exit 3 when it stopped at the spend cap; every miss after it is listed, not generated.',
   },
   plan: {
     summary: 'list what generate would do and its estimated price; spends nothing',
     usage: 'imageprompt plan [globs…] [options]',
-    options: [...COMMON, 'json'],
+    options: [...COMMON, 'shard', 'json'],
     example: 'npx imageprompt plan "src/**/*.imageprompt.json"',
   },
   check: {

@@ -1,0 +1,112 @@
+/**
+ * A cold fill split across CI runners: `imageprompt generate --shard k/n` takes the misses whose
+ * request key falls in shard k, every runner agreeing without talking; each uploads to the shared
+ * cache as it goes; then the build job, with Venice unreachable, restores every image and pays
+ * nothing. Run here as four processes against the local Venice-compatible server and a real S3
+ * server (s3rver), in the order a CI matrix runs them.
+ */
+import { randomBytes } from 'node:crypto';
+import { cp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VeniceSim } from 'venice-sim';
+import { copyFixture, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
+import { binOf, freePort, runNode } from './helpers/processes.js';
+import { startS3, type RunningStore } from './helpers/remote-servers.js';
+
+const KEY = secretKey();
+const CLI = binOf('imageprompt', 'dist/cli/main.js');
+const N = 12;
+let sim: VeniceSim;
+let s3: RunningStore;
+let project: string;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  sim = await startSim(KEY);
+  s3 = await startS3('shards');
+  project = await copyFixture('slow-site');
+  dirs.push(project);
+  const imports: string[] = [];
+  for (let i = 1; i <= N; i++) {
+    await writeFile(join(project, 'src', `p${i}.imageprompt.json`), JSON.stringify({ model: 'z-image-turbo', prompt: `sharded picture ${i}`, width: 256, height: 256 }));
+    imports.push(`import p${i} from './p${i}.imageprompt.json?imageprompt';`);
+  }
+  await writeFile(join(project, 'src', 'main.js'), `${imports.join('\n')}\nglobalThis.__imageprompt = [${Array.from({ length: N }, (_, i) => `p${i + 1}`).join(', ')}];\n`);
+});
+afterAll(async () => {
+  await sim.close();
+  await s3.close();
+  await Promise.all(dirs.map(removeFixture));
+});
+
+/** A fresh checkout of the project on a runner of its own: no cache. */
+async function runner(): Promise<string> {
+  const dir = join(project, '..', `runner-${randomBytes(4).toString('hex')}`);
+  await cp(project, dir, { recursive: true, filter: (path) => !/\/(\.imageprompt|node_modules|dist)(\/|$)/.test(path.slice(project.length)) });
+  dirs.push(dir);
+  return dir;
+}
+
+const remote = `s3://shards/site-${randomBytes(4).toString('hex')}`;
+const writer = () => ({ VENICE_API_KEY: KEY, VENICE_BASE_URL: sim.url, IMAGEPROMPT_REMOTE: remote, IMAGEPROMPT_REMOTE_MODE: 'write', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'not-checked-by-s3rver', AWS_ENDPOINT_URL_S3: s3.url, CI: '1' });
+
+describe('a cold fill sharded across four runners', () => {
+  it('plan shows each shard’s count and price, and they add up to the whole', async () => {
+    const planned = await runNode([CLI, 'plan', '--shard', '1/4', '--json'], { cwd: project, env: { VENICE_BASE_URL: sim.url } });
+    expect(planned.code, planned.output).toBe(0);
+    const plan = JSON.parse(planned.output) as { shard: string; shards: { shard: string; misses: number; totalUsd: number }[]; misses: unknown[] };
+    expect(plan.shard).toBe('1/4');
+    expect(plan.shards.map((s) => s.shard)).toEqual(['1/4', '2/4', '3/4', '4/4']);
+    expect(plan.shards.reduce((sum, s) => sum + s.misses, 0)).toBe(N);
+    expect(plan.misses).toHaveLength(plan.shards[0]!.misses);
+    const text = await runNode([CLI, 'plan', '--shard', '2/4'], { cwd: project, env: { VENICE_BASE_URL: sim.url } });
+    expect(text.output).toMatch(/^shard 1\/4: \d+ to generate, estimated \$[\d.]+$/m);
+    expect(text.output).toMatch(/of \d+ prompt files to generate \(shard 2\/4\)/);
+  });
+
+  it('four shard processes pay once for every image, and a build with Venice unreachable restores them all', async () => {
+    const shards = await Promise.all(
+      [1, 2, 3, 4].map(async (k) => {
+        const dir = await runner();
+        // one through the environment, as a CI matrix may set it
+        const args = k === 3 ? ['generate'] : ['generate', '--shard', `${k}/4`];
+        return runNode([CLI, ...args], { cwd: dir, env: { ...writer(), ...(k === 3 ? { IMAGEPROMPT_SHARD: '3/4' } : {}) } });
+      }),
+    );
+    const counts = shards.map((result, i) => {
+      expect(result.code, result.output).toBe(0);
+      const match = new RegExp(`shard ${i + 1}/4: (\\d+) of the ${N} misses are this shard's`).exec(result.output);
+      expect(match, result.output).not.toBeNull();
+      return Number(match![1]);
+    });
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(N);
+    // every image paid for exactly once across the four runners
+    const prompts = sim.imageRequests().map((r) => (r.body as { prompt: string }).prompt);
+    expect(prompts).toHaveLength(N);
+    expect(new Set(prompts).size).toBe(N);
+
+    // the build job: Venice unreachable, the shared cache read-only; nothing is paid
+    const build = await runner();
+    const dead = `http://127.0.0.1:${await freePort()}/api/v1`;
+    const built = await runNode([binOf('vite', 'bin/vite.js'), 'build'], { cwd: build, env: { VENICE_API_KEY: undefined, VENICE_BASE_URL: dead, IMAGEPROMPT_REMOTE: remote, AWS_ENDPOINT_URL_S3: s3.url, IMAGEPROMPT_MODE: 'frozen' } });
+    expect(built.code, built.output).toBe(0);
+    expect(built.output).toMatch(new RegExp(`${N} images: ${N} cached \\(${N} restored from the shared cache\\), 0 generated, 0 failed`));
+    expect(sim.imageRequests()).toHaveLength(N);
+
+    // a shard run again (a retried job) finds its images in the shared cache and pays nothing
+    const again = await runNode([CLI, 'generate', '--shard', '2/4'], { cwd: await runner(), env: writer() });
+    expect(again.code, again.output).toBe(0);
+    expect(again.output).toMatch(/0 generated/);
+    expect(sim.imageRequests()).toHaveLength(N);
+  });
+
+  it('refuses a shard that is not one of n', async () => {
+    for (const shard of ['5/4', '0/4', 'two', '1/0']) {
+      const refused = await runNode([CLI, 'generate', '--shard', shard], { cwd: project, env: { VENICE_API_KEY: KEY, VENICE_BASE_URL: sim.url } });
+      expect(refused.code).toBe(2);
+      expect(refused.output).toContain('--shard needs <index>/<count>');
+    }
+    expect(sim.imageRequests()).toHaveLength(N);
+  });
+});
