@@ -2,8 +2,9 @@
  * One conformance suite for every shared-cache backend: each must read, write, test, remove and
  * (where it can) list objects the same way, treat 404 as "no object", never follow a redirect, and
  * say truthfully whether it creates conditionally. Run against real stores on 127.0.0.1: s3rver
- * (S3), nginx with WebDAV (HTTP), a store of the test's own that honours `If-None-Match: *` (HTTP),
- * and an unstorage driver. A new backend proves itself by joining the list.
+ * (S3), nginx with WebDAV (HTTP), Apache httpd with mod_dav (HTTP; honours `If-None-Match: *`, and
+ * wants folders made before files are put in them), a store of the test's own that honours
+ * `If-None-Match: *` (HTTP), and an unstorage driver. A new backend proves itself by joining the list.
  */
 import { randomBytes } from 'node:crypto';
 import { createStorage } from 'unstorage';
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveEngineOptions, silentLogger } from 'imageprompt';
 import { withEnv } from './helpers/environment.js';
-import { hasNginx, startConditionalStore, startNginxDav, startS3, startScriptedServer, type RunningStore, type ScriptedServer } from './helpers/remote-servers.js';
+import { hasApache, hasNginx, startApacheDav, startConditionalStore, startNginxDav, startS3, startScriptedServer, type RunningStore, type ScriptedServer } from './helpers/remote-servers.js';
 
 /** What the suite needs of a backend: the interface as the shared cache uses it. */
 interface Backend {
@@ -51,18 +52,21 @@ async function backendFor(remote: unknown, env: Record<string, string | undefine
 
 let s3: RunningStore;
 let dav: RunningStore | undefined;
+let apache: RunningStore | undefined;
 let conditional: ScriptedServer & { objects: Map<string, Buffer> };
 let fsDir: string;
 
 beforeAll(async () => {
   s3 = await startS3('conformance');
   if (hasNginx || process.env.CI) dav = await startNginxDav();
+  if (hasApache || process.env.CI) apache = await startApacheDav();
   conditional = await startConditionalStore();
   fsDir = await mkdtemp(join(tmpdir(), 'imageprompt-fs-driver-'));
 });
 afterAll(async () => {
   await s3.close();
   await dav?.close();
+  await apache?.close();
   await conditional.close();
   await rm(fsDir, { recursive: true, force: true });
 });
@@ -79,6 +83,12 @@ const subjects: Subject[] = [
     name: 'HTTP (nginx WebDAV)',
     make: () => backendFor(`${dav!.url}/${randomBytes(4).toString('hex')}`, { IMAGEPROMPT_REMOTE_TOKEN: 'token' }),
     conditional: false,
+    lists: false,
+  },
+  {
+    name: 'HTTP (Apache httpd with mod_dav)',
+    make: () => backendFor(`${apache!.url}/${randomBytes(4).toString('hex')}`, { IMAGEPROMPT_REMOTE_TOKEN: 'token' }),
+    conditional: true,
     lists: false,
   },
   {
@@ -104,7 +114,7 @@ const subjects: Subject[] = [
 
 describe.each(subjects)('$name', (subject) => {
   // decided when the tests are collected, before the stores start
-  const skip = subject.name.includes('nginx') && !(hasNginx || process.env.CI);
+  const skip = (subject.name.includes('nginx') && !(hasNginx || process.env.CI)) || (subject.name.includes('Apache') && !(hasApache || process.env.CI));
 
   it.skipIf(skip)('a missing object is no object: get gives undefined, exists false, remove no error', async () => {
     const backend = await subject.make();

@@ -3,16 +3,17 @@
  * request key falls in shard k, every runner agreeing without talking; each uploads to the shared
  * cache as it goes; then the build job, with Venice unreachable, restores every image and pays
  * nothing. Run here as four processes against the local Venice-compatible server and a real S3
- * server (s3rver), in the order a CI matrix runs them.
+ * server (s3rver), in the order a CI matrix runs them; and two overlapping fills against Apache
+ * httpd's WebDAV, which honours conditional creates, paying once for each image.
  */
 import { randomBytes } from 'node:crypto';
-import { cp, rm, writeFile } from 'node:fs/promises';
+import { cp, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VeniceSim } from 'venice-sim';
 import { copyFixture, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
 import { binOf, freePort, runNode } from './helpers/processes.js';
-import { startS3, type RunningStore } from './helpers/remote-servers.js';
+import { hasApache, startApacheDav, startS3, type RunningStore } from './helpers/remote-servers.js';
 
 const KEY = secretKey();
 const CLI = binOf('imageprompt', 'dist/cli/main.js');
@@ -108,5 +109,37 @@ describe('a cold fill sharded across four runners', () => {
       expect(refused.output).toContain('--shard needs <index>/<count>');
     }
     expect(sim.imageRequests()).toHaveLength(N);
+  });
+});
+
+describe('overlapping fills against a store that honours conditional creates (Apache mod_dav)', () => {
+  it.skipIf(!hasApache && !process.env.CI)('two runners filling the same keys at once pay once for each', async () => {
+    const apache = await startApacheDav();
+    try {
+      const shared = `${apache.url}/overlap-${randomBytes(4).toString('hex')}`;
+      const env = { VENICE_API_KEY: KEY, VENICE_BASE_URL: sim.url, IMAGEPROMPT_REMOTE: shared, IMAGEPROMPT_REMOTE_MODE: 'write', IMAGEPROMPT_REMOTE_TOKEN: 'team-token', CI: '1' };
+      // new requests, so that nothing is in the shared cache yet
+      const [one, two] = [await runner(), await runner()];
+      for (const dir of [one, two]) {
+        for (let i = 1; i <= N; i++) await writeFile(join(dir, 'src', `p${i}.imageprompt.json`), JSON.stringify({ model: 'z-image-turbo', prompt: `overlapping picture ${i}`, width: 256, height: 256 }));
+      }
+      const before = sim.imageRequests().length;
+      // Venice holds its answers while both runners are mid-fill: whichever leased a key calls for
+      // it, the other waits for its upload; what each call is for, the final count says
+      sim.script({ hold: true });
+      const runs = [one, two].map((dir) => runNode([CLI, 'generate', '--concurrency', '4'], { cwd: dir, env }));
+      for (let i = 0; i < 600 && sim.heldRequests() < 4; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(sim.heldRequests()).toBeGreaterThanOrEqual(4);
+      const leases = async () => (await readdir(join(apache.dir, shared.split('/').pop()!, 'leases')).catch(() => [] as string[])).length;
+      expect(await leases()).toBeGreaterThanOrEqual(4);
+      sim.script({ release: true });
+      for (const result of await Promise.all(runs)) expect(result.code, result.output).toBe(0);
+      const prompts = sim.imageRequests().slice(before).map((r) => (r.body as { prompt: string }).prompt);
+      expect(new Set(prompts).size).toBe(N);
+      expect(prompts, (await Promise.all(runs)).map((r) => r.output).join('\n----\n')).toHaveLength(N);
+    } finally {
+      sim.script({ release: true });
+      await apache.close();
+    }
   });
 });

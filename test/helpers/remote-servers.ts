@@ -31,6 +31,7 @@ export async function startS3(bucket: string): Promise<RunningStore> {
 }
 
 export { NGINX, hasNginx, startNginxDav } from './nginx-dav.mjs';
+export { APACHE, hasApache, startApacheDav } from './apache-dav.mjs';
 
 export type ProxyFault =
   | { kind: 'status'; status: number; method?: string }

@@ -10,6 +10,8 @@ export class HttpBackend implements RemoteBackend {
   readonly label: string;
   readonly canWrite: boolean;
   private readonly base: string;
+  /** Folders known to exist on a WebDAV server that wants them made (see `put`). */
+  private readonly folders = new Set<string>();
 
   constructor(
     url: string,
@@ -52,8 +54,31 @@ export class HttpBackend implements RemoteBackend {
   async put(path: string, body: Uint8Array | (() => AsyncIterable<Uint8Array>), size: number, options: PutOptions, signal: AbortSignal): Promise<boolean> {
     const headers = this.headers({ 'Content-Length': String(size), 'Content-Type': options.contentType ?? 'application/octet-stream' });
     if (options.ifAbsent) headers['If-None-Match'] = '*';
-    const response = await this.send('PUT', path, { method: 'PUT', headers, body: requestBody(body), signal, duplex: 'half' } as RequestInit);
+    const attempt = () => this.send('PUT', path, { method: 'PUT', headers, body: requestBody(body), signal, duplex: 'half' } as RequestInit);
+    let response = await attempt();
+    // a strict WebDAV server (Apache's mod_dav) answers 409 when the folder does not exist yet: the
+    // folders are made (MKCOL) and the object put again (a stream body is made anew). Another machine
+    // may be making the same folders at the same moment, so this is tried a few times.
+    for (let round = 0; response.status === 409 && round < 3; round++) {
+      await response.body?.cancel().catch(() => undefined);
+      await this.makeFolders(path, signal);
+      response = await attempt();
+    }
     return putAnswer(`PUT ${this.label}/${path}`, response);
+  }
+
+  /** Makes the base URL's folder and each folder of `path` that is not known to exist. */
+  private async makeFolders(path: string, signal: AbortSignal): Promise<void> {
+    const parts = path.split('/').slice(0, -1);
+    const folders = ['', ...parts.map((_, i) => parts.slice(0, i + 1).join('/'))];
+    for (const folder of folders) {
+      if (this.folders.has(folder)) continue;
+      const response = await this.send('MKCOL', folder ? `${folder}/` : '', { method: 'MKCOL', headers: this.headers(), signal });
+      await response.body?.cancel().catch(() => undefined);
+      // 201: made; 405: it exists already; anything else (made by someone else meanwhile, or not
+      // allowed) is for the PUT that follows to say
+      if (response.status === 201 || response.status === 405) this.folders.add(folder);
+    }
   }
 
   async remove(path: string, signal: AbortSignal): Promise<void> {

@@ -266,7 +266,11 @@ export class RemoteCache {
         const second = await this.op((signal) => this.backend.put(path, Buffer.from('probe'), 5, { ifAbsent: true }, signal));
         await this.op((signal) => this.backend.remove(path, signal)).catch(() => undefined);
         return first && !second;
-      } catch {
+      } catch (error) {
+        this.warnOnce(
+          'probe',
+          `could not tell whether the shared cache at ${this.backend.label} honours conditional creates (${(error as Error).message}); leases are off for this run, so another machine missing the same image at the same time may pay for it too`,
+        );
         return false;
       }
     })();
@@ -394,8 +398,11 @@ export class RemoteCache {
         // someone holds it: live, expired or abandoned by a dead process here (then removed and tried once more)
         const found = await this.getText(path);
         if (found === undefined) continue;
+        // a lease that does not parse may be one being written this instant (a store can serve a PUT
+        // still in progress): it is held, and waited out like any other (see RemoteLayer.claim)
         const holder = parseLease(found);
-        const abandoned = holder === undefined || holder.until <= Date.now() || (holder.host === record.host && holder.pid !== process.pid && processIsGone(holder.pid));
+        if (holder === undefined) return 'held';
+        const abandoned = holder.until <= Date.now() || (holder.host === record.host && holder.pid !== process.pid && processIsGone(holder.pid));
         if (!abandoned) return 'held';
         await this.op((signal) => this.backend.remove(path, signal));
       }
@@ -426,7 +433,7 @@ function parseLease(text: string): LeaseRecord | undefined {
     const value = JSON.parse(text) as Partial<LeaseRecord>;
     if (typeof value.host === 'string' && Number.isInteger(value.pid) && typeof value.until === 'number') return value as LeaseRecord;
   } catch {
-    // not JSON: no holder can be named, so the lease is abandoned
+    // not JSON: no holder can be named
   }
   return undefined;
 }
