@@ -91,7 +91,7 @@ describe('a cold fill sharded across four runners', () => {
     const build = await runner();
     const dead = `http://127.0.0.1:${await freePort()}/api/v1`;
     const built = await runNode([binOf('vite', 'bin/vite.js'), 'build'], { cwd: build, env: { VENICE_API_KEY: undefined, VENICE_BASE_URL: dead, IMAGEPROMPT_REMOTE: remote, AWS_ENDPOINT_URL_S3: s3.url, IMAGEPROMPT_MODE: 'frozen' } });
-    expect(built.code, built.output).toBe(0);
+    expect(built.code, `${built.output}\n${shards.map((r) => r.output).join('\n----\n')}`).toBe(0);
     expect(built.output).toMatch(new RegExp(`${N} images: ${N} cached \\(${N} restored from the shared cache\\), 0 generated, 0 failed`));
     expect(sim.imageRequests()).toHaveLength(N);
 

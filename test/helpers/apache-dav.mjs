@@ -5,10 +5,11 @@
  * any strict WebDAV server it wants a folder made (MKCOL) before a file is put in it.
  */
 import { spawn } from 'node:child_process';
-import { chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { davServer } from './dav-process.mjs';
 import { freePort } from './free-port.mjs';
 
 export const APACHE = '/usr/sbin/apache2';
@@ -50,29 +51,13 @@ DocumentRoot ${www}
   const child = spawn(APACHE, ['-f', conf, '-DFOREGROUND'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, APACHE_RUN_DIR: dir, APACHE_LOCK_DIR: dir, APACHE_LOG_DIR: dir } });
   let stderr = '';
   child.stderr.on('data', (c) => (stderr += c.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const up = await fetch(`${url}/cache/`, { method: 'OPTIONS' }).then(
-      () => true,
-      () => false,
-    );
-    if (up) break;
-    if (i > 100 || child.exitCode !== null) {
-      const log = await readFile(join(dir, 'error.log'), 'utf8').catch(() => '');
-      throw new Error(`apache2 did not start: ${stderr}${log}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    url: `${url}/cache`,
-    dir: join(www, 'cache'),
-    close: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return davServer(child, {
+    url: `http://127.0.0.1:${port}`,
+    method: 'OPTIONS',
+    stopSignal: 'SIGTERM',
+    dir,
+    files: join(www, 'cache'),
+    name: 'apache2',
+    why: async () => `${stderr}${await readFile(join(dir, 'error.log'), 'utf8').catch(() => '')}`,
+  });
 }

@@ -4,9 +4,10 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { davServer } from './dav-process.mjs';
 import { freePort } from './free-port.mjs';
 
 export const NGINX = '/usr/sbin/nginx';
@@ -46,26 +47,13 @@ http {
   const child = spawn(NGINX, ['-c', conf, '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (c) => (stderr += c.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const up = await fetch(`${url}/cache/`).then(
-      () => true,
-      () => false,
-    );
-    if (up) break;
-    if (i > 100 || child.exitCode !== null) throw new Error(`nginx did not start: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    url: `${url}/cache`,
-    dir: join(www, 'cache'),
-    close: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGQUIT');
-        await exited;
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return davServer(child, {
+    url: `http://127.0.0.1:${port}`,
+    method: 'GET',
+    stopSignal: 'SIGQUIT',
+    dir,
+    files: join(www, 'cache'),
+    name: 'nginx',
+    why: async () => stderr,
+  });
 }

@@ -144,10 +144,17 @@ export async function generate(ctx: CommandContext): Promise<number> {
       ctx.engine.answeredBySimulator ? ` at Venice's prices, but a simulator at ${new URL(ctx.engine.options.baseURL).host} answered, so nothing was paid` : ''
     } in ${progress.elapsed()}`,
   );
+  // a fill (a CI shard above all) is for the machines that read the shared cache: images that did
+  // not reach it are said, and the run fails, though they are safe here
+  const notUploaded = ctx.engine.remote?.notUploaded.size ?? 0;
+  if (notUploaded > 0) {
+    ctx.out(`imageprompt: ${notUploaded} image${notUploaded === 1 ? '' : 's'} generated here did not reach the shared cache at ${ctx.engine.remote!.label} (see the warning above); they are safe in the local cache\n  → run \`imageprompt push\` once the shared cache answers, before a build elsewhere needs them`);
+  }
   if (capped.length > 0) {
     ctx.out(`stopped at the spend cap of $${ctx.engine.options.maxSpendUsd}; left ungenerated:\n${capped.map((f) => `  ${f}`).join('\n')}`);
     return EXIT.spendCap;
   }
+  if (notUploaded > 0) return EXIT.failed;
   return counts.failed > 0 || invalid.length > 0 ? EXIT.failed : EXIT.ok;
 }
 

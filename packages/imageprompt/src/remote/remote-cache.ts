@@ -16,6 +16,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { LocalWriteError } from '../cache/atomic-file.js';
 import { cacheWriteError } from '../cache/cache-write-failure.js';
@@ -59,7 +60,17 @@ interface LeaseRecord {
   host: string;
   pid: number;
   until: number;
+  /** Which taking of the lease this is: two that raced both see whose write stayed. */
+  nonce?: string;
 }
+
+/**
+ * How long a lease just created is left before it is read back. Some stores check `If-None-Match: *`
+ * and write in two steps (Apache's mod_dav does), so two creates at the same instant can both be
+ * told 201; the second write lands within moments, and after this pause only the machine whose
+ * record stayed goes on.
+ */
+const LEASE_SETTLE_MS = 250;
 
 export class RemoteCache {
   readonly backend: RemoteBackend;
@@ -264,7 +275,8 @@ export class RemoteCache {
       try {
         const first = await this.op((signal) => this.backend.put(path, Buffer.from('probe'), 5, { ifAbsent: true }, signal));
         const second = await this.op((signal) => this.backend.put(path, Buffer.from('probe'), 5, { ifAbsent: true }, signal));
-        await this.op((signal) => this.backend.remove(path, signal)).catch(() => undefined);
+        // tidying up, not the store answering: a failure here does not set the shared cache aside
+        await this.backend.remove(path, AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_REMOTE_TIMEOUT_MS)).catch(() => undefined);
         return first && !second;
       } catch (error) {
         this.warnOnce(
@@ -382,13 +394,19 @@ export class RemoteCache {
     if (this.mode !== 'write' || !this.breaker.available || !(await this.honoursConditionalCreate())) return 'none';
     const path = `leases/${key}.json`;
     const leaseMs = this.options.leaseMs ?? 600_000;
-    const record: LeaseRecord = { host: hostname(), pid: process.pid, until: Date.now() + leaseMs };
+    const record: LeaseRecord = { host: hostname(), pid: process.pid, until: Date.now() + leaseMs, nonce: randomBytes(8).toString('hex') };
     const body = Buffer.from(JSON.stringify(record));
     try {
       for (let round = 0; round < 2; round++) {
         if (await this.op((signal) => this.backend.put(path, body, body.length, { ifAbsent: true, contentType: 'application/json' }, signal))) {
           // interrupted, the lease is removed before the process ends, so nobody waits out its time
           const forget = releaseOnInterrupt(() => this.op((signal) => this.backend.remove(path, signal)).catch(() => undefined));
+          // created: but a create that raced this one may have been told so too (see LEASE_SETTLE_MS)
+          await new Promise((resolve) => setTimeout(resolve, LEASE_SETTLE_MS));
+          if (parseLease((await this.getText(path)) ?? '')?.nonce !== record.nonce) {
+            forget();
+            return 'held';
+          }
           const release = () => {
             forget();
             return this.op((signal) => this.backend.remove(path, signal)).catch(() => undefined);

@@ -19,6 +19,9 @@ export interface ClaimWait {
 export class RemoteLayer implements EntryStore {
   private uploads = new Map<string, Promise<unknown>>();
   private leases = new Map<string, () => Promise<void>>();
+  /** Keys made here this run (in write mode) that did not reach the shared cache, for `generate`'s summary. */
+  readonly notUploaded = new Set<string>();
+
   /** Entries restored from the remote this run, for summaries. */
   restored = 0;
 
@@ -112,10 +115,16 @@ export class RemoteLayer implements EntryStore {
   /** Uploads an entry behind the build; `settled()` waits for it. */
   upload(entry: CacheEntry): Promise<unknown> {
     const { key } = entry.manifest;
-    const upload = this.remote.upload(entry).finally(() => {
-      this.uploads.delete(key);
-      return this.dropLease(key);
-    });
+    const upload = this.remote
+      .upload(entry)
+      .then((outcome) => {
+        // in write mode, an entry made here that the shared cache did not take: said at the end
+        if (this.mode === 'write' && (outcome === 'failed' || outcome === 'off')) this.notUploaded.add(key);
+      })
+      .finally(() => {
+        this.uploads.delete(key);
+        return this.dropLease(key);
+      });
     this.uploads.set(key, upload);
     return upload;
   }
