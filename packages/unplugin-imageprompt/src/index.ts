@@ -17,6 +17,7 @@ import { EsbuildAssets } from './core/emit/esbuild-assets.js';
 import { RollupAssets } from './core/emit/rollup-assets.js';
 import { WebpackAssets, type AssetGeneratorOptions } from './core/emit/webpack-assets.js';
 import { DevGenerations } from './core/dev-generations.js';
+import { WatchGenerations, type WatchedCompiler } from './core/watch-generations.js';
 import { DevReview } from './core/dev-review.js';
 import { LOAD_FILTER, ModuleIds, PROMPT_FILE_PATTERN, RESOLVE_FILTER, isPromptImport } from './core/module-id.js';
 import { resolveOptions, type ExportShape, type Options } from './core/options.js';
@@ -29,7 +30,9 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
     const devServer = new DevServerAssets(() => build.base);
     const review = new DevReview(() => build.engine(), () => build.base);
     const ids = new ModuleIds(() => build.root);
-    const generations = new DevGenerations(ids, (file) => review.changed(file));
+    const devGenerations = new DevGenerations(ids, (file) => review.changed(file));
+    const watchGenerations = new WatchGenerations();
+    const generations = meta.framework === 'vite' ? devGenerations : watchGenerations;
     const esbuild = new EsbuildAssets(() => build.root);
     const webpack = new WebpackAssets();
     const builder = bundlerAssets(meta.framework, { esbuild, webpack });
@@ -51,6 +54,7 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
       compiler.hooks.watchRun.tap('unplugin-imageprompt', () => {
         build.mode = 'dev';
       });
+      watchGenerations.attach(compiler);
     };
 
     return {
@@ -96,8 +100,9 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
         if (error) error.message = ids.readable(error.message);
         await build.saveHitIndex();
         const engine = build.engineIfMade;
-        // a failed build must not drop images already being paid for: let them reach the cache
-        await engine?.drain();
+        // a failed build must not drop images already being paid for: let them reach the cache. A
+        // watching webpack or Rspack goes on while they are made: each one landing compiles again
+        if (!build.generatesInBackground) await engine?.drain();
         const { line } = build.takeSummary();
         if (line) build.logger.info(line);
         const missing = engine?.takeMissing() ?? [];
@@ -114,7 +119,7 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
           if (!build.options.waitInDev) void import('imageprompt').then(({ preloadImageTools }) => preloadImageTools());
           server.middlewares.use(devServer.middleware);
           server.middlewares.use(review.middleware);
-          generations.attach(server);
+          devGenerations.attach(server);
         },
         // An edit to a prompt file invalidates its module by the id the plugin gave it, whatever was
         // requested first (the module can be fetched before any importer names it, and then the
@@ -156,6 +161,7 @@ interface WebpackLikeCompiler {
     module?: { generator?: { 'asset/resource'?: object; asset?: object }; rules?: { push(rule: { test: RegExp; type: string }): unknown } };
   };
   hooks: { watchRun: { tap(name: string, fn: () => void): void } };
+  watching?: WatchedCompiler['watching'];
 }
 
 /** How the bundler at hand emits an image. */

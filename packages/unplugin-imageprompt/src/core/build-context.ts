@@ -107,8 +107,11 @@ export class BuildContext {
     return { stats, line: Object.values(stats).some((n) => n > 0) ? summarizeStats(stats) : undefined };
   }
 
-  /** A miss in the Vite or Astro dev server shows a placeholder at once and never blocks a page. */
+  /**
+   * A miss in a dev server (Vite, Astro) or a watching webpack or Rspack (their dev servers) shows a
+   * placeholder at once and never blocks a page.
+   */
   get generatesInBackground(): boolean {
-    return this.framework === 'vite' && this.mode === 'dev' && !this.options.waitInDev;
+    return ['vite', 'webpack', 'rspack'].includes(this.framework) && this.mode === 'dev' && !this.options.waitInDev;
   }
 }

@@ -9,9 +9,11 @@
  */
 import type { ImageResult } from 'imageprompt';
 import type { ViteDevServer } from 'vite';
+import type { HookContext } from './emit/asset-emitter.js';
+import type { BackgroundGenerations } from './load-prompt-module.js';
 import type { ModuleIds } from './module-id.js';
 
-export class DevGenerations {
+export class DevGenerations implements BackgroundGenerations {
   /** The request key each prompt file was last loaded with. */
   private current = new Map<string, string>();
   /** Prompt files whose generated image landed since their module was last loaded. */
@@ -46,7 +48,7 @@ export class DevGenerations {
   }
 
   /** Records what a load handed out; a pending generation is followed until it lands or fails. */
-  loaded(file: string, key: string, generated?: Promise<ImageResult>): void {
+  loaded(_hook: HookContext, file: string, { key }: ImageResult, generated?: Promise<ImageResult>): void {
     this.current.set(file, key);
     generated?.then(
       (result) => {

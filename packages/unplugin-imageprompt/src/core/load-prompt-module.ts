@@ -9,15 +9,23 @@ import type { ImageResult } from 'imageprompt';
 import { ImagePromptError, servedFromRecord } from 'imageprompt/hits';
 import { imageAsset, type AssetEmitter, type HookContext } from './emit/asset-emitter.js';
 import type { BuildContext } from './build-context.js';
-import type { DevGenerations } from './dev-generations.js';
 import type { DevReview } from './dev-review.js';
 import { moduleCode } from './module-code.js';
 
 export interface LoadServices {
   build: BuildContext;
   emitter: AssetEmitter;
-  generations: DevGenerations;
+  /** Where misses are generated in the background (dev servers, watch mode): the bundler's own way of showing what lands. */
+  generations: BackgroundGenerations;
   review: DevReview;
+}
+
+/** A dev server's or watcher's follow-up of images generated in the background. */
+export interface BackgroundGenerations {
+  /** Records what a load handed out; `generated` settles when a placeholder's image lands or fails. */
+  loaded(hook: HookContext, file: string, result: ImageResult, generated?: Promise<ImageResult>): void;
+  /** True once after a generated image landed for the file. */
+  takeLanded(file: string): boolean;
 }
 
 export async function loadPromptModule(hook: HookContext, file: string, { build, emitter, generations, review }: LoadServices): Promise<string> {
@@ -29,13 +37,13 @@ export async function loadPromptModule(hook: HookContext, file: string, { build,
     if (indexed) {
       result = servedFromRecord(file, indexed);
       if (build.generatesInBackground) {
-        generations.loaded(file, result.key);
+        generations.loaded(hook, file, result);
         landed = generations.takeLanded(file);
       }
     } else if (build.generatesInBackground) {
       const answer = await (await build.engine()).loadWithoutWaiting(file);
       result = answer.result;
-      generations.loaded(file, result.key, answer.generated);
+      generations.loaded(hook, file, result, answer.generated);
       landed = generations.takeLanded(file) && !answer.generated;
     } else result = await (await build.engine()).load(file);
     const urls = await Promise.all(result.images.map((image, i) => emitter.emit(hook, imageAsset(file, i, result.images.length, image))));
