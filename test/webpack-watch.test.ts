@@ -2,10 +2,12 @@
  * webpack and Rspack in watch mode (what webpack-dev-server and Rspack's dev server run) never wait
  * for Venice: with Venice holding every answer, the first compilation finishes with placeholders of
  * the right size; when the images land, the watcher compiles again by itself and the bundle points at
- * the generated images. Order, not time, is what is asserted.
+ * the generated images. Then the same through each dev server, seen in Chromium: the page shows the
+ * placeholder at once and the generated image after the images land, without a restart. Order, not
+ * time, is what is asserted.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +17,8 @@ import webpackPlugin from 'unplugin-imageprompt/webpack';
 import rspackPlugin from 'unplugin-imageprompt/rspack';
 import type { PromptImport } from './helpers/prompt-import.js';
 import { copyFixture, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
+import { launchBrowser, screenshot } from './helpers/browser.js';
+import { freePort } from './helpers/processes.js';
 
 const KEY = secretKey();
 let sim: VeniceSim;
@@ -98,6 +102,61 @@ describe.each(['webpack', 'rspack'] as const)('%s in watch mode', (name) => {
     } finally {
       sim.script({ release: true });
       await new Promise<void>((resolve) => watching.close(resolve));
+    }
+  });
+});
+
+interface DevServer {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+describe.each(['webpack-dev-server', 'Rspack dev server'] as const)('%s in Chromium', (name) => {
+  it('shows the placeholder at once, and the generated image once it lands, without a restart', async () => {
+    const root = await copyFixture('bundler-app');
+    roots.push(root);
+    await writeFile(join(root, 'index.html'), '<!doctype html><html><body><script src="/main.js"></script></body></html>\n');
+    await writeFile(
+      join(root, 'src', 'page.js'),
+      "import hero from './hero.imageprompt.json';\nconst img = document.createElement('img');\nimg.src = hero.src;\nimg.dataset.placeholder = String(hero.placeholder);\ndocument.body.append(img);\n",
+    );
+    sim.script({ clearRequests: true, hold: true });
+    const webpack = name === 'webpack-dev-server';
+    const plugin = webpack ? webpackPlugin({ apiKey: KEY, baseURL: sim.url, logger: silentLogger }) : rspackPlugin({ apiKey: KEY, baseURL: sim.url, logger: silentLogger });
+    const config = { mode: 'development' as const, devtool: false as const, context: root, entry: './src/page.js', output: { path: join(root, 'dist'), publicPath: '/', filename: 'main.js' }, plugins: [plugin] };
+    const compiler = webpack ? (await import('webpack')).default(config as never) : (await import('@rspack/core')).rspack(config as never);
+    const port = await freePort();
+    const options = { host: '127.0.0.1', port, hot: false, liveReload: true, static: { directory: root, watch: false }, client: { overlay: false, logging: 'none' as const } };
+    const server: DevServer = webpack
+      ? new (await import('webpack-dev-server')).default(options, compiler as never)
+      : new (await import('@rspack/dev-server')).RspackDevServer(options as never, compiler as never);
+    await server.start();
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${port}/`);
+      const image = async () =>
+        page
+          .evaluate(() => {
+            const img = document.querySelector('img');
+            return img && img.complete && img.naturalWidth > 0 ? { placeholder: img.dataset.placeholder, width: img.naturalWidth } : undefined;
+          })
+          .catch(() => undefined);
+      let shown = await image();
+      for (let i = 0; i < 300 && !shown; i++) shown = await new Promise((r) => setTimeout(r, 100)).then(image);
+      // the page is up with its placeholder while Venice still holds the request
+      expect(shown).toEqual({ placeholder: 'true', width: 640 });
+      expect(sim.heldRequests()).toBeGreaterThan(0);
+      await screenshot(page, `${webpack ? 'webpack' : 'rspack'}-dev-placeholder`);
+      sim.script({ release: true });
+      // the dev server reloads the page once the watcher compiled again with the image
+      for (let i = 0; i < 450 && shown?.placeholder !== 'false'; i++) shown = await new Promise((r) => setTimeout(r, 100)).then(image);
+      expect(shown).toEqual({ placeholder: 'false', width: 640 });
+      await screenshot(page, `${webpack ? 'webpack' : 'rspack'}-dev-generated`);
+    } finally {
+      sim.script({ release: true });
+      await browser.close();
+      await server.stop();
     }
   });
 });
