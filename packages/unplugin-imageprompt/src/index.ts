@@ -101,8 +101,10 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
         await build.saveHitIndex();
         const engine = build.engineIfMade;
         // a failed build must not drop images already being paid for: let them reach the cache. A
-        // watching webpack or Rspack goes on while they are made: each one landing compiles again
-        if (!build.generatesInBackground) await engine?.drain();
+        // watching webpack or Rspack ends each compilation while they are made (each one landing
+        // compiles again); a Vite dev server that closes still waits for them
+        const watching = build.generatesInBackground && meta.framework !== 'vite';
+        if (!watching) await engine?.drain();
         const { line } = build.takeSummary();
         if (line) build.logger.info(line);
         const missing = engine?.takeMissing() ?? [];
