@@ -100,11 +100,8 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
         if (error) error.message = ids.readable(error.message);
         await build.saveHitIndex();
         const engine = build.engineIfMade;
-        // a failed build must not drop images already being paid for: let them reach the cache. A
-        // watching webpack or Rspack ends each compilation while they are made (each one landing
-        // compiles again); a Vite dev server that closes still waits for them
-        const watching = build.generatesInBackground && meta.framework !== 'vite';
-        if (!watching) await engine?.drain();
+        // a failed build must not drop images already being paid for: let them reach the cache
+        if (!build.endsWithoutWaiting) await engine?.drain();
         const { line } = build.takeSummary();
         if (line) build.logger.info(line);
         const missing = engine?.takeMissing() ?? [];

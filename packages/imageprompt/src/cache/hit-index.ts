@@ -209,7 +209,7 @@ export class HitIndex {
   private files: Record<string, HitRecord> | undefined;
   private dirty = false;
   /** The digest of each prompt file's bytes as looked up this run, so that a record is made for the bytes prepared. */
-  private seen = new Map<string, string>();
+  private seen = new Map<string, { source: string; stamp: Stamp }>();
 
   /** Prompt files remembered this run (as opposed to read from the file). */
   private remembered = new Set<string>();
@@ -262,11 +262,11 @@ export class HitIndex {
     const record = isRecord(found) ? found : undefined;
     if (record && sameStamp(stamp, record.sourceStamp) && !isRacy(stamp, record.recordedAt)) {
       // unchanged since its bytes were hashed, and not racy: the digest recorded is the file's
-      this.seen.set(file, record.source);
+      this.seen.set(file, { source: record.source, stamp });
     } else {
       const source = this.hashOf(file, stamp);
       if (!source) return undefined;
-      this.seen.set(file, source);
+      this.seen.set(file, { source, stamp });
       if (!record || record.source !== source) return undefined;
       // the same bytes under a new or racy stamp: recorded now, so that the next build only stats
       const now = Date.now();
@@ -290,12 +290,14 @@ export class HitIndex {
    * file was looked up this run and its bytes are still those: a file edited meanwhile is not recorded.
    */
   remember(file: string, entry: Omit<HitRecord, 'source' | 'sourceStamp' | 'recordedAt' | 'manifest' | 'images'> & { images: Omit<IndexedImage, 'stamp'>[] }): void {
-    const source = this.seen.get(file);
-    if (!source) return;
+    const seen = this.seen.get(file);
+    if (!seen) return;
     try {
+      // unchanged since it was looked up (an edit in the same instant shows as a racy stamp, which the
+      // next lookup hashes again)
       const sourceStamp = stampOf(statSync(file));
-      // the bytes hashed are the ones the stamp belongs to: unchanged from before the read to after it
-      if (this.hashOf(file, sourceStamp) !== source) return;
+      if (!sameStamp(sourceStamp, seen.stamp)) return;
+      const { source } = seen;
       const record: HitRecord = {
         ...entry,
         source,

@@ -40,7 +40,7 @@ export interface CommandContext {
 }
 
 function describeError(item: SurveyItem): string {
-  return item.error!.message.replace(/\n\s*→ /, ' → ');
+  return oneBlock(item.error!);
 }
 
 export async function plan(ctx: CommandContext): Promise<number> {
@@ -159,7 +159,7 @@ export async function generate(ctx: CommandContext): Promise<number> {
 }
 
 /** An error's message with its "→ what to do" line kept, on one line for lists. */
-function oneBlock(error: Error): string {
+export function oneBlock(error: Error): string {
   return error.message.replace(/\n\s*→ /, ' → ');
 }
 

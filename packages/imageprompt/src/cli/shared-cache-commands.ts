@@ -1,7 +1,7 @@
 /** `imageprompt pull` and `imageprompt push`: moving entries between the local and the shared cache. */
 import { relative } from 'node:path';
 import { ImagePromptError } from '../errors/errors.js';
-import { EXIT, type CommandContext } from './commands.js';
+import { EXIT, oneBlock, type CommandContext } from './commands.js';
 import { Progress, type ProgressCounts } from './progress.js';
 import { survey } from './survey.js';
 
@@ -33,7 +33,7 @@ export async function pull(ctx: CommandContext): Promise<number> {
       } catch (error) {
         if (!(error instanceof ImagePromptError)) throw error;
         outcome.invalid += 1;
-        line = `invalid  ${error.message.replace(/\n\s*→ /, ' → ')}`;
+        line = `invalid  ${oneBlock(error)}`;
       }
       counts.inFlight -= 1;
       counts.done += 1;

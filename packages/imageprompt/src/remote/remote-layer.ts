@@ -41,12 +41,15 @@ export class RemoteLayer implements EntryStore {
   async pull(key: string): Promise<'local' | 'pulled' | 'absent' | 'failed'> {
     if (await this.local.read(key)) return 'local';
     if (!(await this.remote.manifest(key))) return 'absent';
-    return (await this.read(key).catch(() => undefined)) ? 'pulled' : 'failed';
+    return (await this.restore(key).catch(() => undefined)) ? 'pulled' : 'failed';
   }
 
   async read(key: string): Promise<CacheEntry | undefined> {
-    const hit = await this.local.read(key);
-    if (hit) return hit;
+    return (await this.local.read(key)) ?? this.restore(key);
+  }
+
+  /** The entry fetched from the remote and committed here, or undefined when the remote has it not whole. */
+  private async restore(key: string): Promise<CacheEntry | undefined> {
     const fetched = await this.remote.fetch(key, this.local);
     if (!fetched) return undefined;
     let entry: CacheEntry;

@@ -114,4 +114,12 @@ export class BuildContext {
   get generatesInBackground(): boolean {
     return ['vite', 'webpack', 'rspack'].includes(this.framework) && this.mode === 'dev' && !this.options.waitInDev;
   }
+
+  /**
+   * A watching webpack or Rspack ends each compilation while images are still being made (each one
+   * landing compiles again); a build, or a Vite dev server that closes, waits for them.
+   */
+  get endsWithoutWaiting(): boolean {
+    return this.generatesInBackground && this.framework !== 'vite';
+  }
 }

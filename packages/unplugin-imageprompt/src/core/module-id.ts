@@ -33,8 +33,6 @@ export function isPromptImport(id: string): boolean {
 
 /** The virtual ids of one plugin instance: relative to its project root, marked as its bundler expects. */
 export class ModuleIds {
-  private readonly prefix = PREFIX;
-
   constructor(private readonly root: () => string) {}
 
   /** The virtual id of a prompt file imported as `id` from `importer` (a file of its own is its own importer). */
@@ -45,11 +43,11 @@ export class ModuleIds {
     if (isAbsolute(path) && existsSync(path)) file = path;
     else if (path.startsWith('/')) file = resolve(root, `.${path}`);
     else file = resolve(dirname(splitQuery(importer)[0]), path);
-    return `${this.prefix}${relative(root, file).split(sep).join('/')}${TAIL}`;
+    return `${PREFIX}${relative(root, file).split(sep).join('/')}${TAIL}`;
   }
 
   isVirtual(id: string): boolean {
-    return id.startsWith(this.prefix) && id.endsWith(TAIL);
+    return id.startsWith(PREFIX) && id.endsWith(TAIL);
   }
 
   /**
@@ -61,12 +59,12 @@ export class ModuleIds {
   }
 
   private get idPattern(): RegExp {
-    return new RegExp(`${this.prefix.replace('\0', '\\0')}(\\S*?\\.imageprompt\\.json)\\${TAIL}`, 'g');
+    return new RegExp(`\\0${PREFIX.slice(1)}(\\S*?\\.imageprompt\\.json)\\${TAIL}`, 'g');
   }
 
   /** The prompt file's absolute path. */
   promptFile(virtualId: string): string {
-    return resolve(this.root(), virtualId.slice(this.prefix.length, -TAIL.length));
+    return resolve(this.root(), virtualId.slice(PREFIX.length, -TAIL.length));
   }
 }
 
