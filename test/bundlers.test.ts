@@ -1,6 +1,6 @@
 /**
  * Every bundler entry builds a fixture project with only the plugin added: Rollup, Rolldown,
- * webpack, Rspack and esbuild (Vite and Astro have their own files). Each build is real, against the
+ * webpack, Rspack, esbuild and Farm (Vite and Astro have their own files). Each build is real, against the
  * local Venice-compatible server; then a second build with Venice unreachable must emit the same files.
  */
 import { createHash } from 'node:crypto';
@@ -16,6 +16,7 @@ import rolldownPlugin from 'unplugin-imageprompt/rolldown';
 import webpackPlugin from 'unplugin-imageprompt/webpack';
 import rspackPlugin from 'unplugin-imageprompt/rspack';
 import esbuildPlugin from 'unplugin-imageprompt/esbuild';
+import farmPlugin from 'unplugin-imageprompt/farm';
 import type { PromptImport } from './helpers/prompt-import.js';
 import { copyFixture, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
 import { freePort } from './helpers/processes.js';
@@ -128,6 +129,29 @@ const BUNDLERS: Bundler[] = [
       });
     },
   },
+  {
+    name: 'farm',
+    script: 'main.js',
+    sharesEqualBytes: false,
+    fileOf: byPublicPath('/static/'),
+    imgPattern: 'img/[resourceName].[contentHash].[ext]',
+    async build(root, outDir, options, assetNames) {
+      const { build, NoopLogger } = await import('@farmfe/core');
+      await build({
+        root,
+        configPath: false,
+        clearScreen: false,
+        logger: new NoopLogger(),
+        compilation: {
+          input: { main: './src/main.js' },
+          output: { path: outDir, publicPath: '/static/', targetEnv: 'node', format: 'esm', filename: '[entryName].js', ...(assetNames ? { assetsFilename: assetNames } : {}) },
+          // Farm's persistent cache stays on, as it is by default
+          presetEnv: false,
+        },
+        plugins: [farmPlugin(options)],
+      });
+    },
+  },
 ];
 
 async function runBundle(file: string): Promise<Exports> {
@@ -170,9 +194,10 @@ describe.each(BUNDLERS)('$name entry, with no other plugin, loader or rule', (bu
     const shown = [first.hero, ...first.pears.variants];
     const files = shown.map((image) => bundler.fileOf(image.src, outDir));
     expect(files.map((f) => basename(f))).toEqual([
-      expect.stringMatching(/^hero-[\w-]+\.webp$/),
-      expect.stringMatching(/^pears-1-[\w-]+\.png$/),
-      expect.stringMatching(/^pears-2-[\w-]+\.png$/),
+      // each bundler's default pattern: `hero-<hash>`, or `hero.<hash>` in Farm
+      expect.stringMatching(/^hero[-.][\w-]+\.webp$/),
+      expect.stringMatching(/^pears-1[-.][\w-]+\.png$/),
+      expect.stringMatching(/^pears-2[-.][\w-]+\.png$/),
     ]);
     for (const file of files) {
       const bytes = await readFile(file);
@@ -181,7 +206,7 @@ describe.each(BUNDLERS)('$name entry, with no other plugin, loader or rule', (bu
     const twin = bundler.fileOf(first.twin.src, outDir);
     if (bundler.sharesEqualBytes) expect(twin).toBe(files[0]);
     else {
-      expect(basename(twin)).toMatch(/^twin-[\w-]+\.webp$/);
+      expect(basename(twin)).toMatch(/^twin[-.][\w-]+\.webp$/);
       await expect(readFile(twin)).resolves.toEqual(await readFile(files[0]!));
       files.push(twin);
     }
@@ -244,6 +269,22 @@ describe.each(BUNDLERS)('$name entry, with no other plugin, loader or rule', (bu
       expect(sim.imageRequests().length).toBe(before);
     } finally {
       await writeFile(bad, good);
+    }
+  });
+});
+
+describe('farm entry with its persistent cache', () => {
+  it('emits every image again when the cache restores the modules that emitted them', async () => {
+    const root = await copyFixture('bundler-app');
+    roots.push(root);
+    const farm = BUNDLERS.find((b) => b.name === 'farm')!;
+    const options = { apiKey: KEY, baseURL: sim.url, logger: silentLogger };
+    await farm.build(root, 'dist', options);
+    await farm.build(root, 'dist', options);
+    const outDir = join(root, 'dist');
+    const shown = await runBundle(join(outDir, farm.script));
+    for (const image of [shown.hero, shown.twin, ...shown.pears.variants]) {
+      await expect(readFile(farm.fileOf(image.src, outDir)), image.src).resolves.toBeInstanceOf(Buffer);
     }
   });
 });

@@ -14,6 +14,7 @@ import { BuildContext } from './core/build-context.js';
 import { loadPromptModule } from './core/load-prompt-module.js';
 import { DevServerAssets } from './core/emit/dev-server-assets.js';
 import { EsbuildAssets } from './core/emit/esbuild-assets.js';
+import { FarmAssets } from './core/emit/farm-assets.js';
 import { RollupAssets } from './core/emit/rollup-assets.js';
 import { WebpackAssets, type AssetGeneratorOptions } from './core/emit/webpack-assets.js';
 import { DevGenerations } from './core/dev-generations.js';
@@ -35,12 +36,14 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
     const generations = meta.framework === 'vite' ? devGenerations : watchGenerations;
     const esbuild = new EsbuildAssets(() => build.root);
     const webpack = new WebpackAssets();
-    const builder = bundlerAssets(meta.framework, { esbuild, webpack });
-    // webpack, Rspack and esbuild resolve prompt-file imports themselves and the plugin loads the file
-    // as a JavaScript module: no virtual module (which webpack and Rspack can only fake with files in
-    // memory, several times slower, and which costs esbuild a round trip to the plugin per import), and
-    // their own watching sees edits to the file
-    const nativeResolution = meta.framework === 'webpack' || meta.framework === 'rspack' || meta.framework === 'esbuild';
+    const farm = new FarmAssets();
+    const builder = bundlerAssets(meta.framework, { esbuild, webpack, farm });
+    // webpack, Rspack, esbuild and Farm resolve prompt-file imports themselves and the plugin loads the
+    // file as a JavaScript module: no virtual module (which webpack and Rspack can only fake with files
+    // in memory, several times slower, which costs esbuild a round trip to the plugin per import, and
+    // whose importer unplugin gives Farm relative to the working directory, not Farm's root), and their
+    // own watching sees edits to the file
+    const nativeResolution = ['webpack', 'rspack', 'esbuild', 'farm'].includes(meta.framework);
     // Vite serves from the plugin in dev and emits through Rollup/Rolldown in builds
     const emitter = (): AssetEmitter => (meta.framework === 'vite' && build.mode === 'dev' ? devServer : builder);
     // webpack and Rspack: the project root is the compiler's context; watching (webpack --watch,
@@ -138,6 +141,13 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
           build.useBundlerRoot(input.cwd);
         },
       },
+      farm: {
+        configResolved(config) {
+          build.useBundlerRoot(config.root);
+          build.mode = config.compilation?.mode === 'development' ? 'dev' : 'build';
+          farm.configure(config.compilation?.output);
+        },
+      },
       esbuild: {
         // esbuild resolves the import (a `?imageprompt` query comes to the load hook as its suffix),
         // and the load hook takes the prompt file as JavaScript
@@ -164,7 +174,7 @@ interface WebpackLikeCompiler {
 }
 
 /** How the bundler at hand emits an image. */
-function bundlerAssets(framework: string, emitters: { esbuild: EsbuildAssets; webpack: WebpackAssets }): AssetEmitter {
+function bundlerAssets(framework: string, emitters: { esbuild: EsbuildAssets; webpack: WebpackAssets; farm: FarmAssets }): AssetEmitter {
   switch (framework) {
     case 'vite':
       return new RollupAssets('vite');
@@ -176,11 +186,13 @@ function bundlerAssets(framework: string, emitters: { esbuild: EsbuildAssets; we
       return emitters.webpack;
     case 'esbuild':
       return emitters.esbuild;
+    case 'farm':
+      return emitters.farm;
     default:
       throw new ImagePromptError({
         code: 'UNSUPPORTED_BUNDLER',
         message: `unplugin-imageprompt has no entry for ${framework}`,
-        hint: 'import the entry for your bundler: unplugin-imageprompt/vite, /astro, /rollup, /rolldown, /webpack, /rspack or /esbuild',
+        hint: 'import the entry for your bundler: unplugin-imageprompt/vite, /astro, /rollup, /rolldown, /webpack, /rspack, /esbuild or /farm',
       });
   }
 }

@@ -121,7 +121,7 @@ export const ERROR_CATALOG = {
   },
   UNSUPPORTED_BUNDLER: {
     title: 'The plugin was given to a bundler it has no entry for',
-    when: 'unplugin reported a framework other than Vite, Astro, Rollup, Rolldown, webpack, Rspack or esbuild.',
+    when: 'unplugin reported a framework other than Vite, Astro, Rollup, Rolldown, webpack, Rspack, esbuild or Farm.',
     fix: 'Import the entry for your bundler: `unplugin-imageprompt/<bundler>`.',
     paid: 'nothing',
   },

@@ -25,7 +25,7 @@ export class BuildContext {
 
   constructor(
     readonly options: ResolvedOptions,
-    /** unplugin's name for the bundler: `vite`, `rollup`, `rolldown`, `webpack`, `rspack`, `esbuild`. */
+    /** unplugin's name for the bundler: `vite`, `rollup`, `rolldown`, `webpack`, `rspack`, `esbuild`, `farm`. */
     readonly framework: string,
   ) {
     this.root = options.root ?? process.cwd();

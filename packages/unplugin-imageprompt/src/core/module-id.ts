@@ -8,7 +8,7 @@
  * A virtual id names the prompt file relative to the project root, with `/` as separator: bundlers
  * print ids into output (esbuild's and Rolldown's region comments, source maps, error messages), and
  * no emitted file may carry a path of the build machine. Virtual ids start with a NUL byte, which
- * tells other plugins to leave them alone. (webpack, Rspack and esbuild need none: they resolve the
+ * tells other plugins to leave them alone. (webpack, Rspack, esbuild and Farm need none: they resolve the
  * import to the prompt file itself, which the plugin loads as JavaScript.)
  */
 import { existsSync } from 'node:fs';
