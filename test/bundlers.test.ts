@@ -139,7 +139,6 @@ const BUNDLERS: Bundler[] = [
       const { build, NoopLogger } = await import('@farmfe/core');
       await build({
         root,
-        configPath: false,
         clearScreen: false,
         logger: new NoopLogger(),
         compilation: {
