@@ -52,6 +52,8 @@ export interface ControlRequest {
   hold?: boolean;
   /** Answer every held request (and stop holding). */
   release?: boolean;
+  /** Sets x402 wallets' balances in USD, by address. */
+  walletBalances?: Record<string, number>;
 }
 
 export function applyControl(behaviour: Behaviour, control: ControlRequest): void {

@@ -1,5 +1,6 @@
 /** The checks every image request passes before inference: lockout, scripted faults, rate limit, balance. */
-import { MESSAGES, standardError } from './api-errors.js';
+import { MESSAGES } from './api-errors.js';
+import type { Payer } from './payers.js';
 import type { Fault } from './behaviour.js';
 import type { RateWindow } from './limits.js';
 import { errorReply, json, type Reply } from './replies.js';
@@ -13,10 +14,10 @@ export interface Gated {
   fault?: Fault;
 }
 
-export function gate(state: SimState, scope: string, cost: number, priceUsd: number): Gated {
+export function gate(state: SimState, scope: string, cost: number, priceUsd: number, payer: Payer): Gated {
   const { behaviour, limiter, budget } = state;
   const base = baseHeaders();
-  const headersFor = (window: RateWindow) => ({ ...base, ...inferenceHeaders(window, behaviour.balanceUsd) });
+  const headersFor = (window: RateWindow) => ({ ...base, ...inferenceHeaders(window, payer.balance()) });
   if (budget.isBlocked(scope)) {
     const window = limiter.peek(scope, behaviour.rpm);
     return { window, reply: json(429, { error: MESSAGES.lockedOut }, headersFor(window)) };
@@ -32,6 +33,7 @@ export function gate(state: SimState, scope: string, cost: number, priceUsd: num
   }
   const { allowed, window } = limiter.take(scope, behaviour.rpm, cost);
   if (!allowed) return { window, reply: json(429, { error: MESSAGES.rateLimited }, { ...headersFor(window), 'x-ratelimit-type': 'api_key' }) };
-  if (behaviour.balanceUsd < priceUsd) return { window, reply: errorReply(standardError(402, MESSAGES.insufficientBalance), headersFor(window)) };
+  const unpaid = payer.refuse(priceUsd);
+  if (unpaid) return { window, reply: errorReply(unpaid, headersFor(window)) };
   return { window, fault };
 }

@@ -14,6 +14,7 @@ import { handleGenerations } from './routes/images-generations.js';
 import { handleModels } from './routes/models.js';
 import { handleRateLimits } from './routes/rate-limits.js';
 import { baseHeaders, control, createState, type RecordedRequest, type SimState, type VeniceSimOptions } from './sim-state.js';
+import { concurrencyLimited, type SignIn } from './wallets.js';
 import { STYLE_PRESETS } from './styles.js';
 
 export { VENICE_VERSION, type RecordedRequest, type VeniceSimOptions } from './sim-state.js';
@@ -74,7 +75,8 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   return Buffer.concat(chunks);
 }
 
-async function route(state: SimState, req: IncomingMessage, url: URL, raw: Buffer): Promise<Reply> {
+/** The reply, and the wallet sign-in the request was verified with, if any. */
+async function route(state: SimState, req: IncomingMessage, url: URL, raw: Buffer): Promise<Reply & { signIn?: SignIn }> {
   const path = url.pathname.replace(/\/+$/, '');
   const method = req.method ?? 'GET';
   if (path === '/__sim/control' && method === 'POST') {
@@ -88,9 +90,17 @@ async function route(state: SimState, req: IncomingMessage, url: URL, raw: Buffe
   const open = method === 'GET' ? PUBLIC[apiPath] : undefined;
   const guarded = CREDENTIALED[`${method} ${apiPath}`];
   if (!open && !guarded) return json(404, { error: 'Not found' }, baseHeaders());
-  const auth = authenticate(state, req, Boolean(guarded), fullUrl);
+  const auth = await authenticate(state, req, Boolean(guarded), fullUrl);
   if (!auth.ok) return errorReply(auth.error, baseHeaders());
-  return open ? open(state, url) : guarded!(state, req, raw, auth.caller!);
+  if (open) return open(state, url);
+  const signIn = auth.signIn;
+  // a wallet may have five requests in flight; the sixth is refused, not queued
+  if (signIn && !state.wallets.enter(signIn.address)) return { ...errorReply(concurrencyLimited(), baseHeaders()), signIn };
+  try {
+    return { ...(await guarded!(state, req, raw, auth.caller!)), signIn };
+  } finally {
+    if (signIn) state.wallets.leave(signIn.address);
+  }
 }
 
 export async function startVeniceSim(options: VeniceSimOptions = {}): Promise<VeniceSim> {
@@ -99,7 +109,7 @@ export async function startVeniceSim(options: VeniceSimOptions = {}): Promise<Ve
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const raw = await readBody(req);
-      let reply: Reply;
+      let reply: Reply & { signIn?: SignIn };
       let bodyForLog: unknown;
       if (raw === 'too-large') {
         reply = json(413, { code: 'PAYLOAD_TOO_LARGE', error: 'Request body exceeds 35 MB' }, baseHeaders());
@@ -125,6 +135,7 @@ export async function startVeniceSim(options: VeniceSimOptions = {}): Promise<Ve
           status: reply.status,
           receivedAt: Date.now(),
           servedImages: reply.servedImages ?? [],
+          ...(reply.signIn ? { signIn: reply.signIn } : {}),
         });
       }
       await send(req, res, reply);

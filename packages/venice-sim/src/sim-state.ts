@@ -8,6 +8,7 @@ import { MESSAGES, standardError, type ApiError } from './api-errors.js';
 import { applyControl, type Behaviour, type ControlRequest } from './behaviour.js';
 import { loadCatalog, type CatalogModel } from './catalog.js';
 import { ErrorBudget, RateLimiter, type RateWindow } from './limits.js';
+import { WalletBook, type SignIn } from './wallets.js';
 
 export const VENICE_VERSION = '20260821.193530';
 
@@ -24,8 +25,10 @@ export interface VeniceSimOptions {
   latencyMs?: number;
   /** Image requests per minute per key and model (each variant counts); 0 = no limit. @default 20 */
   rpm?: number;
-  /** Account balance in USD; each image is charged at the catalog price. @default 1000 */
+  /** Account balance in USD behind the keys; each image is charged at the catalog price. @default 1000 */
   balanceUsd?: number;
+  /** What an x402 wallet holds before `/__sim/control` sets its balance (`walletBalances`). @default 0 */
+  walletBalanceUsd?: number;
   /** Non-429 4xx answers per 30 s that trigger the 30-s lockout. @default 50 */
   errorBudget?: number;
 }
@@ -40,6 +43,8 @@ export interface RecordedRequest {
   receivedAt: number;
   /** sha256 (hex) of each image in the answer, as served: the raw body or each decoded base64 image. */
   servedImages: string[];
+  /** A verified wallet sign-in: its address (lower case), nonce and issue time. */
+  signIn?: SignIn;
 }
 
 export interface SimState {
@@ -52,6 +57,7 @@ export interface SimState {
   budget: ErrorBudget;
   requests: RecordedRequest[];
   generationCounter: number;
+  wallets: WalletBook;
 }
 
 export function createState(options: VeniceSimOptions): SimState {
@@ -68,12 +74,14 @@ export function createState(options: VeniceSimOptions): SimState {
     budget: new ErrorBudget(now, options.errorBudget ?? 50),
     requests: [],
     generationCounter: 0,
+    wallets: new WalletBook(now, options.walletBalanceUsd ?? 0),
   };
 }
 
 export function control(state: SimState, request: ControlRequest): void {
   applyControl(state.behaviour, request);
   if (request.clearRequests) state.requests.length = 0;
+  for (const [address, usd] of Object.entries(request.walletBalances ?? {})) state.wallets.setBalance(address, usd);
   if (request.resetLimits) {
     state.limiter.reset();
     state.budget.reset();

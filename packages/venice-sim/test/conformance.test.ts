@@ -3,6 +3,8 @@
  * both success shapes, the headers, compression, and the envelopes of styles, models and traits.
  */
 import { gunzipSync, brotliDecompressSync } from 'node:zlib';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { createSiweMessage, generateSiweNonce } from 'viem/siwe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BLUR_TRIGGER, VIOLATION_TRIGGER, startVeniceSim, type VeniceSim } from '../src/index.js';
 
@@ -168,13 +170,19 @@ describe('POST /image/generate errors (§2.7)', () => {
     expect(await wrong.json()).toEqual({ error: 'Authentication failed' });
   });
 
-  it('accepts a well-formed SIGN-IN-WITH-X wallet header (it wins over a key) and refuses a malformed one with 401', async () => {
-    const siwx = Buffer.from(JSON.stringify({ address: '0x00000000000000000000000000000000000000aa', message: 'Sign in to Venice AI', signature: '0xabc' })).toString('base64');
-    const wallet = await generate({ ...base, return_binary: true }, { key: null, headers: { 'sign-in-with-x': siwx } });
+  it('accepts a signed SIGN-IN-WITH-X wallet header (it wins over a key), charges the wallet, and refuses a malformed one with 401', async () => {
+    const account = privateKeyToAccount(generatePrivateKey());
+    sim.script({ walletBalances: { [account.address]: 1 } });
+    const signIn = async () => {
+      const message = createSiweMessage({ domain: 'api.venice.ai', address: account.address, uri: 'https://api.venice.ai', version: '1', chainId: 8453, nonce: generateSiweNonce(), issuedAt: new Date() });
+      return Buffer.from(JSON.stringify({ address: account.address, message, signature: await account.signMessage({ message }) })).toString('base64');
+    };
+    const wallet = await generate({ ...base, return_binary: true }, { key: null, headers: { 'sign-in-with-x': await signIn() } });
     expect(wallet.status).toBe(200);
-    const both = await generate({ ...base, return_binary: true }, { key: 'not-a-key', headers: { 'sign-in-with-x': siwx } });
+    expect(Number(wallet.headers.get('x-balance-remaining'))).toBeLessThan(1);
+    const both = await generate({ ...base, return_binary: true }, { key: 'not-a-key', headers: { 'sign-in-with-x': await signIn() } });
     expect(both.status).toBe(200);
-    const legacy = await generate({ ...base, return_binary: true }, { key: null, headers: { 'x-sign-in-with-x': siwx } });
+    const legacy = await generate({ ...base, return_binary: true }, { key: null, headers: { 'x-sign-in-with-x': await signIn() } });
     expect(legacy.status).toBe(200);
     for (const [value, code] of [
       ['not base64 json', 'X402_SIGN_IN_MALFORMED'],
@@ -184,8 +192,19 @@ describe('POST /image/generate errors (§2.7)', () => {
       expect(bad.status).toBe(401);
       expect(((await bad.json()) as { code: string }).code).toBe(code);
     }
-    // the log never keeps the wallet header
-    expect(sim.requests.every((r) => !JSON.stringify(r.headers).includes(siwx))).toBe(true);
+    // the log never keeps the wallet header, only the address and nonce it was verified with
+    expect(sim.requests.every((r) => r.headers['sign-in-with-x'] === undefined || r.headers['sign-in-with-x'] === '[redacted]')).toBe(true);
+    expect(sim.requests.filter((r) => r.signIn?.address === account.address.toLowerCase())).toHaveLength(3);
+  });
+
+  it('answers a wallet without credit 402 with the balance, the minimum and the top-up', async () => {
+    const account = privateKeyToAccount(generatePrivateKey());
+    const message = createSiweMessage({ domain: 'api.venice.ai', address: account.address, uri: 'https://api.venice.ai', version: '1', chainId: 8453, nonce: generateSiweNonce(), issuedAt: new Date() });
+    const value = Buffer.from(JSON.stringify({ address: account.address, message, signature: await account.signMessage({ message }) })).toString('base64');
+    const res = await generate({ ...base, return_binary: true }, { key: null, headers: { 'sign-in-with-x': value } });
+    expect(res.status).toBe(402);
+    expect(res.headers.get('payment-required')).toBeTruthy();
+    expect(await res.json()).toMatchObject({ code: 'PAYMENT_REQUIRED', reason: 'insufficient_balance', currentBalanceUsd: 0, minimumBalanceUsd: 0.1, minimumTopUpUsd: 5 });
   });
 
   it('answers 403 when a private-only key asks for an anonymized model', async () => {

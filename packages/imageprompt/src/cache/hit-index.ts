@@ -84,10 +84,10 @@ const sameStamp = (a: Stamp, b: Stamp) => a[0] === b[0] && a[1] === b[1] && a[2]
 const isRacy = (stamp: Stamp, recordedAt: number) => stamp[1] > recordedAt - RACY_MS;
 
 /** Options that are secrets or no data (a logger, a storage driver): in the digest only as what they are. */
-const NOT_SETTINGS = new Set(['apiKey', 'siwx', 'logger', 'remote', 'context']);
+const NOT_SETTINGS = new Set(['apiKey', 'siwx', 'walletPrivateKey', 'logger', 'remote', 'context']);
 
 /** Variables the engine reads that hold secrets: in the digest only as their kind, never their value. */
-const SECRET_VARIABLES = ['VENICE_API_KEY', 'VENICE_SIWX', 'IMAGEPROMPT_REMOTE_TOKEN', 'IMAGEPROMPT_REMOTE_SIGNING_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
+const SECRET_VARIABLES = ['VENICE_API_KEY', 'VENICE_SIWX', 'VENICE_WALLET_PRIVATE_KEY', 'IMAGEPROMPT_REMOTE_TOKEN', 'IMAGEPROMPT_REMOTE_SIGNING_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
 /** Variables the engine reads that hold no secret. */
 const PLAIN_VARIABLES = ['IMAGEPROMPT_CACHE_DIR', 'IMAGEPROMPT_MODE', 'VENICE_BASE_URL', 'IMAGEPROMPT_REMOTE', 'IMAGEPROMPT_REMOTE_MODE', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_DEFAULT_REGION'];
 
@@ -160,7 +160,7 @@ export function hitSettings(root: string, options: Record<string, unknown>, env:
         options: optionsGiven,
         // Venice's live catalog, where a build with a key fetched it: its models' rules enter keys
         liveCatalog: liveCatalogDigest(join(placeholderDir, '..', 'catalog.json')),
-        secrets: { apiKey: secretKind(options.apiKey), siwx: secretKind(options.siwx) },
+        secrets: { apiKey: secretKind(options.apiKey), siwx: secretKind(options.siwx), walletPrivateKey: secretKind(options.walletPrivateKey) },
         remote: remoteGiven,
         config: configText,
         env: Object.fromEntries([

@@ -142,7 +142,7 @@ export async function generate(ctx: CommandContext): Promise<number> {
   ctx.out(
     `${outcome.generated} generated, ${cached} already cached, ${counts.failed} failed, ${invalid.length} invalid${ctx.shard ? `, ${misses.length - todo.length} left to the other shards` : ''}; spent about $${ctx.engine.spentUsd}${
       ctx.engine.answeredBySimulator ? ` at Venice's prices, but a simulator at ${new URL(ctx.engine.options.baseURL).host} answered, so nothing was paid` : ''
-    } in ${progress.elapsed()}`,
+    } in ${progress.elapsed()}${ctx.engine.walletSummary ? `; ${ctx.engine.walletSummary}` : ''}`,
   );
   // a fill (a CI shard above all) is for the machines that read the shared cache: images that did
   // not reach it are said, and the run fails, though they are safe here

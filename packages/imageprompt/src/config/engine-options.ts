@@ -12,6 +12,7 @@ import { seeDocs } from '../errors/docs-pages.js';
 import { didYouMean } from '../prompt/did-you-mean.js';
 import type { RetryPolicy } from '../http/retry-policy.js';
 import { DEFAULT_BASE_URL } from '../venice/venice-client.js';
+import { WalletSignIn } from '../venice/wallet-sign-in.js';
 
 /**
  * What to do on a cache miss:
@@ -35,9 +36,15 @@ export interface EngineOptions {
   apiKey?: string;
   /**
    * An x402 wallet's `SIGN-IN-WITH-X` header value, sent instead of a key. Venice accepts each
-   * signed value once, for about five minutes. @default process.env.VENICE_SIWX
+   * signed value once, for about five minutes: it pays for one request. @default process.env.VENICE_SIWX
    */
   siwx?: string;
+  /**
+   * An EVM wallet's private key (64 hex digits), which signs a fresh `SIGN-IN-WITH-X` for every
+   * request to Venice, instead of a key; wins over `siwx` and `apiKey`. Never written anywhere.
+   * @default process.env.VENICE_WALLET_PRIVATE_KEY
+   */
+  walletPrivateKey?: string;
   /** Venice API base URL. @default process.env.VENICE_BASE_URL ?? 'https://api.venice.ai/api/v1' */
   baseURL?: string;
   /**
@@ -107,6 +114,8 @@ export interface ResolvedEngineOptions {
   apiKey: string | undefined;
   /** The wallet sign-in, used instead of the key when set. */
   siwx: string | undefined;
+  /** The wallet that signs every request, used instead of `siwx` and the key when set. */
+  wallet: WalletSignIn | undefined;
   baseURL: string;
   defaults: PromptDefaults;
   concurrency: number;
@@ -155,12 +164,15 @@ export function resolveEngineOptions(given: EngineOptions = {}, env: NodeJS.Proc
   if (apiKey) checkApiKey(apiKey, options.apiKey ? 'the apiKey option' : 'VENICE_API_KEY');
   const siwx = options.siwx || env.VENICE_SIWX || undefined;
   if (siwx) checkApiKey(siwx, options.siwx ? 'the siwx option' : 'VENICE_SIWX', 'sign-in');
+  const walletKey = options.walletPrivateKey || env.VENICE_WALLET_PRIVATE_KEY || undefined;
+  const wallet = walletKey ? new WalletSignIn(walletKey, options.walletPrivateKey ? 'the walletPrivateKey option' : 'VENICE_WALLET_PRIVATE_KEY') : undefined;
   const baseURL = checkBaseURL(options.baseURL || env.VENICE_BASE_URL || DEFAULT_BASE_URL, options.baseURL ? 'the baseURL option' : 'VENICE_BASE_URL');
   return {
     root,
     cacheDir: isAbsolute(cacheDir) ? cacheDir : resolve(root, cacheDir),
     apiKey,
     siwx,
+    wallet,
     baseURL,
     defaults: parseDefaults(options.defaults),
     concurrency: options.concurrency ?? 3,
@@ -225,7 +237,7 @@ function resolveProviders(given: Record<string, { baseURL: string; apiKeyEnv: st
 }
 
 /** Options only code can give: secrets and places come from the environment or code, never a committed file. */
-const CODE_ONLY_OPTIONS = ['root', 'apiKey', 'siwx', 'baseURL', 'logger', 'context', 'placeholderDir'] as const;
+const CODE_ONLY_OPTIONS = ['root', 'apiKey', 'siwx', 'walletPrivateKey', 'baseURL', 'logger', 'context', 'placeholderDir'] as const;
 /** Options the plugin takes for itself before the engine sees the rest. */
 const PLUGIN_OPTIONS = ['waitInDev'] as const;
 
@@ -257,4 +269,9 @@ function pick(value: Record<string, unknown>, keys: readonly string[]): Record<s
 
 function definedOnly(value: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
+}
+
+/** Whether anything can pay Venice: a key, a wallet, or one pre-signed wallet sign-in. */
+export function canPayVenice(options: Pick<ResolvedEngineOptions, 'apiKey' | 'siwx' | 'wallet'>): boolean {
+  return Boolean(options.apiKey || options.siwx || options.wallet);
 }

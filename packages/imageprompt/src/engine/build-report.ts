@@ -6,8 +6,11 @@ import { ImagePromptError } from '../errors/errors.js';
 import type { Logger } from '../logger.js';
 
 export type ImageStatus = 'cached' | 'generated' | 'placeholder' | 'missing';
-/** Counts per status; `restored` is the part of `cached` that came from the shared cache this run. */
-export type BuildStats = Record<ImageStatus | 'failed', number> & { restored: number };
+/**
+ * Counts per status; `restored` is the part of `cached` that came from the shared cache this run;
+ * `walletBalanceUsd` the paying wallet's balance as Venice last gave it (`X-Balance-Remaining`).
+ */
+export type BuildStats = Record<ImageStatus | 'failed', number> & { restored: number; walletBalanceUsd?: string };
 
 export interface MissingImage {
   file: string;
@@ -23,7 +26,8 @@ export function summarizeStats(stats: BuildStats): string {
   if (stats.placeholder) parts.push(`${stats.placeholder} placeholders`);
   if (stats.missing) parts.push(`${stats.missing} missing`);
   parts.push(`${stats.failed} failed`);
-  return `${total} image${total === 1 ? '' : 's'}: ${parts.join(', ')}`;
+  const balance = stats.walletBalanceUsd ? `; the wallet has $${stats.walletBalanceUsd} left on Venice` : '';
+  return `${total} image${total === 1 ? '' : 's'}: ${parts.join(', ')}${balance}`;
 }
 
 export class BuildReport {

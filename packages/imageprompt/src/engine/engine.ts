@@ -15,7 +15,7 @@ import { KeyRefs, contentDigest } from '../cache/key-refs.js';
 import { loadLiveCatalog } from '../catalog/live-catalog.js';
 import { ModelCatalog } from '../catalog/model-catalog.js';
 import { requestPriceUsd } from '../catalog/pricing.js';
-import { resolveEngineOptions, type EngineOptions, type Mode, type ResolvedEngineOptions } from '../config/engine-options.js';
+import { canPayVenice, resolveEngineOptions, type EngineOptions, type Mode, type ResolvedEngineOptions } from '../config/engine-options.js';
 import { ImagePromptError } from '../errors/errors.js';
 import { DEFAULT_RETRY_POLICY, worstCaseDurationMs } from '../http/retry-policy.js';
 import type { ImageMetadata } from '../images/image-metadata.js';
@@ -224,7 +224,7 @@ export class ImagePromptEngine {
   /** What a miss does here: the mode chosen, or by key (and dev server or build) when none was. */
   get missMode(): Mode | 'fail' {
     if (this.options.mode) return this.options.mode;
-    if (this.options.apiKey || this.options.siwx || Object.values(this.options.providers).some((p) => p.apiKey)) return 'generate';
+    if (canPayVenice(this.options) || Object.values(this.options.providers).some((p) => p.apiKey)) return 'generate';
     return this.options.context === 'dev' ? 'placeholder' : 'fail';
   }
 
@@ -319,8 +319,18 @@ export class ImagePromptEngine {
   }
 
   /** Counts since the last call, for a per-build summary. */
+  /** Who paid Venice with a wallet, and its balance as Venice last gave it: for a command's summary. */
+  get walletSummary(): string | undefined {
+    const wallet = this.options.wallet;
+    if (!wallet?.signedAny) return undefined;
+    const balance = this.clients.walletBalanceUsd;
+    return `paid with ${wallet.label}${balance ? `, which has $${balance} left on Venice` : ''}`;
+  }
+
   takeStats(): BuildStats {
-    return this.report.takeStats();
+    const stats = this.report.takeStats();
+    const balance = this.clients.walletBalanceUsd;
+    return balance ? { ...stats, walletBalanceUsd: balance } : stats;
   }
 
   /** Prompt files a frozen build found missing since the last call. */
@@ -384,7 +394,7 @@ export class ImagePromptEngine {
    * had, the bundled snapshot. No network call is made in frozen or placeholder mode or without a key.
    */
   private currentCatalog(): Promise<ModelCatalog> {
-    if (this.explicitCatalog || this.missMode !== 'generate' || !(this.options.apiKey || this.options.siwx)) return Promise.resolve(this.catalog);
+    if (this.explicitCatalog || this.missMode !== 'generate' || !canPayVenice(this.options)) return Promise.resolve(this.catalog);
     this.liveCatalog ??= loadLiveCatalog(this.options.baseURL, join(this.options.placeholderDir, '..', 'catalog.json')).then((live) => {
       this.catalog = live ?? ModelCatalog.bundled();
       return this.catalog;

@@ -1,9 +1,9 @@
 /**
  * One HTTP client per provider, made on first use, so that each key goes only to its own base URL:
- * Venice with its key or wallet sign-in, a named OpenAI-compatible provider with the key its
+ * Venice with its key or wallet, a named OpenAI-compatible provider with the key its
  * variable holds. A provider without a key is a clear error naming what to set.
  */
-import type { ResolvedEngineOptions } from '../config/engine-options.js';
+import { canPayVenice, type ResolvedEngineOptions } from '../config/engine-options.js';
 import { ImagePromptError } from '../errors/errors.js';
 import { PROVIDER } from '../prompt/request-key.js';
 import { VeniceClient } from '../venice/venice-client.js';
@@ -18,6 +18,11 @@ export class ProviderClients {
     return [...this.clients.values()].reduce((sum, client) => sum + client.simulatorAnswers, 0);
   }
 
+  /** The paying wallet's balance in USD as Venice last gave it (`X-Balance-Remaining`), if it did. */
+  get walletBalanceUsd(): string | undefined {
+    return this.clients.get(PROVIDER)?.balanceRemaining;
+  }
+
   /** The client for `provider`; `file` is what an error names. */
   get(provider: string, file: string): VeniceClient {
     const existing = this.clients.get(provider);
@@ -26,16 +31,17 @@ export class ProviderClients {
     const common = { timeoutMs: options.timeoutMs, retry: options.retry, acceptBlurred: options.acceptBlurred };
     let client: VeniceClient;
     if (provider === PROVIDER) {
-      const { apiKey, siwx, baseURL } = options;
-      if (!apiKey && !siwx) {
+      const { apiKey, siwx, wallet, baseURL } = options;
+      if (!canPayVenice(options)) {
         throw new ImagePromptError({
           code: 'MISSING_API_KEY',
           file,
-          message: 'generate mode needs a Venice API key, and none is set',
-          hint: 'set VENICE_API_KEY (or the apiKey option), or VENICE_SIWX for an x402 wallet',
+          message: 'generate mode needs a Venice API key or a wallet, and none is set',
+          hint: 'set VENICE_API_KEY (or the apiKey option), or VENICE_WALLET_PRIVATE_KEY to pay with an x402 wallet',
         });
       }
-      client = new VeniceClient({ ...(siwx ? { siwx } : { apiKey }), baseURL, ...common });
+      // a wallet signs every request; one pre-signed sign-in pays for one; else the key
+      client = new VeniceClient({ ...(wallet ? { credential: wallet } : siwx ? { siwx } : { apiKey }), baseURL, ...common });
     } else {
       const settings = options.providers[provider]!;
       if (!settings.apiKey) {

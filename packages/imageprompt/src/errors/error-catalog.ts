@@ -49,7 +49,7 @@ export const ERROR_CATALOG = {
   },
   MISSING_API_KEY: {
     title: 'An image must be generated and there is no key',
-    when: 'A cache miss in a build with no `VENICE_API_KEY` (or a provider without its key variable).',
+    when: 'A cache miss in a build with no `VENICE_API_KEY` and no wallet (`VENICE_WALLET_PRIVATE_KEY`, `VENICE_SIWX`), or a provider without its key variable.',
     fix: 'Set the key, restore the cache, or choose placeholders on purpose with `IMAGEPROMPT_MODE=placeholder`.',
     paid: 'nothing',
   },
@@ -69,6 +69,18 @@ export const ERROR_CATALOG = {
     title: 'Venice (or a provider) refused the request',
     when: 'A 4xx answer: a bad key (401), no credit (402), a model the key may not use (403), a field Venice refused (400), a redirect (which is never followed).',
     fix: "Follow the hint, which depends on the status; Venice's own words are quoted, without escape sequences or any echoed secret.",
+    paid: 'nothing',
+  },
+  WALLET_BALANCE_LOW: {
+    title: 'The paying wallet has too little credit on Venice',
+    when: 'Paying with `VENICE_WALLET_PRIVATE_KEY` (or `VENICE_SIWX`), Venice answered 402 `insufficient_balance`: the wallet holds less than each request needs. The run stops: nothing more is sent with that wallet.',
+    fix: 'Top up the wallet (USDC on Base or Solana, at least the minimum the message gives), then run again; images already made stay cached.',
+    paid: 'nothing',
+  },
+  WALLET_SIGN_IN_USED: {
+    title: 'The one pre-signed wallet sign-in was already used',
+    when: "`VENICE_SIWX` holds one SIGN-IN-WITH-X value, which Venice accepts once; a second request (another miss, or a retry) would be refused, so it is not sent.",
+    fix: 'Set `VENICE_WALLET_PRIVATE_KEY` so that every request is signed afresh, or use an API key; keep `VENICE_SIWX` for runs with one miss.',
     paid: 'nothing',
   },
   VENICE_UNAVAILABLE: {

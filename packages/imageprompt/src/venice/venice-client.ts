@@ -14,6 +14,9 @@ import type { StagedFile } from '../cache/atomic-file.js';
 import { Base64StreamError, readImagesJson } from './json-images-stream.js';
 import { BodyTooLarge, capped, readPrefix, safeServerText } from '../http/bounded-body.js';
 import { maxBytesFor, sizeProblem } from '../images/image-check.js';
+import { GenerationQueue } from '../engine/generation-queue.js';
+import { ApiKeyCredential, PreSignedSignIn, type Credential } from './credentials.js';
+import { walletPaymentError } from './wallet-answers.js';
 
 export const DEFAULT_BASE_URL = 'https://api.venice.ai/api/v1';
 
@@ -55,10 +58,12 @@ export interface GenerateHooks {
 }
 
 export interface VeniceClientOptions {
-  /** The API key, sent as `Authorization: Bearer …`; or, with `siwx`, unused. */
+  /** The API key, sent as `Authorization: Bearer …`; or, with `siwx` or `credential`, unused. */
   apiKey?: string;
-  /** An x402 wallet's SIGN-IN-WITH-X value, sent instead of the key. */
+  /** An x402 wallet's SIGN-IN-WITH-X value, sent once instead of the key. */
   siwx?: string;
+  /** What pays, when it is neither a plain key nor one pre-signed value: a wallet that signs every attempt. */
+  credential?: Credential;
   baseURL?: string;
   /** Per attempt, headers and body included. @default 180000 */
   timeoutMs?: number;
@@ -79,11 +84,15 @@ interface VeniceErrorBody {
 }
 
 const SETTINGS_URL = 'https://venice.ai/settings/api';
+/** Waits for a wallet's in-flight slot that do not count as attempts, before they do. */
+const MAX_UNCOUNTED_WAITS = 30;
 
 export class VeniceClient {
   readonly baseURL: string;
-  /** The one credential header every request carries. */
-  private readonly credential: Record<string, string>;
+  /** What pays: its headers go on every request. */
+  private readonly credential: Credential;
+  /** At most this many requests in flight, when the credential has a limit (a wallet's five). */
+  private readonly inFlight: GenerationQueue | undefined;
   private readonly timeoutMs: number;
   private readonly retry: RetryPolicy;
   private readonly acceptBlurred: boolean;
@@ -98,19 +107,16 @@ export class VeniceClient {
   private readonly secrets: string[];
   /** Answers that said they came from a simulator (whatever their status): nothing of them was paid. */
   simulatorAnswers = 0;
+  /** A wallet's balance in USD as Venice last gave it (`X-Balance-Remaining`), when it did. */
+  balanceRemaining: string | undefined;
 
   constructor(options: VeniceClientOptions) {
-    if (options.siwx) {
-      checkApiKey(options.siwx, 'the wallet sign-in', 'sign-in');
-      this.credential = { 'SIGN-IN-WITH-X': options.siwx };
-    } else {
-      checkApiKey(options.apiKey ?? '', 'the API key');
-      this.credential = { Authorization: `Bearer ${options.apiKey}` };
-    }
+    this.credential = options.credential ?? (options.siwx ? new PreSignedSignIn(options.siwx) : new ApiKeyCredential(options.apiKey ?? ''));
+    this.inFlight = this.credential.maxInFlight ? new GenerationQueue(this.credential.maxInFlight) : undefined;
     this.baseURL = checkBaseURL(options.baseURL ?? DEFAULT_BASE_URL, 'the base URL');
-    checkCredentialTransport(this.baseURL, options.siwx ? 'the wallet sign-in' : 'the API key');
+    checkCredentialTransport(this.baseURL, this.credential.kind === 'key' ? 'the API key' : 'the wallet sign-in');
     this.label = options.label ?? 'Venice';
-    this.secrets = [options.apiKey, options.siwx].filter((s): s is string => Boolean(s));
+    this.secrets = [...this.credential.secrets];
     this.timeoutMs = options.timeoutMs ?? 180_000;
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.acceptBlurred = options.acceptBlurred ?? false;
@@ -143,11 +149,12 @@ export class VeniceClient {
     if (this.refused) {
       throw new ImagePromptError({
         code: this.refused.code,
-        message: `${this.refused.message.split('\n')[0]} (not sent: an earlier request with this key was refused)`,
+        message: `${this.refused.message.split('\n')[0]} (not sent: an earlier request with ${this.credential.label} was refused)`,
         hint: this.refused.hint,
         status: this.refused.status,
       });
     }
+    let waits = 0;
     for (let n = 1; ; n++) {
       let delayMs: number;
       let failure: ImagePromptError;
@@ -155,7 +162,7 @@ export class VeniceClient {
       const charge = { charged: false };
       try {
         await this.pacer.acquire(model, count);
-        const result = await attempt(charge);
+        const result = this.inFlight ? await this.inFlight.slot(() => attempt(charge)) : await attempt(charge);
         hooks.afterAttempt?.(n, true);
         return { ...result, attempts: n };
       } catch (error) {
@@ -163,6 +170,10 @@ export class VeniceClient {
         if (error instanceof RetryableResponse) {
           failure = error.failure;
           delayMs = error.delayMs;
+          if (!error.counts && waits < MAX_UNCOUNTED_WAITS) {
+            waits += 1;
+            n -= 1;
+          }
         } else if (error instanceof ImagePromptError) {
           if (error.status === 401 || error.status === 402) this.refused = error;
           if (!error.retryable) throw error;
@@ -190,10 +201,12 @@ export class VeniceClient {
   private async post(path: string, model: string, body: object, accept: string, encoding: string): Promise<{ response: Response; meta: AnswerMeta }> {
     const signal = AbortSignal.timeout(this.timeoutMs);
     let response: Response;
+    // a wallet signs a fresh sign-in for every attempt, so a retry is never refused as a reused nonce
+    const credential = await this.credential.headers();
     try {
       response = await fetch(`${this.baseURL}/${path}`, {
         method: 'POST',
-        headers: { ...this.credential, 'Content-Type': 'application/json', Accept: accept, 'Accept-Encoding': encoding },
+        headers: { ...credential, 'Content-Type': 'application/json', Accept: accept, 'Accept-Encoding': encoding },
         body: JSON.stringify(body),
         signal,
         // a redirect would carry the credential header to wherever it points: an API never redirects
@@ -210,6 +223,8 @@ export class VeniceClient {
       simulator: response.headers.has('x-venice-simulator'),
     };
     if (meta.simulator) this.simulatorAnswers += 1;
+    const balance = response.headers.get('x-balance-remaining')?.trim();
+    if (balance && /^\d{1,9}(\.\d{1,12})?$/.test(balance)) this.balanceRemaining = balance;
     if (response.status !== 200) {
       // the first few kilobytes say what went wrong; an endless error body is not read further
       const text = await readPrefix(response);
@@ -402,25 +417,39 @@ export class VeniceClient {
       });
     }
     const quoted = `${this.label} answered ${status}: "${veniceMessage}"`;
+    const x402 = body as VeniceErrorBody & { x402Version?: number; code?: string };
+    if (status === 429 && x402.code === 'X402_CONCURRENCY_LIMIT') {
+      // another process pays with the same wallet (this one never has more than five in flight):
+      // waited out, and not counted as a failed attempt
+      const failure = new ImagePromptError({
+        code: 'VENICE_UNAVAILABLE',
+        message: `${quoted}: ${this.credential.label} has as many requests in flight as Venice allows`,
+        hint: 'another process is paying with the same wallet; give each CI job its own wallet, or lower concurrency',
+        retryable: true,
+        status,
+      });
+      return new RetryableResponse(failure, rateLimitDelay(response.headers, veniceMessage, Date.now(), this.random), false);
+    }
     if (RETRYABLE_STATUSES.has(status)) {
       const failure = new ImagePromptError({ code: 'VENICE_UNAVAILABLE', message: quoted, hint: `${this.label} may be busy; try again later`, retryable: true, status });
       // a 429 says how long to wait; other retryable statuses back off by the policy
       return status === 429 ? new RetryableResponse(failure, rateLimitDelay(response.headers, veniceMessage, Date.now(), this.random)) : failure;
     }
-    const x402 = body as VeniceErrorBody & { x402Version?: number; code?: string };
     if (status === 402 && x402.x402Version !== undefined) {
       return new ImagePromptError({
         code: 'VENICE_REJECTED',
         message: `${this.label} answered 402: no credentials it accepts were sent, so it asks for payment ("${veniceMessage}")`,
-        hint: `set VENICE_API_KEY to an API key (from ${SETTINGS_URL}), or VENICE_SIWX to a SIGN-IN-WITH-X value signed by an x402 wallet with credit`,
+        hint: `set VENICE_API_KEY to an API key (from ${SETTINGS_URL}), or VENICE_WALLET_PRIVATE_KEY to an x402 wallet's key (a wallet with credit on Venice)`,
         status,
       });
     }
+    const unpaid = status === 402 ? walletPaymentError(body, this.credential.label, this.secrets) : undefined;
+    if (unpaid) return unpaid;
     if (status === 401 && typeof x402.code === 'string' && x402.code.startsWith('X402_SIGN_IN')) {
       return new ImagePromptError({
         code: 'VENICE_REJECTED',
-        message: `${this.label} refused the wallet sign-in (${safeServerText(x402.code, this.secrets, 60)}): "${veniceMessage}"`,
-        hint: 'sign a fresh SIGN-IN-WITH-X value (Venice accepts each once, within about five minutes of signing) and set it in VENICE_SIWX, or use an API key in VENICE_API_KEY',
+        message: `${this.label} refused the sign-in of ${this.credential.label} (${safeServerText(x402.code, this.secrets, 60)}): "${veniceMessage}"`,
+        hint: this.credential.refusedHint,
         status,
       });
     }
@@ -429,7 +458,7 @@ export class VeniceClient {
     const details = Array.isArray(body.issues) ? safeServerText(body.issues.map((i) => i?.message).filter((m) => typeof m === 'string').join('; '), this.secrets) : undefined;
     const hints: Record<number, string> = {
       400: `fix ${field ? `field "${field}"` : 'the request'} in the prompt file${details ? ` (${details})` : ''}`,
-      401: `check the API key in VENICE_API_KEY or the apiKey option; keys are managed at ${SETTINGS_URL}`,
+      401: this.credential.refusedHint,
       402: `add credits or raise the key's spend limit at ${SETTINGS_URL}`,
       403: "this key may not use this model (its model privacy setting); choose another model or key",
       404: 'check "model": list image models with GET /models?type=image',
@@ -462,11 +491,12 @@ class SinkError extends Error {
   }
 }
 
-/** A 429 with the wait Venice asked for. */
+/** A 429 with the wait Venice asked for; `counts` false when waiting it out is no failed attempt. */
 class RetryableResponse extends Error {
   constructor(
     readonly failure: ImagePromptError,
     readonly delayMs: number,
+    readonly counts = true,
   ) {
     super(failure.message);
   }

@@ -104,7 +104,7 @@ export class BuildContext {
     const stats = this.made?.takeStats() ?? emptyStats();
     stats.cached += this.indexed;
     this.indexed = 0;
-    return { stats, line: Object.values(stats).some((n) => n > 0) ? summarizeStats(stats) : undefined };
+    return { stats, line: Object.values(stats).some((n) => typeof n === 'number' && n > 0) ? summarizeStats(stats) : undefined };
   }
 
   /**

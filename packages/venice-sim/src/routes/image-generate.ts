@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { MESSAGES, standardError, type ApiError } from '../api-errors.js';
 import { imagePrice, type CatalogModel } from '../catalog.js';
 import { gate } from '../gate.js';
+import { payerOf } from '../payers.js';
 import { validateGenerate, type ImageFormat } from '../generate-request.js';
 import { renderImage, violationPlaceholder } from '../render-image.js';
 import { errorReply, json, type Reply } from '../replies.js';
@@ -43,8 +44,9 @@ export async function handleGenerate(state: SimState, req: IncomingMessage, raw:
     return errorReply(refusal, { ...baseHeaders(), ...inferenceHeaders(limiter.peek(scope, behaviour.rpm), behaviour.balanceUsd) });
   }
   const price = imagePrice(model, resolution, quality) * request.variants;
-  const balanceBefore = behaviour.balanceUsd;
-  const gated = gate(state, scope, request.variants, price);
+  const payer = payerOf(state, key);
+  const balanceBefore = payer.balance();
+  const gated = gate(state, scope, request.variants, price, payer);
   if (gated.reply) return gated.reply;
   if (behaviour.latencyMs > 0) await sleep(behaviour.latencyMs);
   await waitWhileHeld(behaviour);
@@ -73,10 +75,11 @@ export async function handleGenerate(state: SimState, req: IncomingMessage, raw:
       }),
     );
   }
-  if (!violation) behaviour.balanceUsd = Math.max(0, behaviour.balanceUsd - price);
+  if (!violation) payer.charge(price);
   const headers: Record<string, string> = {
     ...baseHeaders(),
     ...inferenceHeaders(gated.window, balanceBefore),
+    ...payer.paidHeaders(),
     'x-venice-is-blurred': String(blurred),
     'x-venice-is-content-violation': String(violation),
     'x-venice-model-id': model.id,

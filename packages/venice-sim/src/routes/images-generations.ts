@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { MESSAGES, detailedError, standardError } from '../api-errors.js';
 import { DEFAULT_IMAGE_MODEL, imagePrice } from '../catalog.js';
 import { gate } from '../gate.js';
+import { payerOf } from '../payers.js';
 import { ratioToPixels, type ImageFormat } from '../generate-request.js';
 import { renderImage } from '../render-image.js';
 import { errorReply, json, type Reply } from '../replies.js';
@@ -58,8 +59,9 @@ export async function handleGenerations(state: SimState, req: IncomingMessage, r
   const known = models.get(input.model);
   const model = known && known.type === 'image' ? known : models.get(DEFAULT_IMAGE_MODEL)!;
   const price = imagePrice(model, model.model_spec.constraints?.defaultResolution, model.model_spec.constraints?.defaultQuality);
-  const balanceBefore = behaviour.balanceUsd;
-  const gated = gate(state, `${key}|${model.id}`, 1, price);
+  const payer = payerOf(state, key);
+  const balanceBefore = payer.balance();
+  const gated = gate(state, `${key}|${model.id}`, 1, price, payer);
   if (gated.reply) return gated.reply;
   if (behaviour.latencyMs > 0) await sleep(behaviour.latencyMs);
   await waitWhileHeld(behaviour);
@@ -78,10 +80,10 @@ export async function handleGenerations(state: SimState, req: IncomingMessage, r
     format,
     blurred: input.moderation !== 'low' && String(input.prompt).includes(BLUR_TRIGGER),
   });
-  behaviour.balanceUsd = Math.max(0, behaviour.balanceUsd - price);
+  payer.charge(price);
   const b64 = image.toString('base64');
   const item = input.response_format === 'url' ? { url: `data:image/${format};base64,${b64}` } : { b64_json: b64 };
-  const reply = json(200, { created: Math.floor(Date.now() / 1000), data: [item] }, { ...baseHeaders(), ...inferenceHeaders(gated.window, balanceBefore) });
+  const reply = json(200, { created: Math.floor(Date.now() / 1000), data: [item] }, { ...baseHeaders(), ...inferenceHeaders(gated.window, balanceBefore), ...payer.paidHeaders() });
   reply.servedImages = [sha256(image)];
   return reply;
 }
