@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Browser } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VeniceSim } from 'venice-sim';
 import { ImagePromptEngine, silentLogger, type Manifest } from 'imageprompt';
@@ -75,12 +76,51 @@ describe('playground/vite in Chromium', () => {
     const sizes = await manifestSizes(dir);
     const stems = await promptStems(dir);
     for (const image of images) {
-      expect(image.src).toMatch(/\/assets\/[\w-]+-[\w-]{8}\.(webp|png|jpg)$/);
+      expect(image.src).toMatch(/\/assets\/[\w-]+-[\w-]{8}\.(webp|png|jpg|avif)$/);
       expect(namedAfter(image.src, stems), `${image.src} is named after a prompt file`).toBe(true);
       expect(image.naturalWidth, image.src).toBeGreaterThan(0);
-      expect(sizes.has(`${image.naturalWidth}×${image.naturalHeight}`), `${image.src} ${image.naturalWidth}×${image.naturalHeight}`).toBe(true);
+      // a responsive derivative (banner-960w-<hash>.avif) is as wide as its name says, in its source's proportions
+      const derived = /-(\d+)w-[\w-]{8}\.\w+$/.exec(image.src);
+      if (derived) {
+        // (the page's naturalWidth is the width `sizes` gives it: the file says what it is)
+        const file = await sharp(Buffer.from(await (await fetch(image.src)).arrayBuffer())).metadata();
+        expect(file.width, image.src).toBe(Number(derived[1]));
+        const ratio = file.width / file.height;
+        const ratios = [...sizes].map((size) => size.split('×').map(Number)).map(([w, h]) => w! / h!);
+        expect(ratios.some((r) => Math.abs(r - ratio) < 0.01), `${image.src} ratio ${ratio}`).toBe(true);
+      } else expect(sizes.has(`${image.naturalWidth}×${image.naturalHeight}`), `${image.src} ${image.naturalWidth}×${image.naturalHeight}`).toBe(true);
     }
     expect(failures).toEqual([]);
+  });
+
+  it('shows the responsive banner as a <picture>: Chromium picks its AVIF source at the width each viewport needs', async () => {
+    const dir = await playground('vite');
+    const build = await runNode([vite, 'build'], { cwd: dir, env: env() });
+    expect(build.code, build.output).toBe(0);
+    const preview = await serve([vite, 'preview', '--strictPort'], dir);
+    const bannerShown = async (width: number) => {
+      const { page, failures } = await openPage(browser, `${preview.url}/`, { width, height: 900 });
+      await shownImages(page);
+      await screenshot(page, `playground-vite-picture-${width}`);
+      const shown = await page.evaluate(() => {
+        const img = document.querySelector<HTMLImageElement>('picture img')!;
+        return { currentSrc: img.currentSrc, sources: Array.from(document.querySelectorAll('picture source')).map((s) => s.getAttribute('type')) };
+      });
+      await page.close();
+      expect(failures).toEqual([]);
+      return shown;
+    };
+    // sizes "(max-width: 640px) 100vw, 640px": a 400-px phone needs 400 px (480w); a desktop 640 px (960w)
+    const phone = await bannerShown(400);
+    expect(phone.sources).toEqual(['image/avif', 'image/webp']);
+    expect(phone.currentSrc).toMatch(/\/assets\/banner-480w-[\w-]{8}\.avif$/);
+    const desktop = await bannerShown(1400);
+    expect(desktop.currentSrc).toMatch(/\/assets\/banner-960w-[\w-]{8}\.avif$/);
+    // what was picked is an AVIF file of that width
+    for (const [shown, width] of [[phone, 480], [desktop, 960]] as const) {
+      const file = await sharp(Buffer.from(await (await fetch(shown.currentSrc)).arrayBuffer())).metadata();
+      expect([file.format, file.width]).toEqual(['heif', width]);
+    }
   });
 });
 
@@ -168,7 +208,7 @@ describe('Vite dev server in Chromium without a key', () => {
 
 describe('blur-up placeholders in Chromium', () => {
   it.each([
-    ['vite', [vite, 'build'], [vite, 'preview', '--strictPort'], /\/assets\/[^/]+\.(webp|png|jpg)$/],
+    ['vite', [vite, 'build'], [vite, 'preview', '--strictPort'], /\/assets\/[^/]+\.(webp|png|jpg|avif)$/],
     ['astro', [astro, 'build'], [astro, 'preview'], /\/_astro\/[^/]+\.(webp|avif|png|jpg)$/],
   ] as const)('playground/%s shows each image’s blurred copy while the image is held back, then the image', async (name, buildArgs, previewArgs, images) => {
     const dir = await playground(name);

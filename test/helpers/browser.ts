@@ -20,8 +20,8 @@ export interface WatchedPage {
   failures: string[];
 }
 
-export async function openPage(browser: Browser, url: string): Promise<WatchedPage> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+export async function openPage(browser: Browser, url: string, viewport = { width: 1280, height: 900 }): Promise<WatchedPage> {
+  const page = await browser.newPage({ viewport });
   const failures: string[] = [];
   page.on('requestfailed', (request) => failures.push(`failed ${request.url()} ${request.failure()?.errorText ?? ''}`));
   page.on('response', (response) => {

@@ -23,6 +23,13 @@ declare module '*.imageprompt.json?imageprompt' {
     color?: string;
     /** Width divided by height. Absent with `metadata: false`. */
     aspectRatio?: number;
+    /**
+     * With `"responsive"` in the prompt file: `<img srcset>` in the image's own format (or the last
+     * format listed), `"…/hero-480w-<hash>.webp 480w, …"`. `sizes` is yours to give.
+     */
+    srcset?: string;
+    /** With `"responsive"`: one `<source>` per format, in the order listed (AVIF first by default). */
+    sources?: { type: string; srcset: string }[];
   }
   /** Every generated image, the first included (more than one when "variants" > 1). */
   export const variants: GeneratedImage[];

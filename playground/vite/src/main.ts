@@ -4,16 +4,17 @@ import banner from './assets/banner.imageprompt.json?imageprompt';
 import poster from './assets/poster.imageprompt.json?imageprompt';
 import badge from './assets/badge.imageprompt.json?imageprompt';
 import pears from './assets/pears.imageprompt.json?imageprompt';
+import { pictureElement } from 'unplugin-imageprompt/picture';
 
 interface Shown {
   name: string;
-  image: { src: string; width: number; height: number; format: string; blurDataURL?: string; color?: string };
+  image: { src: string; width: number; height: number; format: string; blurDataURL?: string; color?: string; srcset?: string; sources?: { type: string; srcset: string }[] };
   alt: string | undefined;
 }
 
 const shown: Shown[] = [
   { name: 'hero (pixel size)', image: hero, alt: hero.alt },
-  { name: 'banner (aspect_ratio)', image: banner, alt: banner.alt },
+  { name: 'banner (aspect_ratio, responsive: AVIF and WebP at 480, 960, 1280 px)', image: banner, alt: banner.alt },
   { name: 'poster (aspect_ratio + resolution)', image: poster, alt: poster.alt },
   { name: 'badge (style_preset)', image: badge, alt: badge.alt },
   ...pears.variants.map((image, i) => ({ name: `pears variant ${i + 1} of ${pears.variants.length}`, image, alt: pears.alt })),
@@ -22,11 +23,15 @@ const shown: Shown[] = [
 const gallery = document.querySelector<HTMLElement>('#gallery')!;
 for (const { name, image, alt } of shown) {
   const figure = document.createElement('figure');
-  const img = document.createElement('img');
-  img.src = image.src;
-  img.width = image.width;
-  img.height = image.height;
-  img.alt = alt ?? '';
+  // a prompt file with "responsive": a <picture> the browser picks a format and width from
+  const picture = image.sources ? pictureElement(image, { sizes: '(max-width: 640px) 100vw, 640px', alt, loading: 'eager' }) : undefined;
+  const img = picture?.querySelector('img') ?? document.createElement('img');
+  if (!picture) {
+    img.src = image.src;
+    img.width = image.width;
+    img.height = image.height;
+    img.alt = alt ?? '';
+  }
   // blur-up: the tiny blurred copy (and the dominant colour) shows until the image has loaded
   if (image.blurDataURL) {
     img.style.background = `${image.color ?? 'transparent'} url("${image.blurDataURL}") center / cover no-repeat`;
@@ -34,6 +39,6 @@ for (const { name, image, alt } of shown) {
   }
   const caption = document.createElement('figcaption');
   caption.textContent = `${name} · ${image.width}×${image.height} ${image.format}`;
-  figure.append(img, caption);
+  figure.append(picture ?? img, caption);
   gallery.append(figure);
 }

@@ -31,8 +31,10 @@ import { canonicalJson, KEY_RECIPE_VERSION, sha256Hex as sha256 } from '../promp
 import { IMAGE_FORMATS, type ImageFormat } from '../images/image-formats.js';
 import { UNSENDABLE } from '../config/connection-checks.js';
 import { BASE64, BLUR_DATA_URL, HEX_COLOR, MAX_BLUR_DATA_URL, MAX_THUMBHASH, SHA256_HEX } from './metadata-shape.js';
+import { isResponsiveSpec, type ResponsiveSpec } from '../images/responsive-spec.js';
+import { derivativeDir } from '../images/derivatives.js';
 
-const INDEX_VERSION = 2;
+const INDEX_VERSION = 3;
 const INDEX_PREFIX = 'hit-index-';
 /** Index files kept: one per set of settings in recent use (a build, the command, a second config). */
 const INDEXES_KEPT = 8;
@@ -64,6 +66,8 @@ export interface HitRecord {
   recordedAt: number;
   key: string;
   alt: string | null;
+  /** The prompt file's `responsive` field as the import uses it, or null. */
+  responsive: ResponsiveSpec | null;
   seed: number;
   /** What preparing the prompt file warned about, said again on each hit. */
   warnings: string[];
@@ -109,6 +113,8 @@ export interface HitSettings {
   cacheDir: string;
   /** Where the index file is: beside the placeholders. */
   indexPath: string;
+  /** Where responsive derivatives are kept: beside the placeholders too. */
+  derivativesDir: string;
 }
 
 /**
@@ -175,6 +181,7 @@ export function hitSettings(root: string, options: Record<string, unknown>, env:
     frozen: mode === 'frozen',
     cacheDir: isAbsolute(cacheDirSetting) ? cacheDirSetting : resolve(root, cacheDirSetting),
     indexPath: join(placeholderDir, '..', indexFileName(digest)),
+    derivativesDir: derivativeDir(placeholderDir),
   };
 }
 
@@ -184,6 +191,7 @@ export function servedFromRecord(file: string, record: HitRecord) {
     file,
     key: record.key,
     alt: record.alt ?? undefined,
+    responsive: record.responsive ?? undefined,
     seed: record.seed,
     status: 'cached' as const,
     images: record.images.map(({ stamp: _stamp, ...image }) => image),
@@ -389,6 +397,7 @@ function isRecord(value: unknown): value is HitRecord {
     Number.isFinite(r.recordedAt) &&
     SHA256_HEX.test(String(r.key)) &&
     (r.alt === null || typeof r.alt === 'string') &&
+    (r.responsive === null || isResponsiveSpec(r.responsive)) &&
     Number.isInteger(r.seed) &&
     Array.isArray(r.warnings) &&
     r.warnings.every((w) => typeof w === 'string') &&

@@ -24,6 +24,7 @@ import { prepareRequest, type PreparedRequest } from '../prompt/normalise-reques
 import { prepareOpenAIRequest } from '../prompt/openai-route.js';
 import { readPromptFile, type AnyPromptFile } from '../prompt/prompt-file.js';
 import type { ImageFormat } from '../prompt/prompt-schema.js';
+import type { ResponsiveSpec } from '../images/responsive-spec.js';
 import { PROVIDER } from '../prompt/request-key.js';
 import { RemoteCache } from '../remote/remote-cache.js';
 import { RemoteLayer } from '../remote/remote-layer.js';
@@ -56,6 +57,8 @@ export interface ImageResult {
   file: string;
   key: string;
   alt: string | undefined;
+  /** The derived images the prompt file asks for (`responsive`), made from these by the plugin. */
+  responsive: ResponsiveSpec | undefined;
   seed: number;
   /** `placeholder` and `missing` (frozen mode) images are local drawings, not Venice output. */
   status: ImageStatus;
@@ -66,7 +69,7 @@ export interface ImageResult {
 export type PreparedPromptFile = PreparedRequest & { content: string };
 
 /** What prompt files with the same request share. */
-type SharedResult = Omit<ImageResult, 'file' | 'alt'> & { restored?: true };
+type SharedResult = Omit<ImageResult, 'file' | 'alt' | 'responsive'> & { restored?: true };
 
 
 export class ImagePromptEngine {
@@ -149,7 +152,7 @@ export class ImagePromptEngine {
     const entry = await this.store.read(key);
     if (!entry || !this.servable(entry, name)) return undefined;
     // found whole: remembered as a load would, so that the next look at the file is a few stats
-    if (verified) this.rememberHit(verified.file, verified.prepared, { ...this.fromEntry(verified.prepared, entry, 'cached'), alt: verified.prepared.alt });
+    if (verified) this.rememberHit(verified.file, verified.prepared, { ...this.fromEntry(verified.prepared, entry, 'cached'), alt: verified.prepared.alt, responsive: verified.prepared.responsive });
     return 'local';
   }
 
@@ -164,11 +167,12 @@ export class ImagePromptEngine {
   }
 
   /** What a hit leaves in the hit index; an image still without metadata (its computation failed) is not remembered, so it is tried again. */
-  private rememberHit(file: string, prepared: PreparedPromptFile, result: Pick<ImageResult, 'key' | 'alt' | 'seed' | 'images'>): void {
+  private rememberHit(file: string, prepared: PreparedPromptFile, result: Pick<ImageResult, 'key' | 'alt' | 'responsive' | 'seed' | 'images'>): void {
     if (!this.usesHitIndex || (this.options.metadata && !result.images.every((image) => image.meta))) return;
     this.hits.remember(file, {
       key: result.key,
       alt: result.alt ?? null,
+      responsive: result.responsive ?? null,
       seed: result.seed,
       warnings: prepared.warnings,
       images: result.images.map((image) => ({ path: image.path, format: image.format, width: image.width, height: image.height, digest: image.digest!, ...(image.meta ? { meta: image.meta } : {}) })),
@@ -262,10 +266,10 @@ export class ImagePromptEngine {
     try {
       const prepared = await this.prepare(file);
       const started = Date.now();
-      // shared by every prompt file with this request; the file and its alt are each file's own
+      // shared by every prompt file with this request; the file, its alt and responsive are each file's own
       const shared = await this.queue.run(prepared.key, () => this.obtain(prepared, name));
       const { restored, ...own } = shared;
-      const result: ImageResult = { ...own, file, alt: prepared.alt };
+      const result: ImageResult = { ...own, file, alt: prepared.alt, responsive: prepared.responsive };
       if (result.status === 'cached' || result.status === 'generated') {
         await this.recordRef(file, prepared);
         this.rememberHit(file, prepared, result);
@@ -303,7 +307,7 @@ export class ImagePromptEngine {
     generated.catch(() => undefined);
     this.options.logger.info(`${name}: generating in the background; a placeholder is shown until it lands`);
     return {
-      result: { key: prepared.key, seed: prepared.request.seed, status: 'placeholder', images: images.map((image) => ({ ...image, digest: null })), file, alt: prepared.alt },
+      result: { key: prepared.key, seed: prepared.request.seed, status: 'placeholder', images: images.map((image) => ({ ...image, digest: null })), file, alt: prepared.alt, responsive: prepared.responsive },
       generated,
     };
   }

@@ -7,7 +7,7 @@ import { didYouMean } from './did-you-mean.js';
 import { ModelCatalog } from '../catalog/model-catalog.js';
 import type { PromptDefaults, PromptFile } from './prompt-schema.js';
 import { deriveSeed, requestKey } from './request-key.js';
-import type { NormalisedRequest, PreparedRequest } from './request-types.js';
+import { responsiveSpec, type NormalisedRequest, type PreparedRequest } from './request-types.js';
 
 export type { NormalisedRequest, PreparedRequest } from './request-types.js';
 
@@ -27,7 +27,7 @@ export function prepareRequest(
   catalog: ModelCatalog,
   fileName: string,
 ): PreparedRequest {
-  const { $schema: _schema, alt, ...fields } = file;
+  const { $schema: _schema, alt, responsive, ...fields } = file;
   const merged = { ...VENICE_DEFAULTS, ...defaults, ...fields };
   const fail = (field: string, message: string, hint: string) =>
     new ImagePromptError({ code: 'INVALID_PROMPT_FILE', file: fileName, field, message, hint });
@@ -109,5 +109,5 @@ export function prepareRequest(
   const { seed: givenSeed, ...withoutSeed } = merged;
   const seed = givenSeed ?? deriveSeed(withoutSeed);
   const request = { ...withoutSeed, seed } as NormalisedRequest;
-  return { request, key: requestKey(request), seedSource: givenSeed === undefined ? 'derived' : 'file', alt, warnings };
+  return { request, key: requestKey(request), seedSource: givenSeed === undefined ? 'derived' : 'file', alt, responsive: responsiveSpec(responsive), warnings };
 }

@@ -17,6 +17,7 @@ import { OPENAI_ROUTE, OPENAI_SIZES, type NormalisedRequest, type OpenAIRequest,
 
 export { OPENAI_ROUTE, OPENAI_SIZES, type OpenAIRequest, type OpenAISend } from './request-types.js';
 import { pluginFields, type PromptDefaults } from './prompt-schema.js';
+import { responsiveSpec } from './request-types.js';
 import { canonicalJson, KEY_RECIPE_VERSION, sha256Hex } from './request-key.js';
 
 /** Venice's default image model, which this route uses for a model it does not know. */
@@ -40,6 +41,7 @@ export const openaiFields = {
   user: z.string().min(1).optional(),
   $schema: pluginFields.$schema.optional(),
   alt: pluginFields.alt.optional(),
+  responsive: pluginFields.responsive.optional(),
 } as const;
 
 export const openaiPromptSchema = z.strictObject(openaiFields);
@@ -72,7 +74,7 @@ export function prepareOpenAIRequest(
   fileName: string,
   providers: readonly string[],
 ): PreparedRequest & { send: OpenAISend } {
-  const { $schema: _schema, alt, api: _api, provider = 'venice', ...fields } = file;
+  const { $schema: _schema, alt, responsive, api: _api, provider = 'venice', ...fields } = file;
   if (provider !== 'venice' && !providers.includes(provider)) {
     const suggestion = didYouMean(provider, providers);
     throw new ImagePromptError({
@@ -109,7 +111,7 @@ export function prepareOpenAIRequest(
     );
   }
   const view = nativeView(body, served, provider === 'venice' ? catalog : undefined);
-  return { request: view, key: openaiKey(provider, body), seedSource: 'derived', alt, warnings, send: { route: OPENAI_ROUTE, provider, body } };
+  return { request: view, key: openaiKey(provider, body), seedSource: 'derived', alt, responsive: responsiveSpec(responsive), warnings, send: { route: OPENAI_ROUTE, provider, body } };
 }
 
 /** The request as the native route would describe it: for placeholders, expected sizes and prices. */

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 
 import { IMAGE_FORMATS, type ImageFormat } from '../images/image-formats.js';
+import { DERIVED_FORMATS, MAX_DERIVED_WIDTH, MAX_DERIVED_WIDTHS, MIN_DERIVED_WIDTH } from '../images/responsive-spec.js';
 
 export { IMAGE_FORMATS, type ImageFormat };
 
@@ -60,10 +61,25 @@ export const requestFields = {
     .min(1),
 } as const;
 
+const distinct = <T>(list: T[]) => new Set(list).size === list.length;
+
 /** Fields the plugin reads itself; never sent to Venice, never part of the request key. */
 export const pluginFields = {
   $schema: z.string(),
   alt: text(),
+  /** Derived images made locally from the generated one: widths (px) and formats, for `srcset` and `<picture>`. */
+  responsive: z.strictObject({
+    widths: z
+      .array(z.int('must be whole pixels').gte(MIN_DERIVED_WIDTH, `must be at least ${MIN_DERIVED_WIDTH}`).lte(MAX_DERIVED_WIDTH, `must be at most ${MAX_DERIVED_WIDTH}`))
+      .min(1, 'must list at least one width')
+      .max(MAX_DERIVED_WIDTHS, `must list at most ${MAX_DERIVED_WIDTHS} widths`)
+      .refine(distinct, 'must not list a width twice'),
+    formats: z
+      .array(z.enum(DERIVED_FORMATS))
+      .min(1, 'must list at least one format')
+      .refine(distinct, 'must not list a format twice')
+      .optional(),
+  }),
 } as const;
 
 /** Fields that exist in Venice's API but that a prompt file must not set, and why. */
@@ -81,6 +97,7 @@ export const promptFileSchema = z.strictObject({
   prompt: requestFields.prompt,
   $schema: pluginFields.$schema.optional(),
   alt: pluginFields.alt.optional(),
+  responsive: pluginFields.responsive.optional(),
 });
 
 export type PromptFile = z.infer<typeof promptFileSchema>;

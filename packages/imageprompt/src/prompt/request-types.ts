@@ -4,6 +4,7 @@
  * two constants), so that the two routes' preparation can share them without importing each other.
  */
 import type { ImageFormat } from './prompt-schema.js';
+import { DEFAULT_DERIVED_FORMATS, type DerivedFormat, type ResponsiveSpec } from '../images/responsive-spec.js';
 
 export const OPENAI_ROUTE = 'images/generations';
 export const OPENAI_SIZES = ['auto', '256x256', '512x512', '1024x1024', '1536x1024', '1024x1536', '1792x1024', '1024x1792'] as const;
@@ -42,6 +43,8 @@ export interface PreparedRequest {
   key: string;
   seedSource: 'file' | 'derived';
   alt: string | undefined;
+  /** The derived images the import carries (widths ascending, formats defaulted), if the file asks. */
+  responsive: ResponsiveSpec | undefined;
   /** Things Venice would silently ignore, worth telling the user. */
   warnings: string[];
 }
@@ -66,4 +69,10 @@ export interface OpenAISend {
   /** `venice`, or a provider named in imageprompt.config.json. */
   provider: string;
   body: OpenAIRequest;
+}
+
+/** A prompt file's `responsive` field as the import uses it: widths ascending, formats defaulted. */
+export function responsiveSpec(field: { widths: number[]; formats?: DerivedFormat[] } | undefined): ResponsiveSpec | undefined {
+  if (!field) return undefined;
+  return { widths: [...field.widths].sort((a, b) => a - b), formats: field.formats ?? [...DEFAULT_DERIVED_FORMATS] };
 }

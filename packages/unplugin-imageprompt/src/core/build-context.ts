@@ -6,7 +6,7 @@
  * the first prompt file the index cannot answer, made with the root and mode in force then.
  */
 import type { ImagePromptEngine } from 'imageprompt';
-import { HitIndex, consoleLogger, emptyStats, hitSettings, summarizeStats, type BuildStats, type HitRecord, type Logger } from 'imageprompt/hits';
+import { Derivatives, HitIndex, consoleLogger, emptyStats, hitSettings, summarizeStats, type BuildStats, type HitRecord, type Logger } from 'imageprompt/hits';
 import type { ResolvedOptions } from './options.js';
 
 export class BuildContext {
@@ -18,7 +18,8 @@ export class BuildContext {
   readonly logger: Logger;
   private loading: Promise<ImagePromptEngine> | undefined;
   private made: ImagePromptEngine | undefined;
-  private index: { hits: HitIndex; frozen: boolean } | undefined;
+  private index: { hits: HitIndex; frozen: boolean; derivativesDir: string } | undefined;
+  private madeDerivatives: Derivatives | undefined;
   /** Hits served from the index since the last summary. */
   private indexed = 0;
   private warned = new Set<string>();
@@ -63,11 +64,7 @@ export class BuildContext {
   indexedHit(file: string, name: string): HitRecord | undefined {
     const record = this.hitIndex().frozen ? undefined : this.hitIndex().hits.lookup(file);
     if (!record) return undefined;
-    for (const warning of record.warnings) {
-      const message = `${name}: ${warning}`;
-      if (!this.warned.has(message)) this.logger.warn(message);
-      this.warned.add(message);
-    }
+    for (const warning of record.warnings) this.warnOnce(`${name}: ${warning}`);
     this.indexed += 1;
     this.logger.info(`${name}: cache hit`);
     return record;
@@ -82,12 +79,24 @@ export class BuildContext {
     if (!this.made && this.index?.hits.unsaved) await this.index.hits.save();
   }
 
-  private hitIndex(): { hits: HitIndex; frozen: boolean } {
+  private hitIndex(): { hits: HitIndex; frozen: boolean; derivativesDir: string } {
     if (!this.index) {
       const settings = hitSettings(this.root, { ...this.options.engine, root: this.root }, process.env);
-      this.index = { hits: HitIndex.for(settings), frozen: settings.frozen };
+      this.index = { hits: HitIndex.for(settings), frozen: settings.frozen, derivativesDir: settings.derivativesDir };
     }
     return this.index;
+  }
+
+  /** Where responsive derivatives are made and kept, for this root and settings. */
+  get derivatives(): Derivatives {
+    this.madeDerivatives ??= new Derivatives(this.hitIndex().derivativesDir);
+    return this.madeDerivatives;
+  }
+
+  /** A warning said once per build context, however many modules meet it. */
+  warnOnce(message: string): void {
+    if (!this.warned.has(message)) this.logger.warn(message);
+    this.warned.add(message);
   }
 
   /**

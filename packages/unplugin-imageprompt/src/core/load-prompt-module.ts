@@ -11,6 +11,8 @@ import { imageAsset, type AssetEmitter, type HookContext } from './emit/asset-em
 import type { BuildContext } from './build-context.js';
 import type { DevReview } from './dev-review.js';
 import { moduleCode } from './module-code.js';
+import { responsiveImages } from './responsive-images.js';
+import { DevServerAssets } from './emit/dev-server-assets.js';
 
 export interface LoadServices {
   build: BuildContext;
@@ -47,11 +49,26 @@ export async function loadPromptModule(hook: HookContext, file: string, { build,
       landed = generations.takeLanded(file) && !answer.generated;
     } else result = await (await build.engine()).load(file);
     const urls = await Promise.all(result.images.map((image, i) => emitter.emit(hook, imageAsset(file, i, result.images.length, image))));
-    const code = moduleCode(result, build.options.exportShape, urls);
+    const responsive = await responsiveFor(hook, file, result, { build, emitter });
+    const code = moduleCode(result, build.options.exportShape, urls, responsive);
     return landed ? `${code}console.info(${JSON.stringify(`[imageprompt] ${relative(build.root, file)}: the generated image has landed`)});\n` : code;
   } catch (error) {
     throw readable(error);
   }
+}
+
+/**
+ * The responsive sizes of the import, where the prompt file asks for them. Astro's `<Picture>` and
+ * `getImage()` make their own from the import (`widths`, `formats`), so there the field is said to be
+ * unused, once, and nothing is derived.
+ */
+function responsiveFor(hook: HookContext, file: string, result: ImageResult, { build, emitter }: Pick<LoadServices, 'build' | 'emitter'>) {
+  if (!result.responsive) return undefined;
+  if (build.options.exportShape === 'image-import') {
+    build.warnOnce(`${relative(build.root, file)}: "responsive" is not used in Astro: give <Picture> its widths and formats, and Astro derives them from this image`);
+    return undefined;
+  }
+  return responsiveImages(hook, file, result, { build, emitter, deferEncoding: emitter instanceof DevServerAssets });
 }
 
 /**

@@ -7,12 +7,18 @@
  */
 import type { ImageMetadata, ImageResult } from 'imageprompt';
 import type { ExportShape } from './options.js';
+import type { ResponsiveCode } from './responsive-images.js';
 
-export function moduleCode(result: ImageResult, shape: ExportShape, urls: string[]): string {
+/**
+ * `urls` and `responsive` are expressions the plugin made (asset references, and `srcset` strings
+ * joined from them), one per image.
+ */
+export function moduleCode(result: ImageResult, shape: ExportShape, urls: string[], responsive?: ResponsiveCode[]): string {
   const placeholder = result.status === 'placeholder' || result.status === 'missing';
   const variants = result.images.map((image, i) => {
     const fields = `src: ${urls[i]}, width: ${value(image.width)}, height: ${value(image.height)}, format: ${value(image.format)}`;
-    return `  { ${fields}${image.meta ? `, ...${metadataFields(image.meta)}` : ''} },`;
+    const sizes = responsive?.[i] ? `, srcset: ${responsive[i].srcset}, sources: ${responsive[i].sources}` : '';
+    return `  { ${fields}${sizes}${image.meta ? `, ...${metadataFields(image.meta)}` : ''} },`;
   });
   const head = [
     `export const alt = ${result.alt === undefined ? 'undefined' : value(result.alt)};`,

@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import type { ImageFormat } from 'imageprompt';
 import type { UnpluginBuildContext, UnpluginContext } from 'unplugin';
 import { PROMPT_SUFFIX } from '../module-id.js';
 
@@ -19,13 +18,14 @@ export interface ImageAsset {
   promptFile: string;
   /** The readable stem of the emitted name: `hero`, or `pears-1` for the first of several variants. */
   name: string;
-  /** File extension without the dot: `webp`, `png`, `jpg`. */
+  /** File extension without the dot: `webp`, `png`, `jpg`, `avif`. */
   extension: string;
-  format: ImageFormat;
-  /** Absolute path of the bytes: a verified cache blob, or a placeholder drawing. */
+  /** Absolute path of the bytes: a verified cache blob, a placeholder drawing, or a derivative. */
   path: string;
-  /** sha256 of the bytes when the cache already knows it (placeholders: null). */
+  /** sha256 of the bytes when the cache already knows it (placeholders: null); a derivative's key. */
   digest: string | null;
+  /** Settles when the file at `path` exists (a derivative still being encoded); absent when it does. */
+  ready?: Promise<void>;
 }
 
 export interface AssetEmitter {
@@ -34,16 +34,14 @@ export interface AssetEmitter {
 }
 
 /** The asset for image `index` of `count` from a prompt file. */
-export function imageAsset(promptFile: string, index: number, count: number, image: { path: string; format: ImageFormat; digest: string | null }): ImageAsset {
+export function imageAsset(promptFile: string, index: number, count: number, image: { path: string; digest: string | null }): ImageAsset {
+  return { promptFile, name: imageStem(promptFile, index, count), extension: extname(image.path).slice(1), path: image.path, digest: image.digest };
+}
+
+/** The readable stem of image `index` of `count` from a prompt file: `hero`, or `pears-1`. */
+export function imageStem(promptFile: string, index: number, count: number): string {
   const stem = basename(promptFile).slice(0, -PROMPT_SUFFIX.length) || 'image';
-  return {
-    promptFile,
-    name: count > 1 ? `${stem}-${index + 1}` : stem,
-    extension: extname(image.path).slice(1),
-    format: image.format,
-    path: image.path,
-    digest: image.digest,
-  };
+  return count > 1 ? `${stem}-${index + 1}` : stem;
 }
 
 /** Above this size a file is read without blocking; below it one synchronous read is several times cheaper. */
@@ -51,6 +49,7 @@ export const READ_SYNC_BELOW = 4 * 1024 * 1024;
 
 /** The image's bytes with their sha256 (the cache's digest when known, so nothing is hashed twice). */
 export async function assetBytes(asset: ImageAsset): Promise<{ bytes: Buffer; digest: string }> {
+  await asset.ready;
   const size = statSync(asset.path).size;
   const bytes = size < READ_SYNC_BELOW ? readFileSync(asset.path) : await readFile(asset.path);
   return { bytes, digest: asset.digest ?? sha256(bytes) };
