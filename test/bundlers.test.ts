@@ -4,7 +4,8 @@
  * local Venice-compatible server; then a second build with Venice unreachable must emit the same files.
  */
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import sharp from 'sharp';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -239,6 +240,42 @@ describe.each(BUNDLERS)('$name entry, with no other plugin, loader or rule', (bu
     const files = [named.hero, ...named.pears.variants].map((image) => relative(outDir, bundler.fileOf(image.src, outDir)));
     expect(files).toEqual([expect.stringMatching(/^img\/hero\.[\w-]+\.webp$/), expect.stringMatching(/^img\/pears-1\.[\w-]+\.png$/), expect.stringMatching(/^img\/pears-2\.[\w-]+\.png$/)]);
     for (const file of files) await expect(readFile(join(outDir, file))).resolves.toBeInstanceOf(Buffer);
+  });
+
+  it('emits the responsive derivatives a prompt file asks for, with srcset and sources, and encodes nothing again on a rebuild', async () => {
+    const hero = join(root, 'src', 'hero.imageprompt.json');
+    const original = await readFile(hero, 'utf8');
+    // the hero is 640 px wide: 1200 is left out, never upscaled
+    await writeFile(hero, JSON.stringify({ ...(JSON.parse(original) as object), responsive: { widths: [320, 160, 1200], formats: ['avif', 'webp'] } }));
+    try {
+      const before = sim.imageRequests().length;
+      await bundler.build(root, 'dist-responsive', { apiKey: KEY, baseURL: sim.url, logger: silentLogger });
+      expect(sim.imageRequests().length, 'responsive sizes are not a new request').toBe(before);
+      const outDir = join(root, 'dist-responsive');
+      const shown = await runBundle(join(outDir, bundler.script));
+      expect(shown.hero.sources?.map((s) => s.type)).toEqual(['image/avif', 'image/webp']);
+      // srcset in the image's own format (WebP is listed), widths ascending
+      expect(shown.hero.srcset).toBe(shown.hero.sources![1]!.srcset);
+      for (const [i, format] of [[0, 'heif'], [1, 'webp']] as const) {
+        const entries = shown.hero.sources![i]!.srcset.split(', ').map((entry) => entry.split(' '));
+        expect(entries.map(([, w]) => w)).toEqual(['160w', '320w']);
+        for (const [src, w] of entries) {
+          const file = bundler.fileOf(src!, outDir);
+          expect(basename(file)).toMatch(new RegExp(`^hero-${w}[-.][\\w-]+\\.${i === 0 ? 'avif' : 'webp'}$`));
+          const meta = await sharp(await readFile(file)).metadata();
+          expect([meta.format, `${meta.width}w`, meta.height]).toEqual([format, w, Number(w!.slice(0, -1)) * 400 / 640]);
+        }
+      }
+      // a second build finds every derivative made: none is written again
+      const derivatives = join(root, 'node_modules', '.cache', 'imageprompt', 'derivatives');
+      const stamps = async () => Object.fromEntries(await Promise.all((await listFiles(derivatives)).map(async (f) => [f, (await stat(f)).mtimeMs])));
+      const first = await stamps();
+      expect(Object.keys(first)).toHaveLength(4);
+      await bundler.build(root, 'dist-responsive-again', { apiKey: KEY, baseURL: sim.url, logger: silentLogger });
+      expect(await stamps()).toEqual(first);
+    } finally {
+      await writeFile(hero, original);
+    }
   });
 
   it('refuses an unknown option with a suggestion, before anything is called', async () => {

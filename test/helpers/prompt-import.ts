@@ -4,6 +4,8 @@ export interface PromptImport {
   width: number;
   height: number;
   format: string;
+  srcset?: string;
+  sources?: { type: string; srcset: string }[];
   alt?: string;
   variants: { src: string; width: number; height: number; format: string }[];
 }
