@@ -278,6 +278,35 @@ describe.each(BUNDLERS)('$name entry, with no other plugin, loader or rule', (bu
     }
   });
 
+  it("takes an import's own widths and formats from its query, beside the plain import", async () => {
+    const main = join(root, 'src', 'main.js');
+    const original = await readFile(main, 'utf8');
+    await writeFile(
+      main,
+      original.replace(
+        'globalThis.__imageprompt = { hero, pears, twin };',
+        "import small from './hero.imageprompt.json?imageprompt&w=160&format=webp';\nimport typed from './hero.imageprompt.json?w=320&imageprompt';\nglobalThis.__imageprompt = { hero, pears, twin, small, typed };",
+      ),
+    );
+    try {
+      await bundler.build(root, 'dist-directives', { apiKey: KEY, baseURL: sim.url, logger: silentLogger });
+      const shown = (await runBundle(join(root, 'dist-directives', bundler.script))) as Exports & { small: Shown; typed: Shown };
+      expect(shown.hero.sources).toBeUndefined();
+      expect(shown.small.sources?.map((s) => s.type)).toEqual(['image/webp']);
+      expect(shown.small.srcset).toMatch(/hero-160w[-.][\w-]+\.webp 160w$/);
+      expect(shown.typed.sources?.map((s) => s.type)).toEqual(['image/avif', 'image/webp']);
+      expect(shown.typed.sources?.[0]?.srcset).toMatch(/hero-320w[-.][\w-]+\.avif 320w$/);
+      expect(shown.small.src).toBe(shown.hero.src);
+      // a directive it does not know is an error naming it, not a silent default
+      await writeFile(main, `import bad from './hero.imageprompt.json?imageprompt&width=160';\nglobalThis.__imageprompt = { bad };\n`);
+      const failed = await bundler.build(root, 'dist-directives-bad', { apiKey: KEY, baseURL: sim.url, logger: silentLogger }).then(() => undefined, (e: unknown) => e as Error);
+      // (Farm quotes the message it was given, escaping its quotes)
+      expect(failed?.message).toMatch(/hero\.imageprompt\.json[\s\S]*the import's \\?"width\\?" is not a directive imageprompt knows[\s\S]*did you mean \\?"w\\?"/);
+    } finally {
+      await writeFile(main, original);
+    }
+  });
+
   it('refuses an unknown option with a suggestion, before anything is called', async () => {
     const before = sim.imageRequests().length;
     for (const [typo, meant] of [

@@ -10,4 +10,4 @@ export { emptyStats, summarizeStats, type BuildStats, type ImageStatus } from '.
 export { consoleLogger, type Logger } from './logger.js';
 export { ImagePromptError } from './errors/errors.js';
 export { Derivatives, derivativeDir, type DerivativePlan, type DerivativeSource, type PlannedDerivative } from './images/derivatives.js';
-export { MIME_TYPES, derivedExtension, type DerivedFormat, type ResponsiveSpec } from './images/responsive-spec.js';
+export { DEFAULT_DERIVED_FORMATS, DERIVED_FORMATS, MAX_DERIVED_WIDTH, MIME_TYPES, MIN_DERIVED_WIDTH, derivedExtension, type DerivedFormat, type ResponsiveSpec } from './images/responsive-spec.js';

@@ -20,7 +20,7 @@ import { WebpackAssets, type AssetGeneratorOptions } from './core/emit/webpack-a
 import { DevGenerations } from './core/dev-generations.js';
 import { WatchGenerations, type WatchedCompiler } from './core/watch-generations.js';
 import { DevReview } from './core/dev-review.js';
-import { LOAD_FILTER, ModuleIds, PROMPT_FILE_PATTERN, RESOLVE_FILTER, isPromptImport } from './core/module-id.js';
+import { LOAD_FILTER, ModuleIds, PROMPT_FILE_PATTERN, RESOLVE_FILTER, importDirectives, isPromptImport } from './core/module-id.js';
 import { resolveOptions, type ExportShape, type Options } from './core/options.js';
 
 export type { Options } from './core/options.js';
@@ -84,15 +84,18 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
         filter: { id: nativeResolution ? RESOLVE_FILTER : LOAD_FILTER },
         async handler(id) {
           let file: string;
+          let directives: string;
           if (nativeResolution) {
             if (!isPromptImport(id)) return null;
             file = id.split('?')[0]!;
+            directives = importDirectives(id);
           } else {
             if (!ids.isVirtual(id)) return null;
             file = ids.promptFile(id);
+            directives = ids.directives(id);
             this.addWatchFile(file);
           }
-          return loadPromptModule(this, file, { build, emitter: emitter(), generations, review });
+          return loadPromptModule(this, file, { build, emitter: emitter(), generations, review }, directives);
         },
       },
       async buildStart() {
@@ -128,10 +131,11 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
         // watched file is no import of it in Vite's graph), so the next request loads it again.
         handleHotUpdate({ file, modules, server }) {
           if (!PROMPT_FILE_PATTERN.test(file)) return;
-          const module = server.moduleGraph.getModuleById(ids.toVirtual(file, file));
-          if (!module) return;
-          server.moduleGraph.invalidateModule(module);
-          return [...modules, module];
+          // one module per set of import directives the file was imported with
+          const ours = ids.idsOf(file).flatMap((id) => server.moduleGraph.getModuleById(id) ?? []);
+          if (ours.length === 0) return;
+          for (const module of ours) server.moduleGraph.invalidateModule(module);
+          return [...modules, ...ours];
         },
       },
       webpack: webpackLike,

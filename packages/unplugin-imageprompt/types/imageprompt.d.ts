@@ -2,11 +2,12 @@
  * Types for prompt-file imports in Vite and other bundlers:
  *   /// <reference types="unplugin-imageprompt/types" />
  *   import hero from './hero.imageprompt.json?imageprompt';
+ *   import small from './hero.imageprompt.json?w=320;640&format=avif;webp&imageprompt';
  * (With `resolveJsonModule`, a plain `.json` import is typed as the raw JSON; the `?imageprompt`
- * form is what these declarations match.)
+ * form, and a query ending in `&imageprompt`, are what these declarations match.)
  */
-declare module '*.imageprompt.json?imageprompt' {
-  export interface GeneratedImage {
+declare namespace ImagePromptImport {
+  interface GeneratedImage {
     /** URL of the hashed asset the bundler emitted. */
     src: string;
     width: number;
@@ -24,13 +25,19 @@ declare module '*.imageprompt.json?imageprompt' {
     /** Width divided by height. Absent with `metadata: false`. */
     aspectRatio?: number;
     /**
-     * With `"responsive"` in the prompt file: `<img srcset>` in the image's own format (or the last
-     * format listed), `"…/hero-480w-<hash>.webp 480w, …"`. `sizes` is yours to give.
+     * With `"responsive"` in the prompt file (or `w=` in the import): `<img srcset>` in the image's own
+     * format (or the last format listed), `"…/hero-480w-<hash>.webp 480w, …"`. `sizes` is yours to give.
      */
     srcset?: string;
     /** With `"responsive"`: one `<source>` per format, in the order listed (AVIF first by default). */
     sources?: { type: string; srcset: string }[];
   }
+  /** The default export: the first image, with the prompt file's fields. */
+  type Default = GeneratedImage & { alt: string | undefined; variants: GeneratedImage[]; seed: number; key: string; placeholder: boolean };
+}
+
+declare module '*.imageprompt.json?imageprompt' {
+  export type GeneratedImage = ImagePromptImport.GeneratedImage;
   /** Every generated image, the first included (more than one when "variants" > 1). */
   export const variants: GeneratedImage[];
   /** The prompt file's "alt" text. */
@@ -42,6 +49,18 @@ declare module '*.imageprompt.json?imageprompt' {
   /** True when the images are local placeholders (no key, or placeholder mode), not generated ones. */
   export const placeholder: boolean;
   /** The first image, with `alt`, `variants`, `seed`, `key` and `placeholder`. */
-  const image: GeneratedImage & { alt: string | undefined; variants: GeneratedImage[]; seed: number; key: string; placeholder: boolean };
+  const image: ImagePromptImport.Default;
+  export default image;
+}
+
+/** An import with directives, the flag last: `./hero.imageprompt.json?w=480;960&format=avif&imageprompt`. */
+declare module '*&imageprompt' {
+  export type GeneratedImage = ImagePromptImport.GeneratedImage;
+  export const variants: GeneratedImage[];
+  export const alt: string | undefined;
+  export const seed: number;
+  export const key: string;
+  export const placeholder: boolean;
+  const image: ImagePromptImport.Default;
   export default image;
 }

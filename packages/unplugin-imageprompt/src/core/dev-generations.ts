@@ -72,13 +72,18 @@ export class DevGenerations implements BackgroundGenerations {
     return this.landed.delete(file);
   }
 
-  private async reload(file: string, attempt = 0): Promise<void> {
+  private async reload(file: string): Promise<void> {
     const server = this.server;
     if (!server) return;
-    const id = this.ids.toVirtual(file, file);
+    for (const id of this.ids.idsOf(file)) await this.reloadModule(id, file, 0);
+  }
+
+  /** Reloads the module `id` of a prompt file wherever Vite has it. */
+  private async reloadModule(id: string, file: string, attempt: number): Promise<void> {
+    const server = this.server!;
     // Vite enters a module in its graph only after the load hook returned: an image that landed in
     // between finds no module yet, so look again shortly
-    const retry = () => attempt < 5 && setTimeout(() => void this.reload(file, attempt + 1), 100);
+    const retry = () => attempt < 5 && setTimeout(() => void this.reloadModule(id, file, attempt + 1), 100);
     const environments = Object.values(server.environments ?? {});
     if (environments.length === 0) {
       // Vite 5: one module graph

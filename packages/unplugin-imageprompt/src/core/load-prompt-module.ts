@@ -12,6 +12,7 @@ import type { BuildContext } from './build-context.js';
 import type { DevReview } from './dev-review.js';
 import { moduleCode } from './module-code.js';
 import { responsiveImages } from './responsive-images.js';
+import { applyDirectives, parseDirectives } from './import-directives.js';
 import { DevServerAssets } from './emit/dev-server-assets.js';
 
 export interface LoadServices {
@@ -30,8 +31,10 @@ export interface BackgroundGenerations {
   takeLanded(file: string): boolean;
 }
 
-export async function loadPromptModule(hook: HookContext, file: string, { build, emitter, generations, review }: LoadServices): Promise<string> {
+/** `directives`: the import's query directives (`w=480;960&format=avif`), '' for none. */
+export async function loadPromptModule(hook: HookContext, file: string, { build, emitter, generations, review }: LoadServices, directives = ''): Promise<string> {
   try {
+    const overrides = parseDirectives(directives, relative(build.root, file));
     if (build.mode === 'dev') review.changed(file);
     let result: ImageResult;
     let landed = false;
@@ -49,6 +52,7 @@ export async function loadPromptModule(hook: HookContext, file: string, { build,
       landed = generations.takeLanded(file) && !answer.generated;
     } else result = await (await build.engine()).load(file);
     const urls = await Promise.all(result.images.map((image, i) => emitter.emit(hook, imageAsset(file, i, result.images.length, image))));
+    result = { ...result, responsive: applyDirectives(result.responsive, overrides, relative(build.root, file)) };
     const responsive = await responsiveFor(hook, file, result, { build, emitter });
     const code = moduleCode(result, build.options.exportShape, urls, responsive);
     return landed ? `${code}console.info(${JSON.stringify(`[imageprompt] ${relative(build.root, file)}: the generated image has landed`)});\n` : code;

@@ -13,29 +13,41 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { directivesOf } from './import-directives.js';
 
 export const PROMPT_SUFFIX = '.imageprompt.json';
-export const IMPORT_QUERY = 'imageprompt';
 const PREFIX = '\0imageprompt:';
 const TAIL = '.js';
 
-/** Ids worth a resolveId call: a prompt file, with or without the query. */
-export const RESOLVE_FILTER = /\.imageprompt\.json(?:\?imageprompt)?$/;
+/** Ids worth a resolveId call: a prompt file, with or without a query (ours holds `imageprompt`). */
+export const RESOLVE_FILTER = /\.imageprompt\.json(?:\?[^?]*)?$/;
 /** A prompt file's path. */
 export const PROMPT_FILE_PATTERN = /\.imageprompt\.json$/;
 /** Ids worth a load call: our virtual modules (Vite, Rollup, Rolldown, Astro). */
 export const LOAD_FILTER = /^\0imageprompt:.*\.js$/;
 
+/** Whether an import is ours: a prompt file with no query, or a query holding the `imageprompt` flag. */
 export function isPromptImport(id: string): boolean {
   const [path, query] = splitQuery(id);
-  return path.endsWith(PROMPT_SUFFIX) && (query === undefined || query === IMPORT_QUERY);
+  return path.endsWith(PROMPT_SUFFIX) && directivesOf(query) !== undefined;
+}
+
+/** The canonical directives of an import ours (`w=480;960&format=avif` sorted), '' for none. */
+export function importDirectives(id: string): string {
+  return directivesOf(splitQuery(id)[1]) ?? '';
 }
 
 /** The virtual ids of one plugin instance: relative to its project root, marked as its bundler expects. */
 export class ModuleIds {
   constructor(private readonly root: () => string) {}
 
-  /** The virtual id of a prompt file imported as `id` from `importer` (a file of its own is its own importer). */
+  /** Every virtual id handed out for a prompt file (one per set of import directives). */
+  private handedOut = new Map<string, Set<string>>();
+
+  /**
+   * The virtual id of a prompt file imported as `id` from `importer` (a file of its own is its own
+   * importer); the import's directives, if any, follow the file: `…/hero.imageprompt.json&w=480.js`.
+   */
   toVirtual(id: string, importer: string): string {
     const [path] = splitQuery(id);
     const root = this.root();
@@ -43,7 +55,15 @@ export class ModuleIds {
     if (isAbsolute(path) && existsSync(path)) file = path;
     else if (path.startsWith('/')) file = resolve(root, `.${path}`);
     else file = resolve(dirname(splitQuery(importer)[0]), path);
-    return `${PREFIX}${relative(root, file).split(sep).join('/')}${TAIL}`;
+    const directives = importDirectives(id);
+    const virtual = `${PREFIX}${relative(root, file).split(sep).join('/')}${directives ? `&${directives}` : ''}${TAIL}`;
+    this.handedOut.set(file, (this.handedOut.get(file) ?? new Set()).add(virtual));
+    return virtual;
+  }
+
+  /** The virtual ids of a prompt file: the plain one, and one per set of directives it was imported with. */
+  idsOf(file: string): string[] {
+    return [...(this.handedOut.get(file) ?? [this.toVirtual(file, file)])];
   }
 
   isVirtual(id: string): boolean {
@@ -59,12 +79,19 @@ export class ModuleIds {
   }
 
   private get idPattern(): RegExp {
-    return new RegExp(`\\0${PREFIX.slice(1)}(\\S*?\\.imageprompt\\.json)\\${TAIL}`, 'g');
+    return new RegExp(`\\0${PREFIX.slice(1)}(\\S*?\\.imageprompt\\.json)(?:&\\S*?)?\\${TAIL}`, 'g');
   }
 
   /** The prompt file's absolute path. */
   promptFile(virtualId: string): string {
-    return resolve(this.root(), virtualId.slice(PREFIX.length, -TAIL.length));
+    const inner = virtualId.slice(PREFIX.length, -TAIL.length);
+    return resolve(this.root(), inner.slice(0, inner.lastIndexOf(PROMPT_SUFFIX) + PROMPT_SUFFIX.length));
+  }
+
+  /** The import directives a virtual id carries, '' for none. */
+  directives(virtualId: string): string {
+    const inner = virtualId.slice(PREFIX.length, -TAIL.length);
+    return inner.slice(inner.lastIndexOf(PROMPT_SUFFIX) + PROMPT_SUFFIX.length + 1);
   }
 }
 
