@@ -40,6 +40,9 @@ describe('Astro build', () => {
     const { output } = await build();
     expect(output).toContain('[imageprompt] src/hero.imageprompt.json: generated in');
     expect(output).toMatch(/\[imageprompt\] \d+ images?: 0 cached, 2 generated, 0 failed/);
+    // the fixture's hero asks for responsive sizes: <Picture> makes its own, so the field is said to be unused, once
+    expect(output.match(/src\/hero\.imageprompt\.json: "responsive" is not used in Astro: give <Picture> its widths and formats/g)).toHaveLength(1);
+    expect(await listFiles(join(root, 'node_modules', '.cache', 'imageprompt', 'derivatives'))).toEqual([]);
     expect(sim.imageRequests()).toHaveLength(2);
     const served = new Set(sim.imageRequests().flatMap((r) => r.servedImages));
 
