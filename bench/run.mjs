@@ -51,10 +51,12 @@ async function fillCache(root, folder, n, sim) {
   return (await fillCacheResults(root, folder, n, sim)).map((result) => result.images[0].path);
 }
 
-/** Alternates A and B runs (after one warm-up each) and returns the medians. */
-async function sideBySide(runs, a, b) {
-  await a();
-  await b();
+/** Alternates A and B runs (after one warm-up each, unless `warmUp` is false) and returns the medians. */
+async function sideBySide(runs, a, b, warmUp = true) {
+  if (warmUp) {
+    await a();
+    await b();
+  }
   const as = [];
   const bs = [];
   for (let i = 0; i < runs; i++) {
@@ -479,6 +481,51 @@ async function shardedFill() {
   }
 }
 
+/**
+ * Section 10: responsive derivatives. N grainy 1024-px images, each at 3 widths in AVIF and WebP,
+ * made by imageprompt from prompt files (`responsive`) and by vite-imagetools from the same images
+ * imported as files (`?w=…&format=…&as=srcset`), in one Vite build each, alternating: cold (each
+ * tool's derivative cache emptied before every run) and warm (kept).
+ */
+async function responsiveDerivatives(sim) {
+  console.log('10. responsive derivatives vs vite-imagetools');
+  const n = quick ? 20 : 100;
+  const widths = [480, 768, 1024];
+  const responsive = (i) => ({ ...realisticPromptOf(i), responsive: { widths, formats: ['avif', 'webp'] } });
+  const prompts = viteProject(`responsive-prompt-${n}`, n, 'prompt', [], responsive);
+  const blobs = await fillCache(prompts, 'src', n, sim);
+  const tools = freshDir(`responsive-imagetools-${n}`);
+  writeFileSync(join(tools, 'index.html'), '<!doctype html><html><body><script type="module" src="/src/main.js"></script></body></html>\n');
+  writeFileSync(join(tools, 'vite.config.mjs'), "import { defineConfig } from 'vite';\nimport { imagetools } from 'vite-imagetools';\nexport default defineConfig({ logLevel: 'warn', plugins: [imagetools()], build: { assetsInlineLimit: 0 } });\n");
+  const lines = [];
+  for (let i = 0; i < n; i++) {
+    cpSync(blobs[i], join(tools, 'src', `p${i}.webp`));
+    lines.push(`import a${i} from './p${i}.webp?w=${widths.join(';')}&format=avif&as=srcset';`, `import w${i} from './p${i}.webp?w=${widths.join(';')}&format=webp&as=srcset';`);
+  }
+  lines.push(`globalThis.images = [${Array.from({ length: n }, (_, i) => `[a${i}, w${i}]`).join(', ')}];`);
+  writeFileSync(join(tools, 'src', 'main.js'), `${lines.join('\n')}\n`);
+  const ours = join(prompts, 'node_modules', '.cache', 'imageprompt', 'derivatives');
+  const theirs = join(tools, 'node_modules', '.cache', 'imagetools');
+  const build = (cwd, cache, cold) => () => {
+    if (cold) rmSync(cache, { recursive: true, force: true });
+    return measure([VITE, 'build'], { cwd, env: { VENICE_API_KEY: '' } });
+  };
+  const files = (dir) => readdirSync(dir).length;
+  for (const cold of [true, false]) {
+    // a cold build of 100 images encodes 600 files (minutes, AVIF above all): one each, nothing to warm
+    const { a, b } = cold ? await sideBySide(1, build(prompts, ours, true), build(tools, theirs, true), false) : await sideBySide(quick ? 1 : 3, build(prompts, ours, false), build(tools, theirs, false));
+    const ratio = a.seconds / b.seconds;
+    record(
+      `${cold ? 'cold' : 'warm'}: ${n} images × 3 widths × AVIF and WebP in a Vite build, imageprompt (responsive) vs vite-imagetools on the same images${cold ? ' (both caches emptied)' : ''}`,
+      `${a.seconds.toFixed(2)} s vs ${b.seconds.toFixed(2)} s; peak RSS ${mb(a.peakRss)} vs ${mb(b.peakRss)}`,
+      ratio,
+      cold ? '≤ 1.1 (the same encoder)' : 'report',
+      cold ? ratio <= 1.1 : true,
+      cold ? '' : `derivatives kept: ${files(ours)} by imageprompt`,
+    );
+  }
+}
+
 mkdirSync(WORK, { recursive: true });
 const sim = await startVeniceSim({ keys: [KEY], rpm: 0 });
 // the caches are filled by the simulator, whose drawings a build at Venice's own base URL never serves:
@@ -495,6 +542,7 @@ try {
   if (wanted(7)) await reviewSite(sim);
   if (wanted(8)) await overheadByN(sim);
   if (wanted(9)) await shardedFill();
+  if (wanted(10)) await responsiveDerivatives(sim);
 } finally {
   await sim.close();
 }
