@@ -10,6 +10,8 @@ import { authenticate } from './auth.js';
 import type { Behaviour, ControlRequest } from './behaviour.js';
 import { errorReply, json, send, type Reply } from './replies.js';
 import { handleGenerate } from './routes/image-generate.js';
+import { handleEdit, handleMultiEdit } from './routes/image-edit.js';
+import { handleBackgroundRemove, handleUpscale } from './routes/image-tools.js';
 import { handleGenerations } from './routes/images-generations.js';
 import { handleModels } from './routes/models.js';
 import { handleRateLimits } from './routes/rate-limits.js';
@@ -26,7 +28,7 @@ export interface VeniceSim {
   port: number;
   /** Every request received, oldest first. */
   requests: RecordedRequest[];
-  /** Requests to the image-generating routes only. */
+  /** Requests to the routes that make images: generate, the OpenAI route, upscale, background removal, edit, multi-edit. */
   imageRequests(): RecordedRequest[];
   /** Image requests held now (see `hold` in the control request), received and not answered. */
   heldRequests(): number;
@@ -36,6 +38,8 @@ export interface VeniceSim {
 }
 
 const MAX_BODY_BYTES = 35 * 1024 * 1024;
+/** The routes that make (and charge for) images. */
+const IMAGE_ROUTE = /\/image\/(generate|upscale|background-remove|edit|multi-edit)$|\/images\/generations$/;
 
 /** Routes anyone may call; credentials, if sent, must still be valid. */
 const PUBLIC: Record<string, (state: SimState, url: URL) => Reply> = {
@@ -49,6 +53,10 @@ const PUBLIC: Record<string, (state: SimState, url: URL) => Reply> = {
 const CREDENTIALED: Record<string, (state: SimState, req: IncomingMessage, raw: Buffer, caller: string) => Promise<Reply> | Reply> = {
   'POST /image/generate': handleGenerate,
   'POST /images/generations': handleGenerations,
+  'POST /image/upscale': handleUpscale,
+  'POST /image/background-remove': handleBackgroundRemove,
+  'POST /image/edit': handleEdit,
+  'POST /image/multi-edit': handleMultiEdit,
   'GET /api_keys/rate_limits': (state) => handleRateLimits(state),
 };
 
@@ -153,7 +161,7 @@ export async function startVeniceSim(options: VeniceSimOptions = {}): Promise<Ve
     url: `http://${host}:${address.port}/api/v1`,
     port: address.port,
     requests: state.requests,
-    imageRequests: () => state.requests.filter((r) => r.method === 'POST' && /\/image\/generate$|\/images\/generations$/.test(r.path)),
+    imageRequests: () => state.requests.filter((r) => r.method === 'POST' && IMAGE_ROUTE.test(r.path)),
     heldRequests: () => state.behaviour.hold?.waiting ?? 0,
     script: (request) => control(state, request),
     behaviour: state.behaviour,

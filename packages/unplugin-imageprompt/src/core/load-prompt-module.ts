@@ -1,8 +1,9 @@
 /**
  * The load hook's work for one prompt file: its images from the hit index when this machine verified
  * them before (no engine loaded), else from the engine (at once in a dev server, where a miss is a
- * placeholder generated in the background), emitted through the bundler's asset API, and the module
- * code that exports them. Errors leave as the command's readable text.
+ * placeholder generated in the background), emitted through the bundler's asset API with their
+ * responsive sizes where the prompt file or the import's query asks (`responsive-images.ts`), and the
+ * module code that exports them. Errors leave as the command's readable text.
  */
 import { relative } from 'node:path';
 import type { ImageResult } from 'imageprompt';
