@@ -170,10 +170,7 @@ export class VeniceClient {
         if (error instanceof RetryableResponse) {
           failure = error.failure;
           delayMs = error.delayMs;
-          if (!error.counts && waits < MAX_UNCOUNTED_WAITS) {
-            waits += 1;
-            n -= 1;
-          }
+          if (!error.counts && waits < MAX_UNCOUNTED_WAITS) waits += 1;
         } else if (error instanceof ImagePromptError) {
           if (error.status === 401 || error.status === 402) this.refused = error;
           if (!error.retryable) throw error;
@@ -183,7 +180,8 @@ export class VeniceClient {
           throw error;
         }
       }
-      if (n >= this.retry.maxAttempts) throw failure;
+      // attempts that only waited for a wallet's slot (up to MAX_UNCOUNTED_WAITS) are not counted
+      if (n - waits >= this.retry.maxAttempts) throw failure;
       if (delayMs > this.retry.maxWaitMs) {
         throw new ImagePromptError({
           code: 'VENICE_UNAVAILABLE',
