@@ -198,8 +198,10 @@ describe('Vite dev server in Chromium without a key', () => {
     await screenshot(page, 'playground-vite-dev-no-key');
     expect(images).toHaveLength(7);
     expect([images[0]!.naturalWidth, images[0]!.naturalHeight]).toEqual([1024, 640]);
-    // drawn placeholders, served by the plugin under the prompt files' names
-    expect(images.every((image) => /\/@imageprompt\/[\w-]+-[0-9a-f]{16}\.(webp|png|jpg)$/.test(image.src))).toBe(true);
+    // drawn placeholders, served by the plugin under the prompt files' names; the responsive banner's
+    // placeholder comes in its sizes too, and the browser picks its AVIF
+    expect(images.every((image) => /\/@imageprompt\/[\w-]+-[0-9a-f]{16}\.(webp|png|jpg|avif)$/.test(image.src))).toBe(true);
+    expect(images.some((image) => /\/@imageprompt\/banner-960w-[0-9a-f]{16}\.avif$/.test(image.src))).toBe(true);
     expect(dev.output()).toMatch(/src\/assets\/hero\.imageprompt\.json: PLACEHOLDER \(not in the cache; no VENICE_API_KEY is set\)/);
     expect(sim.imageRequests()).toHaveLength(0);
     expect(failures).toEqual([]);

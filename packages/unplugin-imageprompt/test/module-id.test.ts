@@ -14,6 +14,29 @@ describe('module ids', () => {
     expect(isPromptImport('./hero.json')).toBe(false);
     expect(RESOLVE_FILTER.test('./hero.imageprompt.json?imageprompt')).toBe(true);
     expect(RESOLVE_FILTER.test('./hero.imageprompt.json?url')).toBe(false);
+    // directives, with the flag first or last
+    for (const id of ['./hero.imageprompt.json?imageprompt&w=480;960&format=avif', './hero.imageprompt.json?w=480&imageprompt']) {
+      expect(isPromptImport(id)).toBe(true);
+      expect(RESOLVE_FILTER.test(id)).toBe(true);
+    }
+    expect(isPromptImport('./hero.imageprompt.json?w=480')).toBe(false);
+    expect(RESOLVE_FILTER.test('./hero.imageprompt.json?w=480')).toBe(false);
+    expect(RESOLVE_FILTER.test('./hero.imageprompt.json?imageprompts')).toBe(false);
+  });
+
+  it('gives each set of directives its own module, which gives the file and its directives back', () => {
+    const ids = new ModuleIds(() => ROOT);
+    const importer = join(ROOT, 'src', 'main.ts');
+    const plain = ids.toVirtual('./hero.imageprompt.json?imageprompt', importer);
+    const sized = ids.toVirtual('./hero.imageprompt.json?imageprompt&w=480&format=avif', importer);
+    // the same directives in another order are the same module
+    expect(ids.toVirtual('./hero.imageprompt.json?format=avif&w=480&imageprompt', importer)).toBe(sized);
+    expect(sized).toBe('\0imageprompt:src/hero.imageprompt.json&format=avif&w=480.js');
+    expect(LOAD_FILTER.test(sized)).toBe(true);
+    expect(ids.promptFile(sized)).toBe(join(ROOT, 'src', 'hero.imageprompt.json'));
+    expect([ids.directives(plain), ids.directives(sized)]).toEqual(['', 'format=avif&w=480']);
+    expect(ids.idsOf(join(ROOT, 'src', 'hero.imageprompt.json')).sort()).toEqual([plain, sized].sort());
+    expect(ids.readable(`Could not load ${sized}`)).toBe('Could not load src/hero.imageprompt.json');
   });
 
   it('resolves relative, root-relative and absolute imports to one virtual id per file, which gives the file back', () => {

@@ -23,7 +23,7 @@ function index(): HitIndex {
 async function record(): Promise<void> {
   const hits = index();
   expect(hits.lookup(prompt)).toBeUndefined();
-  hits.remember(prompt, { key: KEY, alt: null, seed: 1, warnings: [], images: [{ path: blob, format: 'webp', width: 8, height: 8, digest: DIGEST }] });
+  hits.remember(prompt, { key: KEY, alt: null, responsive: null, seed: 1, warnings: [], images: [{ path: blob, format: 'webp', width: 8, height: 8, digest: DIGEST }] });
   await hits.save();
 }
 

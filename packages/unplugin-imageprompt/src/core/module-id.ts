@@ -19,8 +19,8 @@ export const PROMPT_SUFFIX = '.imageprompt.json';
 const PREFIX = '\0imageprompt:';
 const TAIL = '.js';
 
-/** Ids worth a resolveId call: a prompt file, with or without a query (ours holds `imageprompt`). */
-export const RESOLVE_FILTER = /\.imageprompt\.json(?:\?[^?]*)?$/;
+/** Ids worth a resolveId call: a prompt file, with no query or one holding the `imageprompt` flag. */
+export const RESOLVE_FILTER = /\.imageprompt\.json(?:\?(?:[^?]*&)?imageprompt(?:&[^?]*)?)?$/;
 /** A prompt file's path. */
 export const PROMPT_FILE_PATTERN = /\.imageprompt\.json$/;
 /** Ids worth a load call: our virtual modules (Vite, Rollup, Rolldown, Astro). */
