@@ -3,7 +3,7 @@
  * is streamed straight to the cache; several variants come as JSON (compressed) and are decoded.
  * The API key goes only into the Authorization header of requests to the configured base URL.
  */
-import { checkApiKey, checkBaseURL, checkCredentialTransport } from '../config/connection-checks.js';
+import { checkBaseURL, checkCredentialTransport } from '../config/connection-checks.js';
 import { ImagePromptError } from '../errors/errors.js';
 import { looksComplete, sniffImage, type ImageInfo } from '../images/image-bytes.js';
 import type { NormalisedRequest } from '../prompt/normalise-request.js';
