@@ -157,8 +157,8 @@ describe('installed from packed tarballs, outside the workspace', () => {
     expect(html).toMatch(/<img src="\/_astro\/hero\.[\w-]+\.webp"[^>]* id="optimised"/);
   });
 
-  it('the oldest Rollup, Rolldown, webpack, Rspack and esbuild the peer ranges admit build with only the plugin', async () => {
-    const bundlers = { rollup: 'rollup', rolldown: 'rolldown', webpack: 'webpack', rspack: '@rspack/core', esbuild: 'esbuild' };
+  it('the oldest Rollup, Rolldown, webpack, Rspack, esbuild and Farm the peer ranges admit build with only the plugin', async () => {
+    const bundlers = { rollup: 'rollup', rolldown: 'rolldown', webpack: 'webpack', rspack: '@rspack/core', esbuild: 'esbuild', farm: '@farmfe/core' };
     const versions = Object.fromEntries(await Promise.all(Object.values(bundlers).map(async (pkg) => [pkg, await oldestPeer(pkg)] as const)));
     const dir = await project('oldest-bundlers', versions, join(TEST_DIR, 'fixtures', 'bundler-app'));
     for (const bundler of Object.keys(bundlers)) {
@@ -166,7 +166,7 @@ describe('installed from packed tarballs, outside the workspace', () => {
       expect(build.code, `${bundler}: ${build.output}`).toBe(0);
       const images = (await listFiles(join(dir, `dist-${bundler}`))).map((f) => f.slice(dir.length + 1));
       // hero and twin hold the same bytes: Rollup and Rolldown emit them once (under the name of the
-      // one they met first, in Rolldown 1.0), webpack and esbuild once per prompt file
+      // one they met first, in Rolldown 1.0), webpack, esbuild and Farm once per prompt file
       const lighthouse = images.filter((f) => /(^|\/)(hero|twin)[-.][\w-]+\.webp$/.test(f));
       expect(lighthouse.length, `${bundler}: ${images.join(', ')}`).toBe(bundler === 'rollup' || bundler === 'rolldown' ? 1 : 2);
       expect(images.filter((f) => /(^|\/)pears-[12][-.][\w-]+\.png$/.test(f)), `${bundler}: ${images.join(', ')}`).toHaveLength(2);
