@@ -4,7 +4,7 @@
  * bundler imports, not what a build keyed with defaults given only to the plugin. Real Vite builds
  * against the local Venice-compatible server, and the real command as a child process.
  */
-import { mkdir, readdir, readFile, rename, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'vite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -116,5 +116,31 @@ describe('prune keeps what the next build uses', () => {
     expect(result.output).toMatch(/^kept {2}blobs\/[0-9a-f]{64}\.png \(written \d+ s ago: a running build may be committing it\)$/m);
     expect(result.output).toMatch(/^removed {2}entries\/[0-9a-f]{64}\.json$/m);
     expect(result.output).toMatch(/1 file removed, 1 kept for now, 0 skipped/);
+  });
+
+  it("removes responsive derivatives of images no longer cached, keeps the current ones, and the next build encodes nothing", async () => {
+    const p1 = join(root, 'src', 'p1.imageprompt.json');
+    const responsive = { widths: [64, 128], formats: ['webp'] };
+    await writeFile(p1, JSON.stringify({ model: 'z-image-turbo', prompt: 'picture number 1', width: 256, height: 256, responsive }));
+    await viteBuild();
+    const derivatives = join(root, 'node_modules', '.cache', 'imageprompt', 'derivatives');
+    const before = (await readdir(derivatives)).sort();
+    expect(before).toHaveLength(2);
+    // the prompt changes: the old image's derivatives are left behind by the new build
+    await writeFile(p1, JSON.stringify({ model: 'z-image-turbo', prompt: 'picture number 1, changed', width: 256, height: 256, responsive }));
+    await viteBuild();
+    const current = (await readdir(derivatives)).filter((f) => !before.includes(f)).sort();
+    expect(current).toHaveLength(2);
+    await ageCache();
+    const old = new Date(Date.now() - 3600_000);
+    for (const file of await readdir(derivatives)) await utimes(join(derivatives, file), old, old);
+    const dry = await prune('--dry-run');
+    for (const file of before) expect(dry.output).toContain(`would remove  node_modules/.cache/imageprompt/derivatives/${file}`);
+    const result = await prune();
+    expect(result.code, result.output).toBe(0);
+    expect((await readdir(derivatives)).sort()).toEqual(current);
+    const stamps = await Promise.all(current.map(async (f) => (await stat(join(derivatives, f))).mtimeMs));
+    await viteBuild();
+    expect(await Promise.all(current.map(async (f) => (await stat(join(derivatives, f))).mtimeMs))).toEqual(stamps);
   });
 });

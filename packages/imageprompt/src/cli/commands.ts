@@ -1,5 +1,8 @@
 /** The `imageprompt` commands. Each returns its exit code (see `main.ts`). */
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { derivativeDir } from '../images/derivatives.js';
+import { sweepDerivatives } from './derivative-sweep.js';
 import type { ImagePromptEngine } from '../engine/engine.js';
 import { ImagePromptError } from '../errors/errors.js';
 import { expectedSize } from '../catalog/expected-size.js';
@@ -220,7 +223,14 @@ export async function prune(ctx: CommandContext): Promise<number> {
   for (const ref of engine.refs.list()) {
     if (contents.get(join(engine.options.root, ref.file)) !== ref.content) removed.push(ref.path);
   }
-  if (!ctx.dryRun) for (const file of removed) await store.remove(file);
+  // responsive derivatives made on this machine from images no longer kept
+  const derivatives = await sweepDerivatives(derivativeDir(engine.options.placeholderDir), engine.options.root, keptDigests, PRUNE_GRACE_MS);
+  kept.push(...derivatives.kept);
+  if (!ctx.dryRun) {
+    for (const file of removed) await store.remove(file);
+    for (const path of derivatives.remove) await rm(path, { force: true });
+  }
+  removed.push(...derivatives.remove.map((path) => relative(engine.options.root, path)));
   const remote = ctx.pruneRemote ? await pruneRemote(ctx, referenced) : { removed: [], young: 0 };
   if (remote === undefined) return EXIT.failed;
   const remoteRemoved = remote.removed;

@@ -54,7 +54,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     example: 'npx imageprompt check --json',
   },
   prune: {
-    summary: 'remove cache entries and blobs that no prompt file in the project references',
+    summary: 'remove cache entries and blobs that no prompt file in the project references, and stale responsive derivatives',
     usage: 'imageprompt prune [--dry-run] [--remote <url>] [options]',
     options: [...COMMON, 'dry-run', 'json'],
     example: 'npx imageprompt prune --dry-run',

@@ -1,9 +1,10 @@
 /**
  * Responsive derivatives: the generated image at smaller widths and in other formats, made locally
  * with sharp from the cached bytes, never from Venice. Each is a file in a machine-local cache
- * (`node_modules/.cache/imageprompt/derivatives` beside the placeholders) named by the hash of what
- * makes it: the source's sha256, the width, the format, the encoder settings and sharp's version. A
- * rebuild finds them all and encodes nothing.
+ * (`node_modules/.cache/imageprompt/derivatives` beside the placeholders) named by its source's
+ * sha256 and the hash of what makes it (the source, the width, the format, the encoder settings and
+ * sharp's version): `<source>-<key>.avif`. A rebuild finds them all and encodes nothing; `prune`
+ * removes those whose source is no longer in the cache.
  *
  * Local, not in the shared cache: a derivative costs CPU seconds, not money, and anyone holding the
  * source makes the same one; the shared cache holds what was paid for, and every byte in it is more
@@ -56,6 +57,11 @@ export interface DerivativePlan {
   dropped: number[];
 }
 
+/** The sha256 of the image a derivative file was made from, by its name; undefined for another file. */
+export function derivativeSource(fileName: string): string | undefined {
+  return /^([0-9a-f]{64})-[0-9a-f]{64}\.(avif|webp|jpg|png)$/.exec(fileName)?.[1];
+}
+
 /** The directory derivatives are kept in, beside the placeholders. */
 export function derivativeDir(placeholderDir: string): string {
   return join(placeholderDir, '..', 'derivatives');
@@ -102,7 +108,7 @@ export class Derivatives {
           .update(JSON.stringify([RECIPE, digest, width, format, ENCODER_SETTINGS[format], encoderVersion()]))
           .digest('hex');
         const height = Math.max(1, Math.round((width * source.height) / source.width));
-        derivatives.push({ width, height, format, key, path: join(this.dir, `${key}.${derivedExtension(format)}`) });
+        derivatives.push({ width, height, format, key, path: join(this.dir, `${digest}-${key}.${derivedExtension(format)}`) });
       }
     }
     return { derivatives, dropped };
