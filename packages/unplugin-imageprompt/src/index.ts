@@ -1,8 +1,8 @@
 /**
  * The plugin, built once for every bundler: the wiring of hooks to their work. Each prompt-file
- * import becomes one JavaScript module (a virtual module, or in webpack and Rspack the prompt file
- * itself) made by `core/load-prompt-module.ts`, which emits its images through the bundler's asset API
- * (`core/emit/`). What the build is (root, base, dev or build, the engine) is one object,
+ * import becomes one JavaScript module (a virtual module per import query, or in webpack, Rspack,
+ * esbuild and Farm the prompt file itself) made by `core/load-prompt-module.ts`, which emits its images
+ * and their responsive sizes through the bundler's asset API (`core/emit/`). What the build is (root, base, dev or build, the engine) is one object,
  * `core/build-context.ts`. In the Vite and Astro dev servers a miss answers with a placeholder at once
  * (`core/dev-generations.ts`) and the review page is served live (`core/dev-review.ts`). Nothing here
  * knows HTTP (the engine does) or assumes one bundler.
