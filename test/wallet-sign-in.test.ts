@@ -106,7 +106,8 @@ describe('VENICE_WALLET_PRIVATE_KEY', () => {
     expect(attempts.filter((r) => r.status === 500)).toHaveLength(2);
     expect(attempts.filter((r) => r.status === 429)).toEqual([]);
     const nonces = attempts.map((r) => r.signIn?.nonce);
-    expect(nonces.every(Boolean)).toBe(true);
+    // 16 hex digits, as Venice's docs and its own client make them
+    expect(nonces.every((nonce) => /^[0-9a-f]{16}$/.test(nonce ?? ''))).toBe(true);
     expect(new Set(nonces).size).toBe(attempts.length);
     for (const r of attempts) {
       expect(r.signIn?.address).toBe(wallet.address.toLowerCase());
@@ -128,6 +129,26 @@ describe('VENICE_WALLET_PRIVATE_KEY', () => {
     const left = (10 - 4 * (await imagePrice())).toFixed(6);
     expect(result.output).toMatch(new RegExp(`4 generated, .*; paid with the wallet ${wallet.address}, which has \\$${left.replace('.', '\\.')} left on Venice`));
     for (const secret of secretForms()) expect(result.output).not.toContain(secret);
+  });
+
+  it("plan reads the wallet's credit and says whether it covers the plan, spending nothing", async () => {
+    const plan = (json = false) => runNode([CLI, 'plan', ...(json ? ['--json'] : [])], { cwd: root, env: { VENICE_BASE_URL: sim.url, VENICE_API_KEY: undefined, VENICE_WALLET_PRIVATE_KEY: walletKey } });
+    const enough = await plan();
+    expect(enough.code, enough.output).toBe(0);
+    expect(enough.output).toContain(`the wallet ${wallet.address} has $10 on Venice, enough for this plan`);
+    sim.script({ walletBalances: { [wallet.address]: 0.02 } });
+    const short = await plan();
+    expect(short.output).toMatch(new RegExp(`the wallet ${wallet.address} has \\$0\\.02 on Venice, less than this plan's estimated \\$0\\.04: top up before \`imageprompt generate\``));
+    const json = JSON.parse((await plan(true)).output) as { wallet: { address: string; balanceUsd: number } };
+    expect(json.wallet).toEqual({ address: wallet.address, balanceUsd: 0.02 });
+    expect(sim.imageRequests()).toHaveLength(0);
+    // the balance is the signed-in wallet's own: not a key's, not another wallet's
+    const other = privateKeyToAccount(generatePrivateKey());
+    const asked = (headers: Record<string, string>) => fetch(`${sim.url}/x402/balance/${wallet.address}`, { headers }).then((r) => r.status);
+    expect(await asked({ authorization: `Bearer ${KEY}` })).toBe(401);
+    expect(await asked({ 'SIGN-IN-WITH-X': await signIn(other) })).toBe(403);
+    expect(await asked({ 'SIGN-IN-WITH-X': await signIn(wallet) })).toBe(200);
+    for (const secret of secretForms()) expect(enough.output + short.output).not.toContain(secret);
   });
 
   it('stops at a 402 for want of credit with the balance, the minimum and where to top up, sending nothing more', async () => {

@@ -12,6 +12,7 @@ import { errorReply, json, send, type Reply } from './replies.js';
 import { handleGenerate } from './routes/image-generate.js';
 import { handleEdit, handleMultiEdit } from './routes/image-edit.js';
 import { handleBackgroundRemove, handleUpscale } from './routes/image-tools.js';
+import { BALANCE_PREFIX, handleWalletBalance } from './routes/x402-balance.js';
 import { handleGenerations } from './routes/images-generations.js';
 import { handleModels } from './routes/models.js';
 import { handleRateLimits } from './routes/rate-limits.js';
@@ -58,6 +59,7 @@ const CREDENTIALED: Record<string, (state: SimState, req: IncomingMessage, raw: 
   'POST /image/edit': handleEdit,
   'POST /image/multi-edit': handleMultiEdit,
   'GET /api_keys/rate_limits': (state) => handleRateLimits(state),
+  [`GET ${BALANCE_PREFIX}:address`]: handleWalletBalance,
 };
 
 function redactHeaders(req: IncomingMessage): Record<string, string> {
@@ -96,7 +98,8 @@ async function route(state: SimState, req: IncomingMessage, url: URL, raw: Buffe
   const apiPath = path.slice('/api/v1'.length);
   const fullUrl = `http://${req.headers.host ?? 'localhost'}${url.pathname}`;
   const open = method === 'GET' ? PUBLIC[apiPath] : undefined;
-  const guarded = CREDENTIALED[`${method} ${apiPath}`];
+  // the one route with a parameter: the wallet's address
+  const guarded = CREDENTIALED[`${method} ${apiPath.startsWith(BALANCE_PREFIX) ? `${BALANCE_PREFIX}:address` : apiPath}`];
   if (!open && !guarded) return json(404, { error: 'Not found' }, baseHeaders());
   const auth = await authenticate(state, req, Boolean(guarded), fullUrl);
   if (!auth.ok) return errorReply(auth.error, baseHeaders());

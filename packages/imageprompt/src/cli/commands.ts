@@ -64,8 +64,15 @@ export async function plan(ctx: CommandContext): Promise<number> {
   const invalid = items.filter((i) => i.error).map((i) => ({ file: i.file, message: describeError(i) }));
   const totalUsd = round(misses.reduce((sum, m) => sum + (m.priceUsd ?? 0), 0));
   const unpriced = misses.filter((m) => m.priceUsd === null).length;
+  const wallet = misses.length > 0 ? await walletCredit(ctx.engine) : undefined;
   if (ctx.json) {
-    ctx.out(JSON.stringify({ misses, cached: items.filter((i) => i.cached).length, invalid, totalUsd, unpriced, priceSource: ctx.priceSource, ...(shards ? { shard: shardName(ctx.shard!), shards } : {}) }, null, 2));
+    ctx.out(
+      JSON.stringify(
+        { misses, cached: items.filter((i) => i.cached).length, invalid, totalUsd, unpriced, priceSource: ctx.priceSource, ...(shards ? { shard: shardName(ctx.shard!), shards } : {}), ...(wallet ? { wallet } : {}) },
+        null,
+        2,
+      ),
+    );
   } else {
     for (const m of misses) {
       const price = m.priceUsd === null ? 'price unknown' : `$${Number(m.priceUsd.toFixed(6))}`;
@@ -75,8 +82,24 @@ export async function plan(ctx: CommandContext): Promise<number> {
     for (const share of shards ?? []) ctx.out(`shard ${share.shard}: ${share.misses} to generate, estimated $${share.totalUsd}`);
     const of = ctx.shard ? ` (shard ${shardName(ctx.shard)})` : '';
     ctx.out(`${misses.length} of ${items.length} prompt files to generate${of}, estimated $${totalUsd}${unpriced ? ` (+${unpriced} without a price)` : ''}; prices from ${ctx.priceSource}; nothing was spent`);
+    if (wallet?.error) ctx.out(`could not read the wallet's credit on Venice (${wallet.error}); generate will say if it runs short`);
+    else if (wallet) {
+      const short = wallet.balanceUsd! < totalUsd;
+      ctx.out(
+        `the wallet ${wallet.address} has $${round(wallet.balanceUsd!)} on Venice${short ? `, less than this plan's estimated $${totalUsd}: top up before \`imageprompt generate\`, which would stop where the credit runs out` : ', enough for this plan'}`,
+      );
+    }
   }
   return invalid.length > 0 ? EXIT.failed : EXIT.ok;
+}
+
+/** When a wallet pays: its address and credit on Venice, or why they could not be read (plan never fails for it). */
+async function walletCredit(engine: ImagePromptEngine): Promise<{ address?: string; balanceUsd?: number; error?: string } | undefined> {
+  try {
+    return await engine.walletBalance();
+  } catch (error) {
+    return { error: (error as Error).message.split('\n')[0]! };
+  }
 }
 
 export async function check(ctx: CommandContext): Promise<number> {

@@ -323,6 +323,15 @@ export class ImagePromptEngine {
   }
 
   /** Counts since the last call, for a per-build summary. */
+  /** The paying wallet's address and its credit on Venice, when a wallet pays (for `plan`; a failure is thrown). */
+  async walletBalance(): Promise<{ address: string; balanceUsd: number } | undefined> {
+    const wallet = this.options.wallet;
+    if (!wallet) return undefined;
+    const address = await wallet.walletAddress();
+    const { balanceUsd } = await this.clients.get(PROVIDER, 'the wallet').walletBalance(address);
+    return { address, balanceUsd };
+  }
+
   /** Who paid Venice with a wallet, and its balance as Venice last gave it: for a command's summary. */
   get walletSummary(): string | undefined {
     const wallet = this.options.wallet;

@@ -195,6 +195,33 @@ export class VeniceClient {
     }
   }
 
+  /**
+   * A wallet's credit on Venice (`GET /x402/balance/{address}`, signed in like any request): free, for
+   * `plan` to compare with what it would spend. The answer is read bounded and only its numbers kept;
+   * any failure is a thrown error for the caller to say, never a retry.
+   */
+  async walletBalance(address: string): Promise<{ balanceUsd: number; canConsume: boolean | undefined }> {
+    const response = await fetch(`${this.baseURL}/x402/balance/${encodeURIComponent(address)}`, {
+      headers: { ...(await this.credential.headers()), Accept: 'application/json' },
+      signal: AbortSignal.timeout(Math.min(this.timeoutMs, 15_000)),
+      redirect: 'manual',
+    }).catch((error: unknown) => {
+      throw this.networkError(error);
+    });
+    const text = await readPrefix(response);
+    if (response.status !== 200) throw this.responseError(response, text);
+    let data: { balanceUsd?: unknown; canConsume?: unknown } | undefined;
+    try {
+      data = (JSON.parse(text) as { data?: typeof data }).data;
+    } catch {
+      // (the parser's message would quote the server's text)
+      throw new Error('the answer is not JSON');
+    }
+    const balance = typeof data?.balanceUsd === 'string' ? Number(data.balanceUsd) : data?.balanceUsd;
+    if (typeof balance !== 'number' || !Number.isFinite(balance) || balance < 0) throw new Error('the answer holds no balance');
+    return { balanceUsd: balance, canConsume: typeof data?.canConsume === 'boolean' ? data.canConsume : undefined };
+  }
+
   /** Sends one POST to a route and reads what every answer shares: pacing, status, moderation headers. */
   private async post(path: string, model: string, body: object, accept: string, encoding: string): Promise<{ response: Response; meta: AnswerMeta }> {
     const signal = AbortSignal.timeout(this.timeoutMs);

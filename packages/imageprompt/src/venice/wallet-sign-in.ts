@@ -2,7 +2,7 @@
  * Paying with an x402 wallet: from the private key in `VENICE_WALLET_PRIVATE_KEY`, a fresh EIP-4361
  * (Sign-In with Ethereum) message for every attempt, retries included, as Venice requires: domain
  * `api.venice.ai`, URI `https://api.venice.ai`, version 1, chain 8453 (Base), a random single-use
- * nonce, issued now and expiring in five minutes. The header is base64 JSON of the address, the
+ * nonce (16 hex digits, as Venice's docs and client make it), issued now and expiring in five minutes. The header is base64 JSON of the address, the
  * message, its signature, the time and the chain, the shape Venice's own x402 client sends.
  *
  * Keys and signatures are viem's (`privateKeyToAccount`, `createSiweMessage`), loaded with the first
@@ -10,6 +10,7 @@
  * ed25519 sign-ins, but a Base wallet covers every Venice route and a second signing scheme is a
  * second secret format to guard; a Solana key is refused with a message that says so.
  */
+import { randomBytes } from 'node:crypto';
 import { configError } from '../config/connection-checks.js';
 import type { Credential } from './credentials.js';
 
@@ -71,7 +72,7 @@ export class WalletSignIn implements Credential {
 
   private load(): Promise<Signer> {
     this.signer ??= (async () => {
-      const [{ privateKeyToAccount }, { createSiweMessage, generateSiweNonce }] = await Promise.all([import('viem/accounts'), import('viem/siwe')]);
+      const [{ privateKeyToAccount }, { createSiweMessage }] = await Promise.all([import('viem/accounts'), import('viem/siwe')]);
       let account: ReturnType<typeof privateKeyToAccount>;
       try {
         account = privateKeyToAccount(this.key);
@@ -91,7 +92,7 @@ export class WalletSignIn implements Credential {
             uri: SIGN_IN_URI,
             version: '1',
             chainId: BASE_CHAIN_ID,
-            nonce: generateSiweNonce(),
+            nonce: randomBytes(8).toString('hex'),
             issuedAt,
             expirationTime: new Date(issuedAt.getTime() + VALID_FOR_MS),
           }),
