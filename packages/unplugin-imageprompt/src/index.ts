@@ -84,11 +84,11 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
         filter: { id: nativeResolution ? RESOLVE_FILTER : LOAD_FILTER },
         async handler(id) {
           let file: string;
-          let directives: string;
+          let directives: string | undefined;
           if (nativeResolution) {
-            if (!isPromptImport(id)) return null;
-            file = id.split('?')[0]!;
             directives = importDirectives(id);
+            if (directives === undefined) return null;
+            file = id.split('?')[0]!;
           } else {
             if (!ids.isVirtual(id)) return null;
             file = ids.promptFile(id);

@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { ImagePromptEngine } from '../engine/engine.js';
 import { ImagePromptError } from '../errors/errors.js';
-import { canPayVenice } from '../config/engine-options.js';
+import { canPayAnyProvider } from '../config/engine-options.js';
 import { CATALOG_DATE } from '../catalog/model-catalog.js';
 import { fetchLiveCatalog } from '../catalog/live-catalog.js';
 import type { Logger } from '../logger.js';
@@ -111,8 +111,7 @@ async function main(argv: string[]): Promise<number> {
         priceSource = `${engine.options.baseURL}/models?type=image`;
       }
     }
-    const { providers } = engine.options;
-    if (name === 'generate' && !canPayVenice(engine.options) && !Object.values(providers).some((p) => p.apiKey)) {
+    if (name === 'generate' && !canPayAnyProvider(engine.options)) {
       process.stderr.write('imageprompt: generate needs a Venice API key: set VENICE_API_KEY, or VENICE_WALLET_PRIVATE_KEY to pay with an x402 wallet (try `imageprompt plan` to see what it would do)\n');
       return EXIT.usage;
     }

@@ -275,3 +275,8 @@ function definedOnly(value: object): Record<string, unknown> {
 export function canPayVenice(options: Pick<ResolvedEngineOptions, 'apiKey' | 'siwx' | 'wallet'>): boolean {
   return Boolean(options.apiKey || options.siwx || options.wallet);
 }
+
+/** Whether any provider can be paid: Venice, or a named OpenAI-compatible provider with its key. */
+export function canPayAnyProvider(options: Pick<ResolvedEngineOptions, 'apiKey' | 'siwx' | 'wallet' | 'providers'>): boolean {
+  return canPayVenice(options) || Object.values(options.providers).some((p) => p.apiKey);
+}

@@ -15,7 +15,7 @@ import { KeyRefs, contentDigest } from '../cache/key-refs.js';
 import { loadLiveCatalog } from '../catalog/live-catalog.js';
 import { ModelCatalog } from '../catalog/model-catalog.js';
 import { requestPriceUsd } from '../catalog/pricing.js';
-import { canPayVenice, resolveEngineOptions, type EngineOptions, type Mode, type ResolvedEngineOptions } from '../config/engine-options.js';
+import { canPayAnyProvider, canPayVenice, resolveEngineOptions, type EngineOptions, type Mode, type ResolvedEngineOptions } from '../config/engine-options.js';
 import { ImagePromptError } from '../errors/errors.js';
 import { DEFAULT_RETRY_POLICY, worstCaseDurationMs } from '../http/retry-policy.js';
 import type { ImageMetadata } from '../images/image-metadata.js';
@@ -228,7 +228,7 @@ export class ImagePromptEngine {
   /** What a miss does here: the mode chosen, or by key (and dev server or build) when none was. */
   get missMode(): Mode | 'fail' {
     if (this.options.mode) return this.options.mode;
-    if (canPayVenice(this.options) || Object.values(this.options.providers).some((p) => p.apiKey)) return 'generate';
+    if (canPayAnyProvider(this.options)) return 'generate';
     return this.options.context === 'dev' ? 'placeholder' : 'fail';
   }
 

@@ -21,6 +21,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { makeDirectory, writeFileAtomic } from '../cache/atomic-file.js';
+import { GenerationQueue } from '../engine/generation-queue.js';
 import { derivedExtension, type DerivedFormat, type ResponsiveSpec } from './responsive-spec.js';
 
 /** Bumped when the way derivatives are made changes in a way the other inputs do not show. */
@@ -86,14 +87,15 @@ function encoderVersion(): string {
 }
 
 export class Derivatives {
-  private active = 0;
-  private waiting: (() => void)[] = [];
-  private making = new Map<string, Promise<void>>();
+  /** Encodings share work per set of outputs, and take one of as many slots as the machine has cores. */
+  private readonly queue: GenerationQueue;
 
   constructor(
     readonly dir: string,
-    private readonly slots = Math.max(1, availableParallelism()),
-  ) {}
+    slots = Math.max(1, availableParallelism()),
+  ) {
+    this.queue = new GenerationQueue(slots);
+  }
 
   /** Names, sizes and paths of a source's derivatives, without encoding anything. */
   async plan(source: DerivativeSource, spec: ResponsiveSpec): Promise<DerivativePlan> {
@@ -127,23 +129,7 @@ export class Derivatives {
     const missing = plan.derivatives.filter((d) => !existsSync(d.path));
     if (missing.length === 0) return Promise.resolve();
     const id = missing.map((d) => d.key).join(',');
-    let work = this.making.get(id);
-    if (!work) {
-      work = this.slot(() => encode(source, missing, this.dir)).finally(() => this.making.delete(id));
-      this.making.set(id, work);
-    }
-    return work;
-  }
-
-  private async slot<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.slots) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active += 1;
-    try {
-      return await task();
-    } finally {
-      this.active -= 1;
-      this.waiting.shift()?.();
-    }
+    return this.queue.run(id, () => this.queue.slot(() => encode(source, missing, this.dir)));
   }
 }
 

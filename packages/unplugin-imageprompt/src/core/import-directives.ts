@@ -9,7 +9,6 @@
 import { DEFAULT_DERIVED_FORMATS, DERIVED_FORMATS, ImagePromptError, MAX_DERIVED_WIDTH, MIN_DERIVED_WIDTH, type DerivedFormat, type ResponsiveSpec } from 'imageprompt/hits';
 
 export const IMPORT_FLAG = 'imageprompt';
-const FORMATS: readonly DerivedFormat[] = DERIVED_FORMATS;
 const DIRECTIVES = ['w', 'format'] as const;
 
 export interface ImportDirectives {
@@ -43,8 +42,8 @@ export function parseDirectives(raw: string, where: string): ImportDirectives {
       directives.widths = [...widths].sort((a, b) => a - b);
     } else if (name === 'format') {
       const formats = value.split(';') as DerivedFormat[];
-      const unknown = formats.find((f) => !FORMATS.includes(f));
-      if (!value || unknown !== undefined) throw fail(`has "${unknown ?? ''}", which is not a format`, `use ${FORMATS.join(', ')}, separated by ";": ?imageprompt&format=avif;webp`);
+      const unknown = formats.find((f) => !DERIVED_FORMATS.includes(f));
+      if (!value || unknown !== undefined) throw fail(`has "${unknown ?? ''}", which is not a format`, `use ${DERIVED_FORMATS.join(', ')}, separated by ";": ?imageprompt&format=avif;webp`);
       if (new Set(formats).size !== formats.length) throw fail('lists a format twice', 'list each format once');
       directives.formats = formats;
     } else {

@@ -35,7 +35,8 @@ export interface BackgroundGenerations {
 /** `directives`: the import's query directives (`w=480;960&format=avif`), '' for none. */
 export async function loadPromptModule(hook: HookContext, file: string, { build, emitter, generations, review }: LoadServices, directives = ''): Promise<string> {
   try {
-    const overrides = parseDirectives(directives, relative(build.root, file));
+    // checked before anything else, and only where the import has a query (not on every hit)
+    const overrides = directives ? parseDirectives(directives, relative(build.root, file)) : undefined;
     if (build.mode === 'dev') review.changed(file);
     let result: ImageResult;
     let landed = false;
@@ -53,7 +54,7 @@ export async function loadPromptModule(hook: HookContext, file: string, { build,
       landed = generations.takeLanded(file) && !answer.generated;
     } else result = await (await build.engine()).load(file);
     const urls = await Promise.all(result.images.map((image, i) => emitter.emit(hook, imageAsset(file, i, result.images.length, image))));
-    result = { ...result, responsive: applyDirectives(result.responsive, overrides, relative(build.root, file)) };
+    if (overrides) result = { ...result, responsive: applyDirectives(result.responsive, overrides, relative(build.root, file)) };
     const responsive = await responsiveFor(hook, file, result, { build, emitter });
     const code = moduleCode(result, build.options.exportShape, urls, responsive);
     return landed ? `${code}console.info(${JSON.stringify(`[imageprompt] ${relative(build.root, file)}: the generated image has landed`)});\n` : code;

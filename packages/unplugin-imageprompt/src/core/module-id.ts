@@ -28,13 +28,16 @@ export const LOAD_FILTER = /^\0imageprompt:.*\.js$/;
 
 /** Whether an import is ours: a prompt file with no query, or a query holding the `imageprompt` flag. */
 export function isPromptImport(id: string): boolean {
-  const [path, query] = splitQuery(id);
-  return path.endsWith(PROMPT_SUFFIX) && directivesOf(query) !== undefined;
+  return importDirectives(id) !== undefined;
 }
 
-/** The canonical directives of an import ours (`w=480;960&format=avif` sorted), '' for none. */
-export function importDirectives(id: string): string {
-  return directivesOf(splitQuery(id)[1]) ?? '';
+/**
+ * The canonical directives of an import (`w=480;960&format=avif` sorted), '' for none; undefined
+ * when the import is not ours (another file, or a query without the flag).
+ */
+export function importDirectives(id: string): string | undefined {
+  const [path, query] = splitQuery(id);
+  return path.endsWith(PROMPT_SUFFIX) ? directivesOf(query) : undefined;
 }
 
 /** The virtual ids of one plugin instance: relative to its project root, marked as its bundler expects. */
@@ -55,7 +58,7 @@ export class ModuleIds {
     if (isAbsolute(path) && existsSync(path)) file = path;
     else if (path.startsWith('/')) file = resolve(root, `.${path}`);
     else file = resolve(dirname(splitQuery(importer)[0]), path);
-    const directives = importDirectives(id);
+    const directives = importDirectives(id) ?? '';
     const virtual = `${PREFIX}${relative(root, file).split(sep).join('/')}${directives ? `&${directives}` : ''}${TAIL}`;
     this.handedOut.set(file, (this.handedOut.get(file) ?? new Set()).add(virtual));
     return virtual;
