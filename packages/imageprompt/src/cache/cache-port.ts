@@ -11,6 +11,7 @@ import type { ImageMetadata } from '../images/image-metadata.js';
 import type { ImageFormat } from '../prompt/prompt-schema.js';
 import type { NormalisedRequest, OpenAIRequest } from '../prompt/request-types.js';
 import type { OPENAI_ROUTE } from '../prompt/request-types.js';
+import type { StepRoute } from '../steps/step-request.js';
 
 export const MANIFEST_VERSION = 1;
 
@@ -34,9 +35,13 @@ export interface Manifest {
   provider: string;
   /** The native request; on the OpenAI-compatible route, a native-shaped view of `sent`. */
   request: NormalisedRequest;
-  /** On the OpenAI-compatible route: the route, and the request sent there (which the key hashes). */
-  route?: typeof OPENAI_ROUTE;
-  sent?: OpenAIRequest;
+  /**
+   * On the OpenAI-compatible route: the route, and the request sent there (which the key hashes). On
+   * a step on images (upscale, background removal, edit): its route, and its body with each input
+   * image as `sha256:<digest>` (which the key hashes).
+   */
+  route?: typeof OPENAI_ROUTE | StepRoute;
+  sent?: OpenAIRequest | Record<string, unknown>;
   seed: number;
   seedSource: 'file' | 'derived';
   response: {

@@ -39,7 +39,8 @@ import { blobName, checkManifest } from './manifest-schema.js';
 import { IMAGE_HEADER_BYTES, sniffImage } from '../images/image-bytes.js';
 import type { ImageMetadata } from '../images/image-metadata.js';
 import type { Logger } from '../logger.js';
-import { openaiKey } from '../prompt/openai-route.js';
+import { OPENAI_ROUTE, openaiKey, type OpenAIRequest } from '../prompt/openai-route.js';
+import { stepKey } from '../steps/step-request.js';
 import { requestKey } from '../prompt/request-key.js';
 import type { ImageFormat } from '../prompt/prompt-schema.js';
 
@@ -415,7 +416,9 @@ async function probe(dir: string): Promise<void> {
 
 /** The key a manifest's request hashes to: what a manifest from elsewhere must match. */
 export function manifestKey(manifest: Pick<Manifest, 'request' | 'provider' | 'route' | 'sent'>): string {
-  return manifest.route && manifest.sent ? openaiKey(manifest.provider, manifest.sent) : requestKey(manifest.request);
+  if (!manifest.route || !manifest.sent) return requestKey(manifest.request);
+  if (manifest.route === OPENAI_ROUTE) return openaiKey(manifest.provider, manifest.sent as OpenAIRequest);
+  return stepKey(manifest.route, manifest.sent as Record<string, unknown>);
 }
 
 /** Why an image's first bytes do not show the format and pixel size its manifest records, if they do not. */

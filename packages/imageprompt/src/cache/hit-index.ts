@@ -33,6 +33,7 @@ import { UNSENDABLE } from '../config/connection-checks.js';
 import { BASE64, BLUR_DATA_URL, HEX_COLOR, MAX_BLUR_DATA_URL, MAX_THUMBHASH, SHA256_HEX } from './metadata-shape.js';
 import { isResponsiveSpec, type ResponsiveSpec } from '../images/responsive-spec.js';
 import { derivativeDir } from '../images/derivatives.js';
+import type { ChainStep } from '../engine/chain-runner.js';
 
 const INDEX_VERSION = 3;
 const INDEX_PREFIX = 'hit-index-';
@@ -46,7 +47,18 @@ const RACY_MS = 2000;
  * Size, modification time, inode and change time: what changes when a file is written. The change
  * time cannot be set back by a tool that copies a modification time onto a file (`cp -p`, `rsync -t`).
  */
-type Stamp = [size: number, mtimeMs: number, ino: number, ctimeMs: number];
+export type Stamp = [size: number, mtimeMs: number, ino: number, ctimeMs: number];
+
+/** A chain's link as the import lists it (engine/chain-runner.ts). */
+export interface IndexedStep {
+  key: string | null;
+  route: ChainStep['route'];
+  label: string;
+  width: number;
+  height: number;
+  format: ImageFormat;
+  status: 'cached' | 'generated' | 'placeholder' | 'missing';
+}
 
 export interface IndexedImage {
   path: string;
@@ -71,6 +83,10 @@ export interface HitRecord {
   seed: number;
   /** What preparing the prompt file warned about, said again on each hit. */
   warnings: string[];
+  /** A chain's links, as the import lists them. */
+  steps?: IndexedStep[];
+  /** Committed images the prompt file starts from, with their stamps when they were hashed. */
+  inputs?: { path: string; stamp: Stamp }[];
   manifest: Stamp;
   images: IndexedImage[];
 }
@@ -82,8 +98,8 @@ interface IndexFile {
 }
 
 // to the millisecond: what tools that copy a time keep (finer parts differ between file systems)
-const stampOf = (info: Stats): Stamp => [info.size, Math.trunc(info.mtimeMs), info.ino, Math.trunc(info.ctimeMs)];
-const sameStamp = (a: Stamp, b: Stamp) => a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
+export const stampOf = (info: Stats): Stamp => [info.size, Math.trunc(info.mtimeMs), info.ino, Math.trunc(info.ctimeMs)];
+export const sameStamp = (a: Stamp, b: Stamp) => a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
 /** Written so close to `recordedAt` (or after it) that an edit of the same size could share its stamp. */
 const isRacy = (stamp: Stamp, recordedAt: number) => stamp[1] > recordedAt - RACY_MS;
 
@@ -195,6 +211,8 @@ export function servedFromRecord(file: string, record: HitRecord) {
     seed: record.seed,
     status: 'cached' as const,
     images: record.images.map(({ stamp: _stamp, ...image }) => image),
+    ...(record.steps ? { steps: record.steps.map((step) => ({ ...step, status: 'cached' as const })) } : {}),
+    ...(record.inputs ? { inputs: record.inputs.map((input) => input.path) } : {}),
   };
 }
 
@@ -287,6 +305,11 @@ export class HitIndex {
     try {
       if (!sameStamp(stampOf(statSync(this.manifestPath(record.key))), record.manifest)) return undefined;
       for (const image of record.images) if (!sameStamp(stampOf(statSync(image.path)), image.stamp)) return undefined;
+      // a committed image the file starts from, changed (or too freshly written to tell) since it was hashed
+      for (const input of record.inputs ?? []) {
+        const stamp = stampOf(statSync(input.path));
+        if (!sameStamp(stamp, input.stamp) || isRacy(stamp, record.recordedAt)) return undefined;
+      }
     } catch {
       return undefined;
     }
@@ -401,6 +424,8 @@ function isRecord(value: unknown): value is HitRecord {
     Number.isInteger(r.seed) &&
     Array.isArray(r.warnings) &&
     r.warnings.every((w) => typeof w === 'string') &&
+    (r.steps === undefined || (Array.isArray(r.steps) && r.steps.every(isStep))) &&
+    (r.inputs === undefined || (Array.isArray(r.inputs) && r.inputs.every((i) => typeof i === 'object' && i !== null && typeof i.path === 'string' && isStamp(i.stamp)))) &&
     isStamp(r.manifest) &&
     Array.isArray(r.images) &&
     r.images.length > 0 &&
@@ -416,6 +441,19 @@ function isRecord(value: unknown): value is HitRecord {
         isStamp(i.stamp) &&
         (i.meta === undefined || isMetadata(i.meta)),
     )
+  );
+}
+
+function isStep(s: IndexedStep): boolean {
+  return (
+    typeof s === 'object' &&
+    s !== null &&
+    (s.key === null || SHA256_HEX.test(String(s.key))) &&
+    /^images?\/[a-z-]+$/.test(String(s.route)) &&
+    typeof s.label === 'string' &&
+    Number.isInteger(s.width) &&
+    Number.isInteger(s.height) &&
+    (IMAGE_FORMATS as readonly string[]).includes(s.format)
   );
 }
 

@@ -19,6 +19,8 @@ export interface KeyRef {
   file: string;
   content: string;
   key: string;
+  /** A chain's every key, the head's first: each step's entry is kept while the file is unchanged. */
+  steps?: string[];
 }
 
 export const REFS_FOLDER = 'refs';
@@ -55,13 +57,18 @@ export class KeyRefs {
     }
   }
 
-  /** Records the key a build used for a prompt file; writes only when something changed. */
-  async record(file: string, content: string, key: string): Promise<void> {
+  /** Records the key (and a chain's step keys) a build used for a prompt file; writes only when something changed. */
+  async record(file: string, content: string, key: string, steps?: string[]): Promise<void> {
     const name = this.name(file);
     const known = this.lookup(file);
-    if (known?.key === key && known.content === content && known.file === name) return;
+    if (known?.key === key && known.content === content && known.file === name && String(known.steps) === String(steps)) return;
     await makeDirectory(this.dir);
-    await writeFileAtomic(this.pathOf(name), `${JSON.stringify({ file: name, content, key } satisfies KeyRef)}\n`);
+    await writeFileAtomic(this.pathOf(name), `${JSON.stringify({ file: name, content, key, ...(steps?.length ? { steps } : {}) } satisfies KeyRef)}\n`);
+  }
+
+  /** Every key a ref keeps: its own and its chain's. */
+  static keysOf(ref: KeyRef): string[] {
+    return [ref.key, ...(Array.isArray(ref.steps) ? ref.steps.filter((k): k is string => typeof k === 'string') : [])];
   }
 
   /** Every ref, with the cache-relative path of its file. */

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { MANIFEST_VERSION, type Manifest } from './cache-port.js';
 import { sizeProblem, maxImageBytes, MAX_SIDE } from '../images/image-check.js';
 import { OPENAI_ROUTE } from '../prompt/openai-route.js';
+import { STEP_ROUTES } from '../steps/step-request.js';
 import { extensionOf, IMAGE_FORMATS, type ImageFormat } from '../images/image-formats.js';
 import { BASE64, BLUR_DATA_URL, HEX_COLOR, MAX_BLUR_DATA_URL, MAX_THUMBHASH, SHA256_HEX } from './metadata-shape.js';
 
@@ -68,7 +69,7 @@ export const manifestSchema = z
     key: digest,
     provider: z.string().regex(/^[a-z][a-z0-9-]*$/).max(100),
     request: requestSchema,
-    route: z.literal(OPENAI_ROUTE).optional(),
+    route: z.enum([OPENAI_ROUTE, ...STEP_ROUTES]).optional(),
     sent: z.record(z.string(), z.unknown()).optional(),
     seed,
     seedSource: z.enum(['file', 'derived']),

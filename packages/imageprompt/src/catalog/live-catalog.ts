@@ -1,5 +1,6 @@
 /**
- * Venice's live catalog (public routes: `GET /models?type=image` and `GET /image/styles`), optionally
+ * Venice's live catalog (public routes: `GET /models?type=image`, `?type=inpaint` for edit models,
+ * `?type=upscale` for the upscaler's prices, and `GET /image/styles`), optionally
  * kept on disk for an hour: Venice's catalog changes within months, so hours is the right age, and
  * builds need not ask for it every time.
  */
@@ -23,13 +24,16 @@ interface Stored extends CatalogData {
 async function fetchCatalogData(baseURL: string): Promise<CatalogData | undefined> {
   const base = baseURL.replace(/\/+$/, '');
   try {
-    const [models, styles] = await Promise.all(
-      [`${base}/models?type=image`, `${base}/image/styles`].map(async (url) => {
+    const [models, styles, edits, upscalers] = await Promise.all(
+      [`${base}/models?type=image`, `${base}/image/styles`, `${base}/models?type=inpaint`, `${base}/models?type=upscale`].map(async (url) => {
         const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
         return response.ok ? ((await response.json()) as unknown) : undefined;
       }),
     );
-    const entries = (models as { data?: ModelsResponseEntry[] } | undefined)?.data;
+    const list = (answer: unknown) => (answer as { data?: ModelsResponseEntry[] } | undefined)?.data;
+    const images = list(models);
+    // edit models and the upscaler are their own types; without them the bundled ones serve
+    const entries = Array.isArray(images) ? [...images, ...[list(edits), list(upscalers)].flatMap((more) => (Array.isArray(more) ? more : []))] : undefined;
     // the styles route has been documented both as an envelope and as a bare array
     const names = Array.isArray(styles) ? (styles as string[]) : (styles as { data?: string[] } | undefined)?.data;
     return Array.isArray(entries) && Array.isArray(names) ? { models: entries, styles: names } : undefined;

@@ -39,7 +39,42 @@ export interface ImageModel {
 export interface ModelsResponseEntry {
   id: string;
   type: string;
-  model_spec: { name: string; constraints: ModelConstraints; pricing?: ModelPricing; supportsWebSearch?: boolean };
+  model_spec: { name: string; constraints: ModelConstraints; pricing?: ModelPricing & EditPricing & { upscale?: Record<string, Price> }; supportsWebSearch?: boolean };
+}
+
+/** An edit model's limits (`type: "inpaint"`, reference §6): what `/image/edit` and `/image/multi-edit` accept. */
+export interface EditConstraints {
+  aspectRatios?: string[];
+  promptCharacterLimit?: number;
+  combineImages?: boolean;
+  maxInputImages?: number;
+  defaultResolution?: string;
+  resolutions?: string[];
+  defaultQuality?: string;
+  qualities?: string[];
+}
+
+/** An edit model's prices: per edit, by tier and quality where listed, plus input images beyond those included. */
+export interface EditPricing {
+  inpaint?: Price;
+  resolutions?: Record<string, Price>;
+  quality?: Record<string, Record<string, Price>>;
+  inputImages?: { included?: number; additional?: Price };
+}
+
+export interface EditModel {
+  id: string;
+  name: string;
+  constraints: EditConstraints;
+  pricing: EditPricing;
+}
+
+/** Prices of the routes that take an image, from the catalog (reference §5.4, §6). */
+export interface ToolPrices {
+  /** `/image/upscale` by scale (`upscale` of the `upscaler` entry, which every image model repeats). */
+  upscale: { '2x'?: number; '4x'?: number };
+  /** `/image/background-remove`: the `bria-bg-remover` entry's price. */
+  backgroundRemoval: number | undefined;
 }
 
 const BUNDLED_STYLES = new URL('../../data/venice-image-styles.json', import.meta.url);
@@ -62,14 +97,21 @@ const WEB_SEARCH = new Set(['nano-banana-2', 'nano-banana-pro']);
 export class ModelCatalog {
   private readonly models: Map<string, ImageModel>;
 
+  /** Edit models (`type: "inpaint"`), by id. */
+  readonly editModels: ReadonlyMap<string, EditModel>;
+
   constructor(
     models: ImageModel[],
     /** Valid `style_preset` values (case-sensitive). */
     readonly styles: readonly string[],
     /** Where this catalog came from, for messages. */
     readonly source: string,
+    editModels: EditModel[] = [],
+    /** Prices of upscaling and background removal. */
+    readonly tools: ToolPrices = { upscale: {}, backgroundRemoval: undefined },
   ) {
     this.models = new Map(models.map((m) => [m.id, m]));
+    this.editModels = new Map(editModels.map((m) => [m.id, m]));
   }
 
   private static snapshot: ModelCatalog | undefined;
@@ -88,6 +130,8 @@ export class ModelCatalog {
 
   /** From the `data` of Venice's `GET /models?type=image` and `GET /image/styles`. */
   static fromEntries(entries: ModelsResponseEntry[], styles: readonly string[], source: string): ModelCatalog {
+    // a catalog without edit models (another route's answer failed) takes the bundled ones for them
+    const edits = entries.some((m) => m.type === 'inpaint') ? undefined : source.startsWith('the bundled') ? undefined : ModelCatalog.bundled();
     return new ModelCatalog(
       entries
         .filter((m) => m.type === 'image' && m.id !== 'bria-bg-remover' && m.model_spec?.constraints)
@@ -100,7 +144,18 @@ export class ModelCatalog {
         })),
       styles,
       source,
+      edits
+        ? [...edits.editModels.values()]
+        : entries
+            .filter((m) => m.type === 'inpaint' && m.model_spec?.constraints)
+            .map((m) => ({ id: m.id, name: m.model_spec.name, constraints: m.model_spec.constraints as EditConstraints, pricing: (m.model_spec.pricing ?? {}) as EditPricing })),
+      edits && !entries.some((m) => m.id === 'upscaler') ? edits.tools : toolPrices(entries),
     );
+  }
+
+  /** The edit model with this id, if the catalog lists one. */
+  editModel(id: string): EditModel | undefined {
+    return this.editModels.get(id);
   }
 
   list(): ImageModel[] {
@@ -135,4 +190,11 @@ export class ModelCatalog {
   static ignoresSeed(model: ImageModel): boolean {
     return IGNORES_SEED.test(model.id);
   }
+}
+
+/** Upscale prices from the `upscaler` entry (else any entry listing them), background removal from `bria-bg-remover`. */
+function toolPrices(entries: ModelsResponseEntry[]): ToolPrices {
+  const upscaling = entries.find((m) => m.id === 'upscaler')?.model_spec.pricing?.upscale ?? entries.find((m) => m.model_spec?.pricing?.upscale)?.model_spec.pricing?.upscale;
+  const remover = entries.find((m) => m.id === 'bria-bg-remover')?.model_spec.pricing?.generation?.usd;
+  return { upscale: { '2x': upscaling?.['2x']?.usd, '4x': upscaling?.['4x']?.usd }, backgroundRemoval: remover };
 }

@@ -11,6 +11,7 @@ import { safeServerText } from '../http/bounded-body.js';
 import { fetchLiveCatalog } from '../catalog/live-catalog.js';
 import { round } from '../catalog/pricing.js';
 import { Progress } from './progress.js';
+import { KeyRefs } from '../cache/key-refs.js';
 import { findPromptFiles } from './find-prompt-files.js';
 import { inShard, shardName, shardOfKey, type Shard } from './shard.js';
 import { survey, type SurveyItem } from './survey.js';
@@ -48,27 +49,47 @@ function describeError(item: SurveyItem): string {
 
 export async function plan(ctx: CommandContext): Promise<number> {
   const items = await survey(ctx.engine, ctx.files);
-  const everyMiss = items.filter((i) => i.prepared && !i.cached).map((i) => {
+  // one row per request to pay: a chain's steps not cached each have theirs (keyed where the step before is cached)
+  interface Miss {
+    file: string;
+    key: string | null;
+    step?: string;
+    model: string;
+    width: number;
+    height: number;
+    format: string;
+    variants: number;
+    priceUsd: number | null;
+    shardKey: string;
+  }
+  const everyMiss = items.filter((i) => i.prepared && !i.cached).flatMap((i): Miss[] => {
     const { request, key } = i.prepared!;
+    if (i.links) {
+      return i.links
+        .filter((link) => !link.place)
+        .map((link) => ({ file: i.file, key: link.key, step: link.label, model: link.label, width: link.width, height: link.height, format: link.format, variants: 1, priceUsd: link.priceUsd ?? null, shardKey: key }));
+    }
     const { width, height } = expectedSize(request);
-    return { file: i.file, key, model: request.model, width, height, format: request.format, variants: request.variants, priceUsd: ctx.engine.priceOf(i.prepared!) ?? null };
+    return [{ file: i.file, key, model: request.model, width, height, format: request.format, variants: request.variants, priceUsd: ctx.engine.priceOf(i.prepared!) ?? null, shardKey: key }];
   });
-  const misses = everyMiss.filter((m) => inShard(m.key, ctx.shard));
+  // a chain is one shard's whole: its steps follow its head's key
+  const misses = everyMiss.filter((m) => inShard(m.shardKey, ctx.shard));
   // every shard's share, so that the number of runners can be chosen
   const shards = ctx.shard
     ? Array.from({ length: ctx.shard.count }, (_, i) => {
-        const own = everyMiss.filter((m) => shardOfKey(m.key, ctx.shard!.count) === i + 1);
+        const own = everyMiss.filter((m) => shardOfKey(m.shardKey, ctx.shard!.count) === i + 1);
         return { shard: `${i + 1}/${ctx.shard!.count}`, misses: own.length, totalUsd: round(own.reduce((sum, m) => sum + (m.priceUsd ?? 0), 0)) };
       })
     : undefined;
   const invalid = items.filter((i) => i.error).map((i) => ({ file: i.file, message: describeError(i) }));
+  const requests = new Set(misses.map((m) => m.file)).size;
   const totalUsd = round(misses.reduce((sum, m) => sum + (m.priceUsd ?? 0), 0));
   const unpriced = misses.filter((m) => m.priceUsd === null).length;
   const wallet = misses.length > 0 ? await walletCredit(ctx.engine) : undefined;
   if (ctx.json) {
     ctx.out(
       JSON.stringify(
-        { misses, cached: items.filter((i) => i.cached).length, invalid, totalUsd, unpriced, priceSource: ctx.priceSource, ...(shards ? { shard: shardName(ctx.shard!), shards } : {}), ...(wallet ? { wallet } : {}) },
+        { misses: misses.map(({ shardKey: _shardKey, ...m }) => m), cached: items.filter((i) => i.cached).length, invalid, totalUsd, unpriced, priceSource: ctx.priceSource, ...(shards ? { shard: shardName(ctx.shard!), shards } : {}), ...(wallet ? { wallet } : {}) },
         null,
         2,
       ),
@@ -81,7 +102,8 @@ export async function plan(ctx: CommandContext): Promise<number> {
     for (const i of invalid) ctx.out(`invalid  ${i.message}`);
     for (const share of shards ?? []) ctx.out(`shard ${share.shard}: ${share.misses} to generate, estimated $${share.totalUsd}`);
     const of = ctx.shard ? ` (shard ${shardName(ctx.shard)})` : '';
-    ctx.out(`${misses.length} of ${items.length} prompt files to generate${of}, estimated $${totalUsd}${unpriced ? ` (+${unpriced} without a price)` : ''}; prices from ${ctx.priceSource}; nothing was spent`);
+    const steps = misses.length > requests ? ` (${misses.length} requests)` : '';
+    ctx.out(`${requests} of ${items.length} prompt files to generate${steps}${of}, estimated $${totalUsd}${unpriced ? ` (+${unpriced} without a price)` : ''}; prices from ${ctx.priceSource}; nothing was spent`);
     if (wallet?.error) ctx.out(`could not read the wallet's credit on Venice (${wallet.error}); generate will say if it runs short`);
     else if (wallet) {
       const short = wallet.balanceUsd! < totalUsd;
@@ -107,7 +129,13 @@ export async function check(ctx: CommandContext): Promise<number> {
   const items = await survey(ctx.engine, ctx.files, { useIndex: !ctx.verify });
   await ctx.engine.drain();
   const invalid = items.filter((i) => i.error).map((i) => ({ file: i.file, message: describeError(i) }));
-  const missing = items.filter((i) => i.prepared && !i.cached).map((i) => ({ file: i.file, key: i.prepared!.key }));
+  // a chain's first step not cached is what is missing (the ones after it cannot be keyed yet)
+  const missing = items
+    .filter((i) => i.prepared && !i.cached)
+    .map((i) => {
+      const link = i.links?.find((l) => !l.place);
+      return { file: i.file, key: link ? link.key : i.prepared!.key, ...(link ? { step: link.label } : {}) };
+    });
   const ok = invalid.length === 0 && missing.length === 0;
   // where each image is: this machine's cache, or only the shared one (a build restores it from there)
   const onlyShared = items.filter((i) => i.place === 'remote').map((i) => i.file);
@@ -116,7 +144,7 @@ export async function check(ctx: CommandContext): Promise<number> {
     ctx.out(JSON.stringify({ ok, files: items.length, cached, local: cached - onlyShared.length, onlyShared, invalid, missing }, null, 2));
   } else {
     for (const i of invalid) ctx.out(`invalid  ${i.message}`);
-    for (const m of missing) ctx.out(`missing  ${m.file}  (key ${m.key})`);
+    for (const m of missing) ctx.out(`missing  ${m.file}  (${'step' in m ? `step ${m.step}, ` : ''}key ${m.key ?? 'not known until the step before is made'})`);
     for (const file of onlyShared) ctx.out(`shared   ${file}  (only in the shared cache)`);
     const where = onlyShared.length > 0 ? ` (${cached - onlyShared.length} here, ${onlyShared.length} only in the shared cache at ${ctx.engine.remote!.label}; \`imageprompt pull\` brings them here)` : '';
     ctx.out(
@@ -215,8 +243,10 @@ export async function prune(ctx: CommandContext): Promise<number> {
     contents.set(item.path, content);
     const ref = engine.refs.lookup(item.path);
     const recorded = ref !== undefined && content !== undefined && ref.content === content;
-    if (recorded) referenced.add(ref.key);
+    if (recorded) for (const key of KeyRefs.keysOf(ref)) referenced.add(key);
     if (item.prepared) referenced.add(item.prepared.key);
+    // a chain's steps, as far as the cache keys them: each paid intermediate entry is kept
+    for (const link of item.links ?? []) if (link.key) referenced.add(link.key);
     else if (!recorded) blocking.push(item);
   }
   if (blocking.length > 0) {

@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import type { ImagePromptEngine } from '../engine/engine.js';
 import { ImagePromptError } from '../errors/errors.js';
 import type { EntryPlace } from '../cache/cache-port.js';
-import type { PreparedPromptFile } from '../engine/engine.js';
+import type { PreparedPromptFile, WalkedLink } from '../engine/engine.js';
 
 export interface SurveyItem {
   /** Path relative to the root, for output. */
@@ -14,8 +14,10 @@ export interface SurveyItem {
   key?: string;
   error?: ImagePromptError;
   cached: boolean;
-  /** Where the entry is: here, or only in the shared cache. */
+  /** Where the entry is: here, or only in the shared cache (a chain: only there if any step is). */
   place?: EntryPlace;
+  /** A chain's links through the cache: which are there, which would be paid (see engine/chain-runner.ts). */
+  links?: WalkedLink[];
 }
 
 /**
@@ -31,6 +33,11 @@ export async function survey(engine: ImagePromptEngine, files: string[], { useIn
       if (key) return { file, path, key, cached: true, place: 'local' };
       try {
         const prepared = await engine.prepare(path);
+        if (prepared.chain) {
+          const links = await engine.walk(prepared, file);
+          const cached = links.every((link) => link.place);
+          return { file, path, prepared, key: links.at(-1)!.key ?? prepared.key, cached, place: cached ? (links.some((link) => link.place === 'remote') ? 'remote' : 'local') : undefined, links };
+        }
         const place = await engine.placeOf(prepared.key, file, useIndex ? { file: path, prepared } : undefined);
         return { file, path, prepared, key: prepared.key, cached: place !== undefined, place };
       } catch (error) {

@@ -17,6 +17,7 @@ import { ModelCatalog } from '../catalog/model-catalog.js';
 import { requestPriceUsd } from '../catalog/pricing.js';
 import { canPayAnyProvider, canPayVenice, resolveEngineOptions, type EngineOptions, type Mode, type ResolvedEngineOptions } from '../config/engine-options.js';
 import { ImagePromptError } from '../errors/errors.js';
+import { expectedSize } from '../catalog/expected-size.js';
 import { DEFAULT_RETRY_POLICY, worstCaseDurationMs } from '../http/retry-policy.js';
 import type { ImageMetadata } from '../images/image-metadata.js';
 import { placeholderImages } from '../images/placeholder-image.js';
@@ -26,6 +27,9 @@ import { readPromptFile, type AnyPromptFile } from '../prompt/prompt-file.js';
 import type { ImageFormat } from '../prompt/prompt-schema.js';
 import type { ResponsiveSpec } from '../images/responsive-spec.js';
 import { PROVIDER } from '../prompt/request-key.js';
+import { chainAfterGeneration, prepareSourceFile } from '../steps/prepare-chain.js';
+import { finalView, runChain, walkChain, type Chained, type ChainStep, type WalkedLink } from './chain-runner.js';
+import { SOURCE_APIS } from '../steps/step-schema.js';
 import { RemoteCache } from '../remote/remote-cache.js';
 import { RemoteLayer } from '../remote/remote-layer.js';
 import { SpendLedger } from '../venice/spend-ledger.js';
@@ -37,6 +41,7 @@ import { GenerationQueue } from './generation-queue.js';
 import { ProviderClients } from './provider-clients.js';
 
 export type { BuildStats, ImageStatus, MissingImage } from './build-report.js';
+export type { ChainStep, WalkedLink } from './chain-runner.js';
 
 /** Venice's own API host: where a simulator's drawings are never served. */
 const VENICE_HOST = new URL(DEFAULT_BASE_URL).host;
@@ -63,13 +68,17 @@ export interface ImageResult {
   /** `placeholder` and `missing` (frozen mode) images are local drawings, not Venice output. */
   status: ImageStatus;
   images: ResolvedImage[];
+  /** A chain's links, the head request first (absent for a single request): each one's key, size and status. */
+  steps?: ChainStep[];
+  /** The committed images the prompt file starts from (`"api": "edit"` …): a bundler watches them. */
+  inputs?: string[];
 }
 
 /** A prepared request with the digest of the prompt file it came from. */
 export type PreparedPromptFile = PreparedRequest & { content: string };
 
 /** What prompt files with the same request share. */
-type SharedResult = Omit<ImageResult, 'file' | 'alt' | 'responsive'> & { restored?: true };
+type SharedResult = Omit<ImageResult, 'file' | 'alt' | 'responsive' | 'inputs'> & { restored?: true };
 
 
 export class ImagePromptEngine {
@@ -167,7 +176,7 @@ export class ImagePromptEngine {
   }
 
   /** What a hit leaves in the hit index; an image still without metadata (its computation failed) is not remembered, so it is tried again. */
-  private rememberHit(file: string, prepared: PreparedPromptFile, result: Pick<ImageResult, 'key' | 'alt' | 'responsive' | 'seed' | 'images'>): void {
+  private rememberHit(file: string, prepared: PreparedPromptFile, result: Pick<ImageResult, 'key' | 'alt' | 'responsive' | 'seed' | 'images' | 'steps'>): void {
     if (!this.usesHitIndex || (this.options.metadata && !result.images.every((image) => image.meta))) return;
     this.hits.remember(file, {
       key: result.key,
@@ -175,6 +184,9 @@ export class ImagePromptEngine {
       responsive: result.responsive ?? null,
       seed: result.seed,
       warnings: prepared.warnings,
+      ...(result.steps ? { steps: result.steps } : {}),
+      // the committed images it starts from, as they were when hashed: a changed one is a full look again
+      ...(prepared.chain?.sources.length ? { inputs: prepared.chain.sources.map((s) => ({ path: s.path, stamp: s.stamp })) } : {}),
       images: result.images.map((image) => ({ path: image.path, format: image.format, width: image.width, height: image.height, digest: image.digest!, ...(image.meta ? { meta: image.meta } : {}) })),
     });
   }
@@ -234,16 +246,27 @@ export class ImagePromptEngine {
 
   /** Reads and checks a prompt file and works out its request and key; no network, no cache. */
   async prepare(file: string): Promise<PreparedPromptFile> {
-    return this.preparePrompt(await readPromptFile(file, this.display(file)), this.display(file));
+    return this.preparePrompt(await readPromptFile(file, this.display(file)), this.display(file), { path: file });
   }
 
-  /** `prepare` for a prompt file already parsed (from git history, say); `name` is what messages call it. */
-  async preparePrompt(prompt: AnyPromptFile, name: string, { quiet = false } = {}): Promise<PreparedPromptFile> {
+  /**
+   * `prepare` for a prompt file already parsed (from git history, say); `name` is what messages call
+   * it, `path` where it is (committed images it names are relative to it; by default the root + name).
+   */
+  async preparePrompt(prompt: AnyPromptFile, name: string, { quiet = false, path }: { quiet?: boolean; path?: string } = {}): Promise<PreparedPromptFile> {
     const catalog = await this.currentCatalog();
-    const prepared =
-      'api' in prompt
-        ? prepareOpenAIRequest(prompt, this.options.defaults, catalog, name, Object.keys(this.options.providers))
-        : prepareRequest(prompt, this.options.defaults, catalog, name);
+    let prepared: PreparedRequest;
+    if ('api' in prompt && (SOURCE_APIS as string[]).includes(prompt.api)) {
+      prepared = prepareSourceFile(prompt as Parameters<typeof prepareSourceFile>[0], path ?? join(this.options.root, name), this.options.root, catalog, name);
+    } else if ('api' in prompt) {
+      prepared = prepareOpenAIRequest(prompt as Parameters<typeof prepareOpenAIRequest>[0], this.options.defaults, catalog, name, Object.keys(this.options.providers));
+    } else {
+      prepared = prepareRequest(prompt, this.options.defaults, catalog, name);
+      if (prompt.then) {
+        const model = catalog.get(prepared.request.model);
+        prepared = chainAfterGeneration(prepared, prompt.then, catalog, name, model !== undefined && ModelCatalog.isPixelModel(model));
+      }
+    }
     if (!quiet) for (const warning of prepared.warnings) this.warnOnce(`${name}: ${warning}`);
     return { ...prepared, content: contentDigest(prompt) };
   }
@@ -267,14 +290,15 @@ export class ImagePromptEngine {
       const prepared = await this.prepare(file);
       const started = Date.now();
       // shared by every prompt file with this request; the file, its alt and responsive are each file's own
-      const shared = await this.queue.run(prepared.key, () => this.obtain(prepared, name));
+      const shared = prepared.chain ? await this.resolveChain(prepared as Chained, name) : await this.queue.run(prepared.key, () => this.obtain(prepared, name));
       const { restored, ...own } = shared;
-      const result: ImageResult = { ...own, file, alt: prepared.alt, responsive: prepared.responsive };
+      const sources = prepared.chain?.sources ?? [];
+      const result: ImageResult = { ...own, file, alt: prepared.alt, responsive: prepared.responsive, ...(sources.length ? { inputs: sources.map((s) => s.path) } : {}) };
       if (result.status === 'cached' || result.status === 'generated') {
-        await this.recordRef(file, prepared);
+        await this.recordRef(file, prepared, result.steps);
         this.rememberHit(file, prepared, result);
       }
-      this.report.served(name, prepared.key, result.status, Date.now() - started, restored);
+      this.report.served(name, result.key, result.status, Date.now() - started, restored);
       return result;
     } catch (error) {
       const failure = error instanceof ImagePromptError ? error.withFile(name) : error;
@@ -299,9 +323,11 @@ export class ImagePromptEngine {
       .then((prompt) => this.preparePrompt(prompt, name, { quiet: true }))
       .catch(() => undefined);
     // an invalid file fails in load, with load's message and count
-    if (!prepared || this.missMode !== 'generate' || (await this.entries.has(prepared.key))) return { result: await this.load(file) };
-    // the placeholder first: the page is waiting for it, while the image takes seconds anyway
-    const images = await placeholderImages(this.options.placeholderDir, prepared.request, this.options.metadata);
+    if (!prepared || this.missMode !== 'generate') return { result: await this.load(file) };
+    const cached = prepared.chain ? (await this.walk(prepared, name)).every((link) => link.place) : await this.entries.has(prepared.key);
+    if (cached) return { result: await this.load(file) };
+    // the placeholder first (of the final step's size): the page is waiting for it, while the image takes seconds anyway
+    const images = await placeholderImages(this.options.placeholderDir, finalView(prepared), this.options.metadata);
     const generated = this.load(file);
     // the caller takes the outcome; a rejection nobody awaited yet must not end the process
     generated.catch(() => undefined);
@@ -390,10 +416,42 @@ export class ImagePromptEngine {
     return this.fromEntry(prepared, entry, status);
   }
 
-  /** Tells `prune` which key this build used for the file (see key-refs.ts); a failure only warns. */
-  private async recordRef(file: string, prepared: PreparedPromptFile): Promise<void> {
+  /** A chain, step by step (see chain-runner.ts): every request through the queue, as a single one goes. */
+  private resolveChain(prepared: Chained, name: string): Promise<SharedResult & { steps: ChainStep[] }> {
+    return runChain<SharedResult>(prepared, name, {
+      obtain: (request) => this.queue.run(request.key, () => this.obtain(request, name)),
+      catalog: () => this.catalog,
+      warn: (message) => this.warnOnce(message),
+      placeholder: async (request, status) =>
+        (await placeholderImages(this.options.placeholderDir, request, this.options.metadata && status === 'placeholder', status === 'missing')).map((image) => ({ ...image, digest: null })),
+    });
+  }
+
+  /**
+   * A chain's links through the cache, paying nothing (for plan, check, prune and the dev server):
+   * each keyed as far as cached images allow, with where its entry is and its price.
+   */
+  async walk(prepared: PreparedPromptFile, name: string): Promise<WalkedLink[]> {
+    if (!prepared.chain) {
+      const place = await this.placeOf(prepared.key, name);
+      return [{ key: prepared.key, label: `generate (${prepared.request.model})`, route: prepared.send?.route ?? 'image/generate', place, ...expectedSize(prepared.request), format: prepared.request.format, priceUsd: this.priceOf(prepared) }];
+    }
+    return walkChain(prepared as Chained, name, {
+      placeOf: (key) => this.placeOf(key, name),
+      imageOf: async (key) => {
+        const entry = await this.entries.read(key);
+        const output = entry?.manifest.outputs[0];
+        return entry && output ? { path: entry.paths[0]!, digest: output.digest, width: output.width, height: output.height } : undefined;
+      },
+      catalog: () => this.catalog,
+      priceOf: (request) => this.priceOf(request),
+    });
+  }
+
+  /** Tells `prune` which keys this build used for the file, a chain's every step's (see key-refs.ts); a failure only warns. */
+  private async recordRef(file: string, prepared: PreparedPromptFile, steps?: ChainStep[]): Promise<void> {
     try {
-      await this.refs.record(file, prepared.content, prepared.key);
+      await this.refs.record(file, prepared.content, prepared.key, steps?.flatMap((s) => (s.key ? [s.key] : [])));
     } catch (error) {
       if (this.refWarned) return;
       this.refWarned = true;
@@ -417,6 +475,7 @@ export class ImagePromptEngine {
 
   /** The catalog price of a request in US dollars, or undefined when the catalog has none (or it goes to another provider). */
   priceOf(prepared: PreparedRequest): number | undefined {
+    if (prepared.step) return prepared.step.priceUsd;
     if (prepared.send && prepared.send.provider !== PROVIDER) return undefined;
     const model = this.catalog.get(prepared.request.model);
     return model ? requestPriceUsd(model, prepared.request) : undefined;

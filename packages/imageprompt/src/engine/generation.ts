@@ -82,7 +82,7 @@ export class Generation {
 
   private async pay(prepared: PreparedRequest, name: string, client: ReturnType<ProviderClients['get']>, leaveSlot: () => void): Promise<CacheEntry> {
     const { store, entries, ledger, metadata, options } = this.parts;
-    const { key, send } = prepared;
+    const { key, send, step } = prepared;
     const price = this.parts.priceOf(prepared) ?? 0;
     const sink = new GenerationSink(store, key);
     const started = Date.now();
@@ -97,7 +97,7 @@ export class Generation {
     };
     let result: Awaited<ReturnType<typeof client.generate>>;
     try {
-      result = send ? await client.generateOpenAI(send.body, sink, hooks) : await client.generate(prepared.request, sink, hooks);
+      result = send ? await client.generateOpenAI(send.body, sink, hooks) : step ? await client.runStep(step, sink, hooks) : await client.generate(prepared.request, sink, hooks);
     } finally {
       // the answer is in (or the call failed): the next call may start while this one is kept
       leaveSlot();
@@ -107,7 +107,7 @@ export class Generation {
       key,
       provider: send?.provider ?? PROVIDER,
       request: prepared.request,
-      ...(send ? { route: send.route, sent: send.body } : {}),
+      ...(send ? { route: send.route, sent: send.body } : step ? { route: step.route, sent: step.body } : {}),
       seed: prepared.request.seed,
       seedSource: prepared.seedSource,
       response: { id: result.id, cfRay: result.cfRay, timing: result.timing },

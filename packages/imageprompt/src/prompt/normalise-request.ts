@@ -27,7 +27,7 @@ export function prepareRequest(
   catalog: ModelCatalog,
   fileName: string,
 ): PreparedRequest {
-  const { $schema: _schema, alt, responsive, ...fields } = file;
+  const { $schema: _schema, alt, responsive, then: _then, ...fields } = file;
   const merged = { ...VENICE_DEFAULTS, ...defaults, ...fields };
   const fail = (field: string, message: string, hint: string) =>
     new ImagePromptError({ code: 'INVALID_PROMPT_FILE', file: fileName, field, message, hint });

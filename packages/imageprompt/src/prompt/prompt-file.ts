@@ -9,6 +9,7 @@ import { ImagePromptError, type ErrorCode } from '../errors/errors.js';
 import { seeDocs, type DocsPage } from '../errors/docs-pages.js';
 import { OPENAI_KNOWN_FIELDS, OPENAI_REFUSED, openaiPromptSchema, type OpenAIPromptFile } from './openai-route.js';
 import { KNOWN_FIELDS, REFUSED_FIELDS, defaultsSchema, promptFileSchema, type PromptDefaults, type PromptFile } from './prompt-schema.js';
+import { SOURCE_APIS, STEP_REFUSED, sourceFileFields, sourceFileSchemas, stepFieldNames, type SourceApi, type SourcePromptFile } from '../steps/step-schema.js';
 
 /** Prompt files are a few hundred bytes; anything this large is a mistake. */
 export const MAX_PROMPT_FILE_BYTES = 256 * 1024;
@@ -47,8 +48,8 @@ export async function readPromptFile(path: string, name: string = path): Promise
   return parsePromptFile(text, file);
 }
 
-/** A prompt file for either route: native (`/image/generate`) or `"api": "openai"`. */
-export type AnyPromptFile = PromptFile | OpenAIPromptFile;
+/** A prompt file for any route: native (`/image/generate`), `"api": "openai"`, or a step on committed images. */
+export type AnyPromptFile = PromptFile | OpenAIPromptFile | SourcePromptFile;
 
 export function parsePromptFile(text: string, file: string): AnyPromptFile {
   const data = parseJsonText(text, file);
@@ -66,8 +67,13 @@ export function parsePromptFile(text: string, file: string): AnyPromptFile {
     if (!openai.success) throw schemaError(openai.error, file, 'prompt-files.md', 'INVALID_PROMPT_FILE', describeUnknownOpenAIField);
     return openai.data;
   }
+  if (typeof api === 'string' && (SOURCE_APIS as string[]).includes(api)) {
+    const step = sourceFileSchemas[api as SourceApi].safeParse(data, { reportInput: true });
+    if (!step.success) throw schemaError(step.error, file, 'prompt-files.md', 'INVALID_PROMPT_FILE', (key, parent) => describeUnknownStepField(key, parent, sourceFileFields(api as SourceApi)));
+    return step.data;
+  }
   if (api !== undefined) {
-    throw new ImagePromptError({ code: 'INVALID_PROMPT_FILE', file, field: 'api', message: `${describeValue(api)} is not allowed`, hint: 'use "openai" for the OpenAI-compatible route, or leave "api" out for Venice\'s native route' });
+    throw new ImagePromptError({ code: 'INVALID_PROMPT_FILE', file, field: 'api', message: `${describeValue(api)} is not allowed`, hint: `use "openai" for the OpenAI-compatible route, one of ${SOURCE_APIS.map((a) => `"${a}"`).join(', ')} to start from a committed image, or leave "api" out for Venice's native route` });
   }
   if (provider !== undefined) {
     throw new ImagePromptError({ code: 'INVALID_PROMPT_FILE', file, field: 'provider', message: 'needs "api": "openai"', hint: 'providers are OpenAI-compatible APIs: add "api": "openai" and use that route\'s fields' });
@@ -220,7 +226,18 @@ interface Problem {
   hint?: string;
 }
 
-export function describeUnknownField(key: string): { message: string; hint: string } {
+/** An unknown field of a step (in `then`, or of an `"api": "edit"` … file): Venice's old or other names first. */
+function describeUnknownStepField(key: string, parent: string, known: readonly string[]): { message: string; hint: string } {
+  const refused = STEP_REFUSED[key] ?? (parent === '' ? REFUSED_FIELDS[key] : undefined);
+  if (refused) return { message: 'is not allowed here', hint: refused };
+  const suggestion = didYouMean(key, known);
+  return { message: parent ? `is not a field of this step` : 'is not a field of this kind of prompt file', hint: suggestion ? `did you mean "${suggestion}"?` : `allowed fields are ${known.join(', ')}` };
+}
+
+export function describeUnknownField(key: string, parent = ''): { message: string; hint: string } {
+  // inside `then`: a step, or a step's fields
+  const step = /^then\.\d+(?:\.(\w+))?$/.exec(parent);
+  if (step) return describeUnknownStepField(key, parent, stepFieldNames(step[1]));
   const refused = REFUSED_FIELDS[key];
   if (refused) return { message: 'is not allowed in a prompt file', hint: refused };
   const suggestion = didYouMean(key, KNOWN_FIELDS);

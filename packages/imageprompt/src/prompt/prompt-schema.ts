@@ -5,22 +5,14 @@
 import { z } from 'zod';
 
 import { IMAGE_FORMATS, type ImageFormat } from '../images/image-formats.js';
-import { DERIVED_FORMATS, MAX_DERIVED_WIDTH, MAX_DERIVED_WIDTHS, MIN_DERIVED_WIDTH } from '../images/responsive-spec.js';
+import { pluginFields, text } from './plugin-fields.js';
+import { thenField } from '../steps/step-schema.js';
+
+export { pluginFields };
 
 export { IMAGE_FORMATS, type ImageFormat };
 
 const SEED_LIMIT = 999_999_999;
-
-/** Text fields may hold tabs and newlines, never other control characters (usually a paste accident). */
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-const text = () =>
-  z.string().refine((s) => !CONTROL.test(s), {
-    error: (issue) => {
-      const input = String(issue.input);
-      const index = input.search(CONTROL);
-      return `contains a control character (U+${input.charCodeAt(index).toString(16).padStart(4, '0').toUpperCase()}) at position ${index + 1}; only tabs and newlines are allowed`;
-    },
-  });
 
 /** Venice's request fields that a prompt file may set. */
 export const requestFields = {
@@ -61,27 +53,6 @@ export const requestFields = {
     .min(1),
 } as const;
 
-const distinct = <T>(list: T[]) => new Set(list).size === list.length;
-
-/** Fields the plugin reads itself; never sent to Venice, never part of the request key. */
-export const pluginFields = {
-  $schema: z.string(),
-  alt: text(),
-  /** Derived images made locally from the generated one: widths (px) and formats, for `srcset` and `<picture>`. */
-  responsive: z.strictObject({
-    widths: z
-      .array(z.int('must be whole pixels').gte(MIN_DERIVED_WIDTH, `must be at least ${MIN_DERIVED_WIDTH}`).lte(MAX_DERIVED_WIDTH, `must be at most ${MAX_DERIVED_WIDTH}`))
-      .min(1, 'must list at least one width')
-      .max(MAX_DERIVED_WIDTHS, `must list at most ${MAX_DERIVED_WIDTHS} widths`)
-      .refine(distinct, 'must not list a width twice'),
-    formats: z
-      .array(z.enum(DERIVED_FORMATS))
-      .min(1, 'must list at least one format')
-      .refine(distinct, 'must not list a format twice')
-      .optional(),
-  }),
-} as const;
-
 /** Fields that exist in Venice's API but that a prompt file must not set, and why. */
 export const REFUSED_FIELDS: Record<string, string> = {
   inpaint: 'Venice disabled "inpaint" on 2025-05-19 and rejects it; use the /image/edit endpoint for edits and remove this field',
@@ -98,6 +69,8 @@ export const promptFileSchema = z.strictObject({
   $schema: pluginFields.$schema.optional(),
   alt: pluginFields.alt.optional(),
   responsive: pluginFields.responsive.optional(),
+  /** Steps on the generated image: background removal, upscaling, edits (see steps/). */
+  then: thenField.optional(),
 });
 
 export type PromptFile = z.infer<typeof promptFileSchema>;
@@ -107,4 +80,4 @@ export const defaultsSchema = z.strictObject(requestShape.omit({ prompt: true })
 export type PromptDefaults = z.infer<typeof defaultsSchema>;
 
 /** Every field name a prompt file may hold, for did-you-mean suggestions. */
-export const KNOWN_FIELDS: readonly string[] = [...Object.keys(requestFields), ...Object.keys(pluginFields)];
+export const KNOWN_FIELDS: readonly string[] = [...Object.keys(requestFields), ...Object.keys(pluginFields), 'then'];

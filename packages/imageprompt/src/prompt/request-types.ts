@@ -5,6 +5,7 @@
  */
 import type { ImageFormat } from './prompt-schema.js';
 import { DEFAULT_DERIVED_FORMATS, type DerivedFormat, type ResponsiveSpec } from '../images/responsive-spec.js';
+import type { PreparedChain, StepSend } from '../steps/prepare-chain.js';
 
 export const OPENAI_ROUTE = 'images/generations';
 export const OPENAI_SIZES = ['auto', '256x256', '512x512', '1024x1024', '1536x1024', '1024x1536', '1792x1024', '1024x1792'] as const;
@@ -40,6 +41,10 @@ export interface PreparedRequest {
   request: NormalisedRequest;
   /** Set on the OpenAI-compatible route: where the request goes and what is sent. */
   send?: OpenAISend;
+  /** Set when the request is a step on images (upscale, background removal, edit): see steps/. */
+  step?: StepSend;
+  /** Set when more follows this request (`then`), or it starts from committed images (`"api": "edit"` …). */
+  chain?: PreparedChain;
   key: string;
   seedSource: 'file' | 'derived';
   alt: string | undefined;

@@ -1,13 +1,17 @@
 /**
  * Venice's `POST /image/generate` over HTTP. One image travels as raw bytes (`return_binary`) and
  * is streamed straight to the cache; several variants come as JSON (compressed) and are decoded.
+ * The routes that take images (upscale, background removal, edit, multi-edit) are sent JSON with
+ * the images in base64 and answer raw bytes, streamed to the cache the same way.
  * The API key goes only into the Authorization header of requests to the configured base URL.
  */
+import { readFile } from 'node:fs/promises';
 import { checkBaseURL, checkCredentialTransport } from '../config/connection-checks.js';
 import { ImagePromptError } from '../errors/errors.js';
 import { looksComplete, sniffImage, type ImageInfo } from '../images/image-bytes.js';
 import type { NormalisedRequest } from '../prompt/normalise-request.js';
 import type { OpenAIRequest } from '../prompt/openai-route.js';
+import type { StepSend } from '../steps/prepare-chain.js';
 import { RatePacer } from './rate-pacer.js';
 import { DEFAULT_RETRY_POLICY, RETRYABLE_STATUSES, backoffDelay, rateLimitDelay, type RetryPolicy } from '../http/retry-policy.js';
 import type { StagedFile } from '../cache/atomic-file.js';
@@ -137,6 +141,11 @@ export class VeniceClient {
   /** One image from the OpenAI-compatible route, `POST {baseURL}/images/generations`, with the same retries. */
   async generateOpenAI(request: OpenAIRequest, sink: BlobSink, hooks: GenerateHooks = {}): Promise<GenerateResult> {
     return this.retrying(request.model, 1, hooks, (charge) => this.attemptOpenAI(request, sink, charge));
+  }
+
+  /** One step on images (upscale, background removal, edit), with the same retries: one image back. */
+  async runStep(step: StepSend, sink: BlobSink, hooks: GenerateHooks = {}): Promise<GenerateResult> {
+    return this.retrying(step.model, 1, hooks, (charge) => this.attemptStep(step, sink, charge));
   }
 
   /** The attempts of one generation: paced, retried where a retry can mend the fault, never after a sink failure. */
@@ -309,6 +318,27 @@ export class VeniceClient {
     }
   }
 
+  private async attemptStep(step: StepSend, sink: BlobSink, charge: { charged: boolean }): Promise<Omit<GenerateResult, 'attempts'>> {
+    // the inputs' bytes in place of their digests; read again for every attempt (they are files on disk)
+    const images = await Promise.all(step.inputs.map(async (input) => (await readFile(input.path)).toString('base64')));
+    const body = step.route === 'image/multi-edit' ? { ...step.body, images } : { ...step.body, image: images[0] };
+    const { response, meta } = await this.post(step.route, step.model, body, 'image/*', 'identity');
+    charge.charged = true;
+    try {
+      const contentType = response.headers.get('content-type') ?? '';
+      if (!contentType.startsWith('image/')) {
+        await response.body?.cancel();
+        throw badImage(`${this.label} answered with content type "${safeServerText(contentType, this.secrets, 80)}" instead of an image`);
+      }
+      const image = await this.stageChecked(sink, response.body ?? emptyStream(), step.format, step.model, step.check);
+      return { id: null, timing: null, ...meta, images: [image] };
+    } catch (error) {
+      if (error instanceof ImagePromptError) throw error;
+      if (error instanceof SinkError) throw error.failure;
+      throw this.networkError(error);
+    }
+  }
+
   private async attempt(request: NormalisedRequest, sink: BlobSink, charge: { charged: boolean }): Promise<Omit<GenerateResult, 'attempts'>> {
     const binary = request.variants === 1;
     const { variants: _variants, ...single } = request;
@@ -442,6 +472,9 @@ export class VeniceClient {
       });
     }
     const quoted = `${this.label} answered ${status}: "${veniceMessage}"`;
+    if (status === 422 && /content policy/i.test(veniceMessage)) {
+      return new ImagePromptError({ code: 'CONTENT_VIOLATION', message: `${quoted}: the edit was judged a content-policy violation, and no image was returned`, hint: 'rephrase the edit prompt (or edit another image); nothing was cached', status });
+    }
     const x402 = body as VeniceErrorBody & { x402Version?: number; code?: string };
     if (status === 429 && x402.code === 'X402_CONCURRENCY_LIMIT') {
       // another process pays with the same wallet (this one never has more than five in flight):
