@@ -32,8 +32,22 @@ declare namespace ImagePromptImport {
     /** With `"responsive"`: one `<source>` per format, in the order listed (AVIF first by default). */
     sources?: { type: string; srcset: string }[];
   }
+  /**
+   * One link of a chain (`"then"`, or an `"api": "edit"` … file): the generation or first step, then each
+   * step in order. `key` is null where an earlier step is a placeholder (its input does not exist yet).
+   */
+  interface Step {
+    key: string | null;
+    route: 'image/generate' | 'images/generations' | 'image/upscale' | 'image/background-remove' | 'image/edit' | 'image/multi-edit';
+    /** `generate (z-image-turbo)`, `remove background`, `upscale 2×`, `edit (firered-image-edit)`. */
+    label: string;
+    width: number;
+    height: number;
+    format: 'webp' | 'png' | 'jpeg';
+    status: 'cached' | 'generated' | 'placeholder' | 'missing';
+  }
   /** The default export: the first image, with the prompt file's fields. */
-  type Default = GeneratedImage & { alt: string | undefined; variants: GeneratedImage[]; seed: number; key: string; placeholder: boolean };
+  type Default = GeneratedImage & { alt: string | undefined; variants: GeneratedImage[]; seed: number; key: string; placeholder: boolean; steps: Step[] };
 }
 
 declare module '*.imageprompt.json?imageprompt' {
@@ -48,7 +62,9 @@ declare module '*.imageprompt.json?imageprompt' {
   export const key: string;
   /** True when the images are local placeholders (no key, or placeholder mode), not generated ones. */
   export const placeholder: boolean;
-  /** The first image, with `alt`, `variants`, `seed`, `key` and `placeholder`. */
+  /** A chain's links, each with its key and size (the last is the image); empty for a single request. */
+  export const steps: ImagePromptImport.Step[];
+  /** The first image, with `alt`, `variants`, `seed`, `key`, `placeholder` and `steps`. */
   const image: ImagePromptImport.Default;
   export default image;
 }
@@ -61,6 +77,7 @@ declare module '*&imageprompt' {
   export const seed: number;
   export const key: string;
   export const placeholder: boolean;
+  export const steps: ImagePromptImport.Step[];
   const image: ImagePromptImport.Default;
   export default image;
 }

@@ -8,14 +8,15 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { openaiPromptSchema } from './openai-route.js';
 import { promptFileSchema } from './prompt-schema.js';
+import { sourceFileSchemas } from '../steps/step-schema.js';
 
 export function promptFileJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(z.union([promptFileSchema, openaiPromptSchema]), { target: 'draft-2020-12' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(z.union([promptFileSchema, openaiPromptSchema, ...Object.values(sourceFileSchemas)]), { target: 'draft-2020-12' }) as Record<string, unknown>;
   return {
     ...schema,
     $id: 'https://unpkg.com/imageprompt/schema/imageprompt.schema.json',
     title: 'imageprompt prompt file',
-    description: "A request to Venice's POST /image/generate under Venice's field names, or with \"api\": \"openai\" to the OpenAI-compatible POST /images/generations, plus the plugin's `alt` and `$schema`.",
+    description: "A request to Venice's POST /image/generate under Venice's field names, or with \"api\": \"openai\" to the OpenAI-compatible POST /images/generations, or with \"api\": \"edit\", \"upscale\", \"remove_background\" or \"multi_edit\" a step on committed images; `then` chains steps after the image; plus the plugin's `alt`, `responsive` and `$schema`.",
   };
 }
 

@@ -51,8 +51,9 @@ export class DevGenerations implements BackgroundGenerations {
   loaded(_hook: HookContext, file: string, { key }: ImageResult, generated?: Promise<ImageResult>): void {
     this.current.set(file, key);
     generated?.then(
-      (result) => {
-        if (this.current.get(file) !== result.key) return;
+      () => {
+        // still the load that handed out the placeholder (a chain's final key differs from its head's)
+        if (this.current.get(file) !== key) return;
         this.onSettled(file);
         this.landed.add(file);
         void this.reload(file);

@@ -53,6 +53,8 @@ export async function loadPromptModule(hook: HookContext, file: string, { build,
       generations.loaded(hook, file, result, answer.generated);
       landed = generations.takeLanded(file) && !answer.generated;
     } else result = await (await build.engine()).load(file);
+    // a committed image the prompt file edits or upscales: changing it rebuilds the import
+    for (const input of result.inputs ?? []) hook.addWatchFile(input);
     const urls = await Promise.all(result.images.map((image, i) => emitter.emit(hook, imageAsset(file, i, result.images.length, image))));
     if (overrides) result = { ...result, responsive: applyDirectives(result.responsive, overrides, relative(build.root, file)) };
     const responsive = await responsiveFor(hook, file, result, { build, emitter });

@@ -26,13 +26,15 @@ export function moduleCode(result: ImageResult, shape: ExportShape, urls: string
     `export const key = ${value(result.key)};`,
     `/** True when these are local placeholder drawings, not the generated images. */`,
     `export const placeholder = ${value(placeholder)};`,
+    `/** A chain's links (the generation or first step, then each step): key, route, size, status; empty for one request. */`,
+    `export const steps = ${value((result.steps ?? []).map(({ key, route, label, width, height, format, status }) => ({ key, route, label, width, height, format, status })))};`,
     'export const variants = [',
     ...variants,
     '];',
   ];
   // 'image-import': the default export is the image itself, shaped as Astro's ImageMetadata (which
   // <Image> and getImage() take); 'image-object' adds the prompt file's fields beside it
-  const defaultExport = shape === 'image-import' ? 'export default variants[0];' : 'export default { ...variants[0], alt, variants, seed, key, placeholder };';
+  const defaultExport = shape === 'image-import' ? 'export default variants[0];' : 'export default { ...variants[0], alt, variants, seed, key, placeholder, steps };';
   return [...head, defaultExport, ''].join('\n');
 }
 

@@ -28,11 +28,13 @@ export class WatchGenerations implements BackgroundGenerations {
 
   /** Records what a load handed out; a placeholder's module is built again on every compilation until its image lands. */
   loaded(hook: HookContext, file: string, result: ImageResult, generated?: Promise<ImageResult>): void {
-    this.current.set(file, result.key);
+    const { key } = result;
+    this.current.set(file, key);
     if (result.status === 'placeholder') notCacheable(hook);
     generated?.then(
-      (image) => {
-        if (this.current.get(file) !== image.key) return;
+      () => {
+        // still the load that handed out the placeholder (a chain's final key differs from its head's)
+        if (this.current.get(file) !== key) return;
         this.landed.add(file);
         this.invalidate();
       },
