@@ -72,7 +72,7 @@ describe('playground/vite in Chromium', () => {
     const { page, failures } = await openPage(browser, `${preview.url}/`);
     const images = await shownImages(page);
     await screenshot(page, 'playground-vite');
-    expect(images).toHaveLength(7);
+    expect(images).toHaveLength(9);
     const sizes = await manifestSizes(dir);
     const stems = await promptStems(dir);
     for (const image of images) {
@@ -133,7 +133,7 @@ describe('playground/astro in Chromium', () => {
     const { page, failures } = await openPage(browser, `${preview.url}/`);
     const images = await shownImages(page);
     await screenshot(page, 'playground-astro');
-    expect(images).toHaveLength(7);
+    expect(images).toHaveLength(9);
     const ratios = [...(await manifestSizes(dir))].map((size) => size.split('×').map(Number)).map(([w, h]) => w! / h!);
     const stems = await promptStems(dir);
     for (const image of images) {
@@ -196,7 +196,7 @@ describe('Vite dev server in Chromium without a key', () => {
     const { page, failures } = await openPage(browser, `${dev.url}/`);
     const images = await shownImages(page);
     await screenshot(page, 'playground-vite-dev-no-key');
-    expect(images).toHaveLength(7);
+    expect(images).toHaveLength(9);
     expect([images[0]!.naturalWidth, images[0]!.naturalHeight]).toEqual([1024, 640]);
     // drawn placeholders, served by the plugin under the prompt files' names; the responsive banner's
     // placeholder comes in its sizes too, and the browser picks its AVIF
@@ -225,7 +225,7 @@ describe('blur-up placeholders in Chromium', () => {
       await route.continue();
     });
     await page.goto(`${preview.url}/`, { waitUntil: 'domcontentloaded' });
-    await page.waitForFunction(() => document.images.length === 7);
+    await page.waitForFunction(() => document.images.length === 9);
     const before = await page.evaluate(() =>
       Array.from(document.images).map((img) => ({ background: getComputedStyle(img).backgroundImage, loaded: img.complete && img.naturalWidth > 0 })),
     );

@@ -4,6 +4,7 @@
  * check), and a `--since` review of a git repository with one changed, one added and one removed
  * prompt file, showing the right before/after pairs.
  */
+import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -69,25 +70,27 @@ describe('imageprompt review of the playground', () => {
     await writeFile(join(root, 'src', 'assets', 'later.imageprompt.json'), JSON.stringify({ model: 'z-image-turbo', prompt: 'A harbour at night, never generated', width: 512, height: 384 }));
     await writeFile(join(root, 'src', 'broken.imageprompt.json'), JSON.stringify({ model: 'z-image-turbo', prompt: 'broken', width: 'wide' }));
     const output = await review(root, ['--markdown']);
-    expect(output).toMatch(/5 cached, 1 missing, 1 invalid/);
+    expect(output).toMatch(/7 cached, 1 missing, 1 invalid/);
     ({ page, failures } = await openPage(browser, pathToFileURL(join(root, 'imageprompt-review', 'index.html')).href));
   }, 120_000);
 
   it('shows every cached image as a thumbnail, with no failed request and the summary at the top', async () => {
     await loadAll(page);
     const images = await page.evaluate(() => Array.from(document.images).map((img) => ({ src: img.getAttribute('src')!, width: img.naturalWidth })));
-    // one thumbnail per image the five cached prompt files hold (variants each their own)
+    // a thumbnail of every image the cache holds (variants each their own, a chain's every step) and of
+    // the committed photo an edit starts from, nothing else
     const manifests = (await listFiles(join(root, '.imageprompt', 'entries'))).filter((f) => f.endsWith('.json'));
-    const outputs = (await Promise.all(manifests.map(async (f) => (JSON.parse(await readFile(f, 'utf8')) as Manifest).outputs.length))).reduce((a, b) => a + b, 0);
-    expect(images).toHaveLength(outputs);
+    const outputs = (await Promise.all(manifests.map(async (f) => (JSON.parse(await readFile(f, 'utf8')) as Manifest).outputs.map((o) => o.digest)))).flat();
+    const photo = createHash('sha256').update(await readFile(join(root, 'src', 'assets', 'photos', 'team.jpg'))).digest('hex');
+    expect(new Set(images.map((image) => /([0-9a-f]{64})-thumb/.exec(image.src)![1]))).toEqual(new Set([...outputs, photo]));
     for (const image of images) {
       expect(image.src).toMatch(/^images\/[0-9a-f]{64}-thumb\.webp$/);
       expect(image.width).toBeGreaterThan(0);
       expect(image.width).toBeLessThanOrEqual(320);
     }
-    expect(await page.locator('.sheet .card').count()).toBe(7);
+    expect(await page.locator('.sheet .card').count()).toBe(9);
     const summary = await page.locator('.summary').textContent();
-    expect(summary).toMatch(/cached\s*5/);
+    expect(summary).toMatch(/cached\s*7/);
     expect(summary).toMatch(/missing\s*1/);
     expect(await page.locator('.card[data-status="invalid"] .error').textContent()).toMatch(/broken\.imageprompt\.json.*width/);
     await screenshot(page, 'review-playground');
@@ -100,11 +103,31 @@ describe('imageprompt review of the playground', () => {
     expect(full.length).toBeGreaterThan(0);
   });
 
+  it('shows a chain step by step, and an edit as the committed photo before and the edit after', async () => {
+    const steps = async (file: string) =>
+      page.evaluate((name) => {
+        const card = Array.from(document.querySelectorAll('.sheet .card')).find((c) => c.querySelector('h3')!.textContent === name)!;
+        return Array.from(card.querySelectorAll('.steps li')).map((li) => ({ text: Array.from(li.querySelectorAll('span')).map((s) => s.textContent).join(' | '), shown: li.querySelector('img')?.getAttribute('src') ?? null }));
+      }, file);
+    const mug = await steps('src/assets/mug.imageprompt.json');
+    expect(mug.map((s) => s.text)).toEqual([
+      'generate (z-image-turbo) | 512×512 webp · paid $0',
+      'remove background | 512×512 png · paid $0',
+      'upscale 2× | 1024×1024 png · paid $0',
+    ]);
+    expect(mug.every((s) => s.shown !== null)).toBe(true);
+    const team = await steps('src/assets/team.imageprompt.json');
+    expect(team.map((s) => s.text.split(' | ')[0])).toEqual(['committed image src/assets/photos/team.jpg', 'edit (firered-image-edit)']);
+    const photo = createHash('sha256').update(await readFile(join(root, 'src', 'assets', 'photos', 'team.jpg'))).digest('hex');
+    expect(team[0]!.shown).toBe(`images/${photo}-thumb.webp`);
+    expect(team[1]!.shown).not.toBe(team[0]!.shown);
+  });
+
   it('filters by status and searches, by keyboard', async () => {
     await page.locator('#status').focus();
     await page.keyboard.press('ArrowDown'); // every status → cached
     await page.keyboard.press('ArrowDown'); // → missing
-    expect(await countText(page)).toBe('1 of 7 prompt files shown');
+    expect(await countText(page)).toBe('1 of 9 prompt files shown');
     expect(await page.locator('.sheet .card:not([hidden]) h3').textContent()).toBe('src/assets/later.imageprompt.json');
     await page.keyboard.press('ArrowUp');
     await page.keyboard.press('ArrowUp'); // back to every status
@@ -112,13 +135,13 @@ describe('imageprompt review of the playground', () => {
     await page.keyboard.press('Tab'); // folder
     await page.keyboard.press('Tab'); // search
     await page.keyboard.type('harbour');
-    expect(await countText(page)).toBe('1 of 7 prompt files shown');
+    expect(await countText(page)).toBe('1 of 9 prompt files shown');
     await page.keyboard.press('Control+A');
     await page.keyboard.type('pears');
     expect(await page.locator('.sheet .card:not([hidden]) h3').allTextContents()).toEqual(['src/assets/pears.imageprompt.json']);
     await page.keyboard.press('Control+A');
     await page.keyboard.press('Backspace');
-    expect(await countText(page)).toBe('7 of 7 prompt files shown');
+    expect(await countText(page)).toBe('9 of 9 prompt files shown');
   });
 
   it('passes an automated accessibility check (axe-core) with no serious or critical violation', async () => {
@@ -132,7 +155,7 @@ describe('imageprompt review of the playground', () => {
 
   it('writes summary.md with the counts and the spend', async () => {
     const summary = await readFile(join(root, 'imageprompt-review', 'summary.md'), 'utf8');
-    expect(summary).toMatch(/5 cached · 1 missing · 1 invalid — spent \$[\d.]+, missing images would cost \$[\d.]+/);
+    expect(summary).toMatch(/7 cached · 1 missing · 1 invalid — spent \$[\d.]+, missing images would cost \$[\d.]+/);
     // a job summary cannot reach a file of the job: the folder is named, nothing is linked
     expect(summary).not.toMatch(/\]\(/);
     expect(summary).toContain('The review site was written to imageprompt-review/index.html');

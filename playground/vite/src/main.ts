@@ -4,6 +4,8 @@ import banner from './assets/banner.imageprompt.json?imageprompt';
 import poster from './assets/poster.imageprompt.json?imageprompt';
 import badge from './assets/badge.imageprompt.json?imageprompt';
 import pears from './assets/pears.imageprompt.json?imageprompt';
+import mug from './assets/mug.imageprompt.json?imageprompt';
+import team from './assets/team.imageprompt.json?imageprompt';
 import { pictureElement } from 'unplugin-imageprompt/picture';
 
 interface Shown {
@@ -18,6 +20,9 @@ const shown: Shown[] = [
   { name: 'poster (aspect_ratio + resolution)', image: poster, alt: poster.alt },
   { name: 'badge (style_preset)', image: badge, alt: badge.alt },
   ...pears.variants.map((image, i) => ({ name: `pears variant ${i + 1} of ${pears.variants.length}`, image, alt: pears.alt })),
+  // a chain: each step's own cached request, the last one imported
+  { name: `mug (${mug.steps.map((step) => step.label).join(' → ')})`, image: mug, alt: mug.alt },
+  { name: `team (a committed photo: ${team.steps.map((step) => step.label).join(' → ')})`, image: team, alt: team.alt },
 ];
 
 const gallery = document.querySelector<HTMLElement>('#gallery')!;

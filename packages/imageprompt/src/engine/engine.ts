@@ -431,13 +431,15 @@ export class ImagePromptEngine {
    * A chain's links through the cache, paying nothing (for plan, check, prune and the dev server):
    * each keyed as far as cached images allow, with where its entry is and its price.
    */
-  async walk(prepared: PreparedPromptFile, name: string): Promise<WalkedLink[]> {
+  async walk(prepared: PreparedPromptFile, name: string, { drawings = false } = {}): Promise<WalkedLink[]> {
+    // `drawings`: a simulator's drawing counts as there (the review shows them, marked), wherever the base URL points
+    const placeOf = (key: string) => (drawings ? this.entries.has(key) : this.placeOf(key, name));
     if (!prepared.chain) {
-      const place = await this.placeOf(prepared.key, name);
+      const place = await placeOf(prepared.key);
       return [{ key: prepared.key, label: `generate (${prepared.request.model})`, route: prepared.send?.route ?? 'image/generate', place, ...expectedSize(prepared.request), format: prepared.request.format, priceUsd: this.priceOf(prepared) }];
     }
     return walkChain(prepared as Chained, name, {
-      placeOf: (key) => this.placeOf(key, name),
+      placeOf,
       imageOf: async (key) => {
         const entry = await this.entries.read(key);
         const output = entry?.manifest.outputs[0];

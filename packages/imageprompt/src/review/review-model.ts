@@ -5,7 +5,7 @@
  * image before (the old request's cache entry) and after, and the change in spend.
  */
 import { existsSync } from 'node:fs';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import type { ImagePromptEngine, PreparedPromptFile } from '../engine/engine.js';
 import { ImagePromptError } from '../errors/errors.js';
 import type { ImageFormat } from '../images/image-formats.js';
@@ -22,6 +22,19 @@ export interface ReviewImage {
   width: number;
   height: number;
   format: ImageFormat;
+}
+
+/** One link of a chain: the committed image it starts from, the generation, or a step. */
+export interface ReviewStep {
+  label: string;
+  /** null for a step whose input is not made yet (its key is not known). */
+  key: string | null;
+  status: 'cached' | 'missing' | 'source';
+  width: number;
+  height: number;
+  format: ImageFormat;
+  priceUsd: number | null;
+  image?: ReviewImage;
 }
 
 /** One request (a prompt file now, or as it was at the ref). */
@@ -49,6 +62,8 @@ export interface ReviewRequest {
   /** The normalised request, for the field-level diff. */
   request?: Record<string, unknown>;
   images: ReviewImage[];
+  /** A chain, link by link: the committed images it starts from, then each request with its image. */
+  steps?: ReviewStep[];
 }
 
 export interface ReviewChange {
@@ -88,7 +103,60 @@ export interface ReviewModel {
 const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
 const slash = (path: string) => path.split('\\').join('/');
 
-async function describe(engine: ImagePromptEngine, prepared: PreparedPromptFile): Promise<ReviewRequest> {
+/** A chain: each link's image where it is cached; cached when every link is, priced by what was (or is to be) paid. */
+async function describeChain(engine: ImagePromptEngine, prepared: PreparedPromptFile, name: string): Promise<ReviewRequest> {
+  const links = await engine.walk(prepared, name, { drawings: true });
+  const steps: ReviewStep[] = (prepared.chain?.sources ?? []).map((source) => ({
+    label: `committed image ${source.path.slice(engine.options.root.length + 1).split('\\').join('/')}`,
+    key: null,
+    status: 'source',
+    width: source.width,
+    height: source.height,
+    format: source.format,
+    priceUsd: null,
+    image: { source: source.path, digest: source.digest, width: source.width, height: source.height, format: source.format },
+  }));
+  let drawings = 0;
+  for (const link of links) {
+    const entry = link.key && link.place ? await engine.entries.read(link.key) : undefined;
+    const output = entry?.manifest.outputs[0];
+    if (entry?.manifest.origin?.simulator) drawings += 1;
+    steps.push({
+      label: link.label,
+      key: link.key,
+      status: entry ? 'cached' : 'missing',
+      width: output?.width ?? link.width,
+      height: output?.height ?? link.height,
+      format: output?.format ?? link.format,
+      priceUsd: entry?.manifest.origin?.simulator ? 0 : (link.priceUsd ?? null),
+      ...(entry && output ? { image: { source: entry.paths[0]!, digest: output.digest, width: output.width, height: output.height, format: output.format } } : {}),
+    });
+  }
+  const made = steps.filter((s) => s.status !== 'source');
+  const cached = made.every((s) => s.status === 'cached');
+  const last = made.at(-1)!;
+  const priced = (list: ReviewStep[]) => (list.some((s) => s.priceUsd === null) ? null : round(list.reduce((sum, s) => sum + s.priceUsd!, 0)));
+  return {
+    key: last.key ?? prepared.key,
+    prompt: prepared.request.prompt || undefined,
+    model: prepared.request.model,
+    width: last.width,
+    height: last.height,
+    format: last.format,
+    variants: 1,
+    // paid for all of it (cached), or what is left to pay
+    priceUsd: priced(cached ? made : made.filter((s) => s.status === 'missing')),
+    request: { ...(prepared.request as unknown as Record<string, unknown>), steps: made.map((s) => s.label) },
+    status: cached ? 'cached' : 'missing',
+    // a chain a simulator drew (any step of it): shown as such, never as spend
+    ...(drawings > 0 ? { simulator: true } : {}),
+    images: cached && last.image ? [last.image] : [],
+    steps,
+  };
+}
+
+async function describe(engine: ImagePromptEngine, prepared: PreparedPromptFile, name: string): Promise<ReviewRequest> {
+  if (prepared.chain) return describeChain(engine, prepared, name);
   const { request, key } = prepared;
   const entry = await engine.entries.read(key);
   const size = expectedSize(request);
@@ -121,9 +189,9 @@ async function describe(engine: ImagePromptEngine, prepared: PreparedPromptFile)
   };
 }
 
-async function requestOf(engine: ImagePromptEngine, load: () => Promise<PreparedPromptFile>): Promise<ReviewRequest> {
+async function requestOf(engine: ImagePromptEngine, name: string, load: () => Promise<PreparedPromptFile>): Promise<ReviewRequest> {
   try {
-    return await describe(engine, await load());
+    return await describe(engine, await load(), name);
   } catch (error) {
     if (!(error instanceof ImagePromptError)) throw error;
     return { status: 'invalid', error: error.message, priceUsd: null, images: [] };
@@ -149,7 +217,7 @@ export async function reviewModel(engine: ImagePromptEngine, files: string[], si
     files.map(async (path) => {
       const file = slash(relative(root, path));
       const folder = file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : '.';
-      return { file, folder, ...(await requestOf(engine, () => engine.prepare(path))) };
+      return { file, folder, ...(await requestOf(engine, file, () => engine.prepare(path))) };
     }),
   );
   let changes: ReviewSummary['changes'];
@@ -163,7 +231,7 @@ export async function reviewModel(engine: ImagePromptEngine, files: string[], si
       const before =
         kind === 'added'
           ? undefined
-          : await requestOf(engine, async () => engine.preparePrompt(parsePromptFile(await contentAt(root, since, file), `${file} at ${since}`), `${file} at ${since}`, { quiet: true }));
+          : await requestOf(engine, `${file} at ${since}`, async () => engine.preparePrompt(parsePromptFile(await contentAt(root, since, file), `${file} at ${since}`), `${file} at ${since}`, { quiet: true, path: join(root, file) }));
       const after = kind === 'removed' ? undefined : now;
       const change: ReviewChange = {
         kind,

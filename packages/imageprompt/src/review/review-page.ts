@@ -53,6 +53,9 @@ select, input { font: inherit; padding: .3rem .4rem; border: 1px solid #6b6b6b; 
 .details { display: grid; grid-template-columns: auto 1fr; gap: .1rem .6rem; font-size: .85rem; margin: 0; }
 .details dt { color: #4a4a4a; }
 .details dd { margin: 0; overflow-wrap: anywhere; }
+.steps { list-style: none; padding: 0; margin: .5rem 0; display: flex; flex-wrap: wrap; gap: .4rem; font-size: .75rem; }
+.steps li { flex: 1 1 30%; display: flex; flex-direction: column; gap: .15rem; }
+.steps img, .steps .missing-box { max-width: 100%; height: auto; }
 .error { color: #7f1d1d; white-space: pre-wrap; font-size: .85rem; }
 .changes { list-style: none; padding: 0; display: grid; gap: 1rem; }
 .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
@@ -112,6 +115,22 @@ function thumbs(request: ReviewRequest, images: SiteImages, label: string): stri
   return '';
 }
 
+/** A chain link by link: the committed image it starts from, then each request's image (or a box where it is not made yet). */
+function stepsList(request: ReviewRequest, images: SiteImages, label: string): string {
+  if (!request.steps) return '';
+  const items = request.steps.map((step, i) => {
+    const name = `${label}, step ${i + 1}: ${step.label}`;
+    const scale = Math.min(1, 160 / Math.max(step.width, step.height));
+    const [w, h] = [Math.round(step.width * scale), Math.round(step.height * scale)];
+    const picture = step.image
+      ? `<a href="${escape(images.full(step.image))}"><img src="${escape(images.thumb(step.image))}" alt="${escape(name)}" width="${w}" height="${h}" loading="lazy"></a>`
+      : `<div class="missing-box" style="aspect-ratio: ${step.width} / ${step.height}" role="img" aria-label="${escape(`${name}: not made yet`)}">not made yet</div>`;
+    const cost = step.status === 'source' ? 'committed' : `${step.status === 'cached' ? 'paid' : 'to pay'} ${usd(step.priceUsd)}`;
+    return `<li>${picture}<span>${escape(step.label)}</span><span>${step.width}×${step.height} ${escape(step.format)} · ${escape(cost)}</span></li>`;
+  });
+  return `<ol class="steps" aria-label="${escape(`${label}: steps`)}">${items.join('')}</ol>`;
+}
+
 function details(request: ReviewRequest): string {
   const rows: [string, unknown][] = [];
   if (request.model) rows.push(['model', request.model]);
@@ -135,6 +154,7 @@ function card(item: ReviewItem, images: SiteImages): string {
 <h3>${path(item.file)}</h3>
 <p><span class="badge ${escape(item.status)}">${escape(item.status)}</span>${damaged}${drawn}${change}</p>
 <div class="thumbs">${thumbs(item, images, item.file)}</div>
+${stepsList(item, images, item.file)}
 ${item.prompt ? `<p class="prompt">${escape(item.prompt)}</p>` : ''}
 ${item.error ? `<p class="error">${escape(item.error)}</p>` : ''}
 ${details(item)}
@@ -144,7 +164,7 @@ ${details(item)}
 function changeBlock(item: ReviewItem, change: ReviewChange, images: SiteImages): string {
   const side = (title: string, request: ReviewRequest | undefined) =>
     `<figure><figcaption>${title}</figcaption>${
-      request ? `<p><span class="badge ${escape(request.status)}">${escape(request.status)}</span></p><div class="thumbs">${thumbs(request, images, `${item.file} ${title.toLowerCase()}`)}</div>${request.error ? `<p class="error">${escape(request.error)}</p>` : ''}${details(request)}` : '<p>none</p>'
+      request ? `<p><span class="badge ${escape(request.status)}">${escape(request.status)}</span></p><div class="thumbs">${thumbs(request, images, `${item.file} ${title.toLowerCase()}`)}</div>${stepsList(request, images, `${item.file} ${title.toLowerCase()}`)}${request.error ? `<p class="error">${escape(request.error)}</p>` : ''}${details(request)}` : '<p>none</p>'
     }</figure>`;
   const after = change.kind === 'removed' ? undefined : item;
   const table = change.fields.length

@@ -33,7 +33,11 @@ export async function writeReviewSite(model: ReviewModel, options: { outDir: str
     thumb: (image) => `images/${image.digest}-thumb.webp`,
   };
   const all = new Map<string, ReviewImage>();
-  for (const item of model.items) for (const image of [...item.images, ...(item.change?.before?.images ?? [])]) all.set(image.digest, image);
+  for (const item of model.items) {
+    for (const request of [item, item.change?.before]) {
+      for (const image of [...(request?.images ?? []), ...(request?.steps ?? []).flatMap((step) => (step.image ? [step.image] : []))]) all.set(image.digest, image);
+    }
+  }
   let thumbBytes = 0;
   let fullBytes = 0;
   const unreadable = new Map<string, string>();

@@ -94,9 +94,10 @@ describe('catalog', () => {
     const error = await engine({ placeholderDir }).load(join(root, 'c.imageprompt.json')).catch((e: ImagePromptError) => e);
     expect(error.message).toContain(`is not one of Venice's styles (${sim.url}/models?type=image)`);
     const catalogReads = () => sim.requests.filter((r) => r.method === 'GET').length;
-    expect(catalogReads()).toBe(2); // models and styles
+    // image models, styles, edit models (type=inpaint) and the upscaler's prices (type=upscale)
+    expect(sim.requests.filter((r) => r.method === 'GET').map((r) => r.path.replace(/^\/api\/v1/, '')).sort()).toEqual(['/image/styles', '/models?type=image', '/models?type=inpaint', '/models?type=upscale']);
     await engine({ placeholderDir }).load(join(root, 'a.imageprompt.json'));
-    expect(catalogReads()).toBe(2); // the second engine read the stored copy
+    expect(catalogReads()).toBe(4); // the second engine read the stored copy
   });
 
   it('uses the bundled snapshot, with no network, when it will not generate', async () => {
