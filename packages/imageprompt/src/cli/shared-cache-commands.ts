@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import { ImagePromptError } from '../errors/errors.js';
 import { EXIT, oneBlock, type CommandContext } from './commands.js';
 import { Progress, type ProgressCounts } from './progress.js';
-import { survey } from './survey.js';
+import type { PreparedPromptFile } from '../engine/engine.js';
 
 function noRemote(ctx: CommandContext): number {
   ctx.out('imageprompt: no shared cache is configured\n  → set IMAGEPROMPT_REMOTE (or "remote" in imageprompt.config.json, or --remote) to s3://<bucket>/<prefix> or an http(s):// URL');
@@ -25,8 +25,8 @@ export async function pull(ctx: CommandContext): Promise<number> {
       let line: string | undefined;
       counts.inFlight += 1;
       try {
-        const { key } = await ctx.engine.prepare(path);
-        const result = await layer.pull(key);
+        const prepared = await ctx.engine.prepare(path);
+        const result = prepared.chain ? await pullChain(ctx, prepared, file) : await layer.pull(prepared.key);
         if (result === 'failed') counts.failed += 1;
         else outcome[result] += 1;
         if (result === 'pulled' || result === 'failed') line = `${result}  ${file}`;
@@ -46,6 +46,16 @@ export async function pull(ctx: CommandContext): Promise<number> {
     `${outcome.pulled} pulled from ${layer.label}, ${outcome.local} already local, ${outcome.absent} in no cache, ${counts.failed} failed, ${outcome.invalid} invalid; ${((counts.bytes ?? 0) / 1_000_000).toFixed(1)} MB in ${progress.elapsed()}`,
   );
   return counts.failed > 0 || outcome.invalid > 0 ? EXIT.failed : EXIT.ok;
+}
+
+/**
+ * A chain's every step: a step's key is known once the step before is here, so the walk through the
+ * cache fetches each entry only in the shared cache as it goes (see engine/chain-runner.ts).
+ */
+async function pullChain(ctx: CommandContext, prepared: PreparedPromptFile, file: string): Promise<'pulled' | 'local' | 'absent'> {
+  const links = await ctx.engine.walk(prepared, file);
+  if (!links.every((link) => link.place)) return 'absent';
+  return links.some((link) => link.place === 'remote') ? 'pulled' : 'local';
 }
 
 /** Uploads every whole local entry the shared cache lacks (after a failed upload, or from a laptop). */
