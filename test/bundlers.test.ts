@@ -4,7 +4,7 @@
  * local Venice-compatible server; then a second build with Venice unreachable must emit the same files.
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -275,6 +275,42 @@ describe.each(BUNDLERS)('$name entry, with no other plugin, loader or rule', (bu
       expect(await stamps()).toEqual(first);
     } finally {
       await writeFile(hero, original);
+    }
+  });
+
+  it('imports a chain and an edit of a committed photo as their last step, paying each step once', async () => {
+    const main = join(root, 'src', 'main.js');
+    const original = await readFile(main, 'utf8');
+    await mkdir(join(root, 'src', 'photos'), { recursive: true });
+    await writeFile(join(root, 'src', 'photos', 'team.jpg'), await sharp({ create: { width: 512, height: 384, channels: 3, background: '#4070a0' } }).jpeg().toBuffer());
+    await writeFile(join(root, 'src', 'mug.imageprompt.json'), JSON.stringify({ model: 'z-image-turbo', prompt: `a mug for ${bundler.name}`, width: 256, height: 256, then: [{ remove_background: true }, { upscale: { scale: 2 } }] }));
+    await writeFile(join(root, 'src', 'team.imageprompt.json'), JSON.stringify({ api: 'edit', image: './photos/team.jpg', prompt: `a sunset for ${bundler.name}` }));
+    await writeFile(main, original.replace('globalThis.__imageprompt = { hero, pears, twin };', "import mug from './mug.imageprompt.json';\nimport team from './team.imageprompt.json';\nglobalThis.__imageprompt = { hero, pears, twin, mug, team };"));
+    try {
+      const before = sim.imageRequests().length;
+      await bundler.build(root, 'dist-steps', { apiKey: KEY, baseURL: sim.url, logger: silentLogger });
+      // (the other prompt files are generated here too when this test runs alone)
+      const ours = sim.imageRequests().slice(before).filter((r) => !r.path.endsWith('/image/generate') || String((r.body as { prompt?: string }).prompt).startsWith('a mug'));
+      // the chain's steps in order; the edit runs beside them
+      const paths = ours.map((r) => r.path.replace('/api/v1/', ''));
+      expect(paths.filter((p) => p !== 'image/edit')).toEqual(['image/generate', 'image/background-remove', 'image/upscale']);
+      expect(paths.filter((p) => p === 'image/edit')).toHaveLength(1);
+      const outDir = join(root, 'dist-steps');
+      const shown = (await runBundle(join(outDir, bundler.script))) as Exports & { mug: Shown & { steps: { route: string }[] }; team: Shown & { steps: { route: string }[] } };
+      expect(shown.mug).toMatchObject({ width: 512, height: 512, format: 'png' });
+      expect(shown.mug.steps.map((step) => step.route)).toEqual(['image/generate', 'image/background-remove', 'image/upscale']);
+      expect(shown.team.steps.map((step) => step.route)).toEqual(['image/edit']);
+      for (const image of [shown.mug, shown.team]) {
+        const file = bundler.fileOf(image.src, outDir);
+        expect(basename(file)).toMatch(/^(mug|team)[-.][\w-]+\.png$/);
+        await expect(sharp(await readFile(file)).metadata()).resolves.toMatchObject({ width: image.width, height: image.height });
+      }
+      // again, with Venice unreachable: every step from the cache
+      await bundler.build(root, 'dist-steps-offline', { apiKey: KEY, baseURL: `http://127.0.0.1:${await freePort()}/api/v1`, logger: silentLogger });
+      const again = (await runBundle(join(root, 'dist-steps-offline', bundler.script))) as typeof shown;
+      expect([again.mug.key, again.team.key]).toEqual([shown.mug.key, shown.team.key]);
+    } finally {
+      await writeFile(main, original);
     }
   });
 
