@@ -24,6 +24,7 @@ import { LOAD_FILTER, ModuleIds, PROMPT_FILE_PATTERN, RESOLVE_FILTER, importDire
 import { resolveOptions, type ExportShape, type Options } from './core/options.js';
 
 export type { Options } from './core/options.js';
+export type { ImportedStep } from './core/module-code.js';
 
 export function createFactory(exportShape: ExportShape): UnpluginFactory<Options | undefined, false> {
   return (rawOptions, meta) => {

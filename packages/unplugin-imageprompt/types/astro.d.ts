@@ -28,13 +28,5 @@ declare module '*.imageprompt.json?imageprompt' {
   /** True when the images are local placeholders (no key, or placeholder mode), not generated ones. */
   export const placeholder: boolean;
   /** A chain's links (`"then"`, or an `"api": "edit"` … file), each with its key and size; empty for a single request. */
-  export const steps: {
-    key: string | null;
-    route: 'image/generate' | 'images/generations' | 'image/upscale' | 'image/background-remove' | 'image/edit' | 'image/multi-edit';
-    label: string;
-    width: number;
-    height: number;
-    format: 'webp' | 'png' | 'jpeg';
-    status: 'cached' | 'generated' | 'placeholder' | 'missing';
-  }[];
+  export const steps: import('unplugin-imageprompt').ImportedStep[];
 }

@@ -32,20 +32,8 @@ declare namespace ImagePromptImport {
     /** With `"responsive"`: one `<source>` per format, in the order listed (AVIF first by default). */
     sources?: { type: string; srcset: string }[];
   }
-  /**
-   * One link of a chain (`"then"`, or an `"api": "edit"` … file): the generation or first step, then each
-   * step in order. `key` is null where an earlier step is a placeholder (its input does not exist yet).
-   */
-  interface Step {
-    key: string | null;
-    route: 'image/generate' | 'images/generations' | 'image/upscale' | 'image/background-remove' | 'image/edit' | 'image/multi-edit';
-    /** `generate (z-image-turbo)`, `remove background`, `upscale 2×`, `edit (firered-image-edit)`. */
-    label: string;
-    width: number;
-    height: number;
-    format: 'webp' | 'png' | 'jpeg';
-    status: 'cached' | 'generated' | 'placeholder' | 'missing';
-  }
+  /** One link of a chain (`"then"`, or an `"api": "edit"` … file): its key, route, label, size and status. */
+  type Step = import('unplugin-imageprompt').ImportedStep;
   /** The default export: the first image, with the prompt file's fields. */
   type Default = GeneratedImage & { alt: string | undefined; variants: GeneratedImage[]; seed: number; key: string; placeholder: boolean; steps: Step[] };
 }

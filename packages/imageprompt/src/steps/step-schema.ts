@@ -56,7 +56,11 @@ export const thenStepSchema = z
     remove_background: orNothing(z.strictObject(backgroundFields)).optional(),
     edit: z.strictObject(editFields).optional(),
   })
-  .refine((step) => Object.keys(step).length === 1, 'must hold exactly one of "upscale", "remove_background", "edit" (one step per object; list more steps in order)');
+  .refine((step) => Object.keys(step).length === 1, {
+    error: 'must hold exactly one of "upscale", "remove_background", "edit" (one step per object; list more steps in order)',
+    // a misspelt step is said once, as an unknown field with its suggestion
+    when: (payload) => (payload.issues ?? []).length === 0,
+  });
 export type ThenStep = z.infer<typeof thenStepSchema>;
 
 export const thenField = z.array(thenStepSchema).min(1, 'must list at least one step').max(MAX_STEPS, `must list at most ${MAX_STEPS} steps`);

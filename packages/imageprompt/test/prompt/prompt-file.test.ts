@@ -123,3 +123,31 @@ describe('model-aware checks', () => {
     expect(prepare({ model: 'flux-2-pro', prompt: 'p', steps: 10 }).warnings).toEqual([expect.stringMatching(/flux-2-pro ignores "steps"/)]);
   });
 });
+
+describe('steps on images', () => {
+  it('reads a chain: `"remove_background": true` is the step with no fields, the rest are objects', () => {
+    const file = parse({ model: 'z-image-turbo', prompt: 'a mug', then: [{ remove_background: true }, { upscale: { scale: 4, creativity: 0.02 } }, { edit: { prompt: 'blue' } }] }) as { then: unknown[] };
+    expect(file.then).toEqual([{ remove_background: {} }, { upscale: { scale: 4, creativity: 0.02 } }, { edit: { prompt: 'blue' } }]);
+  });
+
+  it('refuses a step object holding two steps, an empty chain, and a scale Venice does not offer, naming each field', () => {
+    expect(errorOf(() => parse({ prompt: 'p', then: [{ upscale: {}, remove_background: true }] })).message).toMatch(/field "then\.0": must hold exactly one of "upscale", "remove_background", "edit"/);
+    expect(errorOf(() => parse({ prompt: 'p', then: [] })).message).toMatch(/field "then": must list at least one step/);
+    expect(errorOf(() => parse({ prompt: 'p', then: [{ upscale: { scale: 3 } }] })).message).toMatch(/field "then\.0\.upscale\.scale": must be 2 or 4/);
+  });
+
+  it('suggests the step or field meant, and says what to write for names Venice uses elsewhere', () => {
+    expect(errorOf(() => parse({ prompt: 'p', then: [{ upscal: {} }] })).message).toMatch(/field "then\.0\.upscal": is not a field of this step\n {2}→ did you mean "upscale"\?/);
+    expect(errorOf(() => parse({ prompt: 'p', then: [{ edit: { prompt: 'x', output_format: 'png' } }] })).hint).toMatch(/call it "format"/);
+    expect(errorOf(() => parse({ api: 'upscale', image: './a.png', enhance: true })).hint).toMatch(/use "creativity"/);
+    expect(errorOf(() => parse({ api: 'edit', image: './a.png', prompt: 'x', modelId: 'm' })).hint).toMatch(/call it "model"/);
+  });
+
+  it('reads each "api" that starts from committed images, and lists them for an unknown one', () => {
+    expect(parse({ api: 'remove_background', image: './mug.png' })).toEqual({ api: 'remove_background', image: './mug.png' });
+    expect(parse({ api: 'multi_edit', images: ['./a.png', './b.png'], prompt: 'x' })).toMatchObject({ images: ['./a.png', './b.png'] });
+    expect(errorOf(() => parse({ api: 'edit', image: 'https://example.com/a.png', prompt: 'x' })).message).toMatch(/field "image": must be a path of a file in the project, not a URL/);
+    expect(errorOf(() => parse({ api: 'inpaint', image: './a.png' })).hint).toMatch(/"upscale", "remove_background", "edit", "multi_edit"/);
+    expect(errorOf(() => parse({ api: 'edit', image: './a.png' })).message).toMatch(/field "prompt": is required/);
+  });
+});

@@ -10,6 +10,22 @@ import type { ExportShape } from './options.js';
 import type { ResponsiveCode } from './responsive-images.js';
 
 /**
+ * One link of a chain as an import exports it (`steps`): the generation or first step, then each step
+ * on the image before it. `key` is null where an earlier step is a placeholder (its input does not
+ * exist yet, so the step cannot be keyed).
+ */
+export interface ImportedStep {
+  key: string | null;
+  route: 'image/generate' | 'images/generations' | 'image/upscale' | 'image/background-remove' | 'image/edit' | 'image/multi-edit';
+  /** `generate (z-image-turbo)`, `remove background`, `upscale 2×`, `edit (firered-image-edit)`. */
+  label: string;
+  width: number;
+  height: number;
+  format: 'webp' | 'png' | 'jpeg';
+  status: 'cached' | 'generated' | 'placeholder' | 'missing';
+}
+
+/**
  * `urls` and `responsive` are expressions the plugin made (asset references, and `srcset` strings
  * joined from them), one per image.
  */
@@ -27,7 +43,7 @@ export function moduleCode(result: ImageResult, shape: ExportShape, urls: string
     `/** True when these are local placeholder drawings, not the generated images. */`,
     `export const placeholder = ${value(placeholder)};`,
     `/** A chain's links (the generation or first step, then each step): key, route, size, status; empty for one request. */`,
-    `export const steps = ${value((result.steps ?? []).map(({ key, route, label, width, height, format, status }) => ({ key, route, label, width, height, format, status })))};`,
+    `export const steps = ${value((result.steps ?? []).map(({ key, route, label, width, height, format, status }): ImportedStep => ({ key, route, label, width, height, format, status })))};`,
     'export const variants = [',
     ...variants,
     '];',
