@@ -1,7 +1,8 @@
 /**
  * The engine as the plugin and the CLI use it, and the one place its parts are wired: from a prompt
  * file path to image files, from the cache or generated on a miss (`generation.ts`, never twice for
- * the same request), or, where the mode says so, a placeholder or a recorded miss. Metadata, the
+ * the same request; a chain of steps on images one request at a time, `chain-runner.ts`), or, where
+ * the mode says so, a placeholder or a recorded miss. Metadata, the
  * clients per provider and the build's report are parts of their own (`entry-metadata.ts`,
  * `provider-clients.ts`, `build-report.ts`).
  */
