@@ -21,6 +21,22 @@ describe('JSON Schema for editors', () => {
     expect(Object.keys(openai.properties)).not.toContain('safe_mode');
   });
 
+  it('covers chains and the files that start from committed images, `"remove_background": true` included', () => {
+    type Node = { properties: Record<string, Node & { const?: string; anyOf?: Node[] }>; items?: Node; required?: string[] };
+    const { anyOf } = promptFileJsonSchema() as { anyOf: Node[] };
+    const step = anyOf[0]!.properties.then!.items!;
+    expect(step.properties.remove_background!.anyOf![0]).toEqual({ const: true });
+    expect(step.properties.upscale!.anyOf![0]).toEqual({ const: true });
+    expect(Object.keys(step.properties.edit!.properties)).toEqual(expect.arrayContaining(['prompt', 'model', 'aspect_ratio', 'format']));
+    const apis = anyOf.slice(2).map((node) => [node.properties.api!.const, node.required]);
+    expect(apis).toEqual([
+      ['upscale', ['api', 'image']],
+      ['remove_background', ['api', 'image']],
+      ['edit', ['api', 'image', 'prompt']],
+      ['multi_edit', ['api', 'images', 'prompt']],
+    ]);
+  });
+
   it('is shipped in the package by the build', async () => {
     const shipped = JSON.parse(await readFile(new URL('../../schema/imageprompt.schema.json', import.meta.url), 'utf8')) as unknown;
     expect(shipped).toEqual(promptFileJsonSchema());
