@@ -117,6 +117,26 @@ describe.each([
   }, 60_000);
 });
 
+describe('a chain in the Vite dev server', () => {
+  it("shows the final step's placeholder at once, then the chain's last image once every step has landed", async () => {
+    sim.script({ clearRequests: true, latencyMs: 0, hold: true });
+    // 256×256, then upscaled 2×: the import is 512×512, as p2's place on the page expects
+    const chain = JSON.stringify({ model: 'z-image-turbo', prompt: 'Dev server chain', width: 256, height: 256, then: [{ upscale: { scale: 2 } }] });
+    const { server } = await devServer('dev-vite', [binOf('vite', 'bin/vite.js'), '--strictPort'], (d) => writeFile(join(d, 'src', 'p2.imageprompt.json'), chain));
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${server.url}/`, { waitUntil: 'domcontentloaded' });
+    const first = await waitForImages(page, (images) => images.every((image) => image.placeholder === 'true'));
+    expect(rightSizes(first), JSON.stringify(first)).toBe(true);
+    expect(sim.imageRequests()).toHaveLength(0);
+    sim.script({ release: true });
+    const generated = await waitForImages(page, (images) => images.every((image) => image.placeholder === 'false'));
+    expect(rightSizes(generated), JSON.stringify(generated)).toBe(true);
+    const chainRequests = sim.imageRequests().filter((r) => r.path.endsWith('/image/upscale') || (r.body as { prompt?: string }).prompt === 'Dev server chain');
+    expect(chainRequests.map((r) => r.path.replace('/api/v1/', ''))).toEqual(['image/generate', 'image/upscale']);
+    await page.close();
+  }, 60_000);
+});
+
 describe('editing a prompt file while its image is being generated', () => {
   it('pays for each request once and ends with the new image, never the stale one', async () => {
     const request = (prompt: string) => JSON.stringify({ model: 'z-image-turbo', prompt, width: 640, height: 400 });
