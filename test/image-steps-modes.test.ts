@@ -230,6 +230,21 @@ describe('a step\'s manifest is checked like any other', () => {
   });
 });
 
+describe('a chain after the OpenAI-compatible route', () => {
+  it('sends the generation to /images/generations and the steps to Venice\'s routes for them', async () => {
+    const root = await site();
+    const file = join(root, 'src', 'openai.imageprompt.json');
+    await writeFile(file, JSON.stringify({ api: 'openai', model: 'z-image-turbo', prompt: 'a harbour at dawn, for a chain', size: '512x512', then: [{ upscale: { scale: 2 } }] }));
+    const result = await engineFor(root).load(file);
+    expect(sim.imageRequests().map((r) => r.path)).toEqual(['/api/v1/images/generations', '/api/v1/image/upscale']);
+    expect(result.steps!.map((s) => [s.route, s.width])).toEqual([
+      ['images/generations', 512],
+      ['image/upscale', 1024],
+    ]);
+    expect(result.images[0]).toMatchObject({ width: 1024, height: 1024, format: 'png' });
+  });
+});
+
 describe('"api": "multi_edit"', () => {
   it('sends every photo in order under modelId, and a change to any of them is another key', async () => {
     const root = await site();

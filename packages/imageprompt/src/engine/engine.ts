@@ -259,12 +259,14 @@ export class ImagePromptEngine {
     let prepared: PreparedRequest;
     if ('api' in prompt && (SOURCE_APIS as string[]).includes(prompt.api)) {
       prepared = prepareSourceFile(prompt as Parameters<typeof prepareSourceFile>[0], path ?? join(this.options.root, name), this.options.root, catalog, name);
-    } else if ('api' in prompt) {
-      prepared = prepareOpenAIRequest(prompt as Parameters<typeof prepareOpenAIRequest>[0], this.options.defaults, catalog, name, Object.keys(this.options.providers));
     } else {
-      prepared = prepareRequest(prompt, this.options.defaults, catalog, name);
+      prepared =
+        'api' in prompt
+          ? prepareOpenAIRequest(prompt as Parameters<typeof prepareOpenAIRequest>[0], this.options.defaults, catalog, name, Object.keys(this.options.providers))
+          : prepareRequest(prompt, this.options.defaults, catalog, name);
       if (prompt.then) {
-        const model = catalog.get(prepared.request.model);
+        // the generation's size is exact for Venice's pixel models; another provider's is its own
+        const model = prepared.send && prepared.send.provider !== PROVIDER ? undefined : catalog.get(prepared.request.model);
         prepared = chainAfterGeneration(prepared, prompt.then, catalog, name, model !== undefined && ModelCatalog.isPixelModel(model));
       }
     }

@@ -17,6 +17,7 @@ import { OPENAI_ROUTE, OPENAI_SIZES, type NormalisedRequest, type OpenAIRequest,
 
 export { OPENAI_ROUTE, OPENAI_SIZES, type OpenAIRequest, type OpenAISend } from './request-types.js';
 import { pluginFields, type PromptDefaults } from './prompt-schema.js';
+import { thenField } from '../steps/step-schema.js';
 import { responsiveSpec } from './request-types.js';
 import { canonicalJson, KEY_RECIPE_VERSION, sha256Hex } from './request-key.js';
 
@@ -42,6 +43,8 @@ export const openaiFields = {
   $schema: pluginFields.$schema.optional(),
   alt: pluginFields.alt.optional(),
   responsive: pluginFields.responsive.optional(),
+  /** Steps on the image (sent to Venice's routes for them, whatever the provider): see steps/. */
+  then: thenField.optional(),
 } as const;
 
 export const openaiPromptSchema = z.strictObject(openaiFields);
@@ -74,7 +77,7 @@ export function prepareOpenAIRequest(
   fileName: string,
   providers: readonly string[],
 ): PreparedRequest & { send: OpenAISend } {
-  const { $schema: _schema, alt, responsive, api: _api, provider = 'venice', ...fields } = file;
+  const { $schema: _schema, alt, responsive, api: _api, provider = 'venice', then: _then, ...fields } = file;
   if (provider !== 'venice' && !providers.includes(provider)) {
     const suggestion = didYouMean(provider, providers);
     throw new ImagePromptError({

@@ -83,7 +83,9 @@ export function parsePromptFile(text: string, file: string): AnyPromptFile {
   return result.data;
 }
 
-function describeUnknownOpenAIField(key: string): { message: string; hint: string } {
+function describeUnknownOpenAIField(key: string, parent: string): { message: string; hint: string } {
+  // inside `then`: the steps are the same on every route
+  if (parent.startsWith('then')) return describeUnknownField(key, parent);
   const refused = OPENAI_REFUSED[key];
   if (refused) return { message: 'is not accepted on the OpenAI-compatible route', hint: refused };
   const suggestion = didYouMean(key, OPENAI_KNOWN_FIELDS);
