@@ -296,7 +296,7 @@ describe.each(BUNDLERS)('$name entry, with no other plugin, loader or rule', (bu
       expect(paths.filter((p) => p !== 'image/edit')).toEqual(['image/generate', 'image/background-remove', 'image/upscale']);
       expect(paths.filter((p) => p === 'image/edit')).toHaveLength(1);
       const outDir = join(root, 'dist-steps');
-      const shown = (await runBundle(join(outDir, bundler.script))) as Exports & { mug: Shown & { steps: { route: string }[] }; team: Shown & { steps: { route: string }[] } };
+      const shown = (await runBundle(join(outDir, bundler.script))) as Exports & { mug: Shown & { key: string; steps: { route: string }[] }; team: Shown & { key: string; steps: { route: string }[] } };
       expect(shown.mug).toMatchObject({ width: 512, height: 512, format: 'png' });
       expect(shown.mug.steps.map((step) => step.route)).toEqual(['image/generate', 'image/background-remove', 'image/upscale']);
       expect(shown.team.steps.map((step) => step.route)).toEqual(['image/edit']);
