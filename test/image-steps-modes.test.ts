@@ -164,7 +164,13 @@ describe('the shared cache', () => {
 
     const third = await site();
     await copyFile(join(first, 'src', 'mug.imageprompt.json'), join(third, 'src', 'mug.imageprompt.json'));
-    const pulled = await runNode([bin, 'pull'], { cwd: third, env: { IMAGEPROMPT_REMOTE: remote, AWS_ENDPOINT_URL_S3: s3.url, VENICE_BASE_URL: deadVenice } });
+    const readerEnv = { IMAGEPROMPT_REMOTE: remote, AWS_ENDPOINT_URL_S3: s3.url, VENICE_BASE_URL: deadVenice };
+    // check keys every step from the manifests of the shared cache, downloading no image
+    const checked = await runNode([bin, 'check', '--json'], { cwd: third, env: readerEnv });
+    expect(checked.code, checked.output).toBe(0);
+    expect(JSON.parse(checked.output)).toMatchObject({ ok: true, onlyShared: ['src/mug.imageprompt.json', 'src/team.imageprompt.json'] });
+    expect(await listFiles(join(third, '.imageprompt', 'blobs'))).toEqual([]);
+    const pulled = await runNode([bin, 'pull'], { cwd: third, env: readerEnv });
     expect(pulled.code, pulled.output).toBe(0);
     expect(pulled.output).toMatch(/2 pulled from/);
     const entries = (await listFiles(join(third, '.imageprompt', 'entries'))).filter((f) => f.endsWith('.json'));

@@ -49,13 +49,17 @@ export async function pull(ctx: CommandContext): Promise<number> {
 }
 
 /**
- * A chain's every step: a step's key is known once the step before is here, so the walk through the
- * cache fetches each entry only in the shared cache as it goes (see engine/chain-runner.ts).
+ * A chain's every step: the walk through the cache keys each step from the manifest of the one
+ * before (see engine/chain-runner.ts), then each entry only in the shared cache is fetched.
  */
-async function pullChain(ctx: CommandContext, prepared: PreparedPromptFile, file: string): Promise<'pulled' | 'local' | 'absent'> {
+async function pullChain(ctx: CommandContext, prepared: PreparedPromptFile, file: string): Promise<'pulled' | 'local' | 'absent' | 'failed'> {
+  const layer = ctx.engine.remote!;
   const links = await ctx.engine.walk(prepared, file);
   if (!links.every((link) => link.place)) return 'absent';
-  return links.some((link) => link.place === 'remote') ? 'pulled' : 'local';
+  const remote = links.filter((link) => link.place === 'remote');
+  const results = await Promise.all(remote.map((link) => layer.pull(link.key!)));
+  if (results.some((result) => result !== 'pulled' && result !== 'local')) return 'failed';
+  return remote.length > 0 ? 'pulled' : 'local';
 }
 
 /** Uploads every whole local entry the shared cache lacks (after a failed upload, or from a laptop). */

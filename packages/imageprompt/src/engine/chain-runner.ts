@@ -107,8 +107,8 @@ export interface WalkedLink {
 
 export interface WalkParts {
   placeOf(key: string): Promise<EntryPlace | undefined>;
-  /** The first image of a cached entry (fetched here first if it is only in the shared cache). */
-  imageOf(key: string): Promise<ChainImage | undefined>;
+  /** The first image of an entry where it was found (only in the shared cache: as its manifest records it, not fetched). */
+  imageOf(key: string, place: EntryPlace): Promise<ChainImage | undefined>;
   catalog(): ModelCatalog;
   priceOf(prepared: PreparedRequest): number | undefined;
 }
@@ -118,7 +118,7 @@ export async function walkChain(prepared: Chained, name: string, parts: WalkPart
   const headSize = expectedSize(prepared.request);
   const headPlace = await parts.placeOf(prepared.key);
   const links: WalkedLink[] = [{ key: prepared.key, ...headLink(prepared), place: headPlace, ...headSize, format: prepared.request.format, priceUsd: parts.priceOf(prepared) }];
-  let input = headPlace ? await parts.imageOf(prepared.key) : undefined;
+  let input = headPlace ? await parts.imageOf(prepared.key, headPlace) : undefined;
   for (const [i, spec] of prepared.chain.steps.entries()) {
     const planned = prepared.chain.planned[i]!;
     if (!input) {
@@ -129,7 +129,7 @@ export async function walkChain(prepared: Chained, name: string, parts: WalkPart
     const place = await parts.placeOf(step.key);
     const size = expectedSize(step.request);
     links.push({ key: step.key, label: stepLabel(step.step), route: step.step.route, place, ...size, format: step.step.format, priceUsd: parts.priceOf(step) });
-    input = place ? await parts.imageOf(step.key) : undefined;
+    input = place ? await parts.imageOf(step.key, place) : undefined;
   }
   return links;
 }

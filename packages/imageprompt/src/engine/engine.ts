@@ -443,8 +443,13 @@ export class ImagePromptEngine {
     }
     return walkChain(prepared as Chained, name, {
       placeOf,
-      imageOf: async (key) => {
-        const entry = await this.entries.read(key);
+      imageOf: async (key, place) => {
+        if (place === 'remote') {
+          // the next step's key needs the digest and size only: the images stay in the shared cache
+          const output = await this.remote?.recordedOutput(key);
+          return output && { path: '', digest: output.digest, width: output.width, height: output.height };
+        }
+        const entry = await this.store.read(key);
         const output = entry?.manifest.outputs[0];
         return entry && output ? { path: entry.paths[0]!, digest: output.digest, width: output.width, height: output.height } : undefined;
       },

@@ -6,7 +6,7 @@
  * never touches the local entries. See cache/cache-port.ts.
  */
 import { LocalWriteError } from '../cache/atomic-file.js';
-import type { CacheEntry, EntryPlace, EntryStore, LocalCache, Manifest, StagedOutput } from '../cache/cache-port.js';
+import type { CachedOutput, CacheEntry, EntryPlace, EntryStore, LocalCache, Manifest, StagedOutput } from '../cache/cache-port.js';
 import { cacheWriteError } from '../cache/cache-write-failure.js';
 import type { Logger } from '../logger.js';
 import type { RemoteCache, RemoteInventory } from './remote-cache.js';
@@ -107,6 +107,14 @@ export class RemoteLayer implements EntryStore {
     if (await this.local.read(key)) return 'local';
     // on the remote whole: its manifest valid and each blob it names there
     return (await this.remote.holds(key)) ? 'remote' : undefined;
+  }
+
+  /**
+   * The first image a shared-cache entry records, from its checked manifest, its blobs not fetched:
+   * what walking a chain needs to key the step after it (`plan`, `check`).
+   */
+  async recordedOutput(key: string): Promise<CachedOutput | undefined> {
+    return (await this.remote.manifest(key))?.outputs[0];
   }
 
   async commit(manifest: Omit<Manifest, 'outputs'>, outputs: StagedOutput[]): Promise<CacheEntry> {
