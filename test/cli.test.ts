@@ -148,6 +148,9 @@ describe('imageprompt styles and models', () => {
     const models = await run(['models'], false);
     expect(models.output).toMatch(/^gpt-image-2 {2}aspect_ratio 1:1 .*; resolution 1K 2K 4K; quality low medium high {2}1K: .*high \$0\.26/m);
     expect(models.output).toMatch(/^z-image-turbo {2}width\/height \(multiple of 8\) {2}\$0\.01$/m);
+    // the models and prices of the steps on images
+    expect(models.output).toMatch(/^firered-image-edit {2}aspect_ratio auto 1:1 .*; up to 3 images {2}\$0\.04$/m);
+    expect(models.output).toMatch(/^\d+ edit models; upscale 2× \$0\.02, 4× \$0\.08; background removal \$0\.03$/m);
   });
 
   it('answers an unknown command or option with the nearest known one and exit code 2', async () => {

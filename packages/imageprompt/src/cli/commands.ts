@@ -6,12 +6,13 @@ import { sweepDerivatives } from './derivative-sweep.js';
 import type { ImagePromptEngine } from '../engine/engine.js';
 import { ImagePromptError } from '../errors/errors.js';
 import { expectedSize } from '../catalog/expected-size.js';
-import { CATALOG_DATE, type ImageModel } from '../catalog/model-catalog.js';
+import { CATALOG_DATE, type EditModel, type ImageModel } from '../catalog/model-catalog.js';
 import { safeServerText } from '../http/bounded-body.js';
 import { fetchLiveCatalog } from '../catalog/live-catalog.js';
 import { round } from '../catalog/pricing.js';
 import { Progress } from './progress.js';
 import { KeyRefs } from '../cache/key-refs.js';
+import { maxEditImages } from '../steps/step-request.js';
 import { findPromptFiles } from './find-prompt-files.js';
 import { inShard, shardName, shardOfKey, type Shard } from './shard.js';
 import { survey, type SurveyItem } from './survey.js';
@@ -390,11 +391,24 @@ function sizing(model: ImageModel): string {
   return parts.join('; ');
 }
 
+/** What an edit model takes: its aspect ratios, tiers and how many images it combines. */
+function editSizing(model: EditModel): string {
+  const c = model.constraints;
+  const parts = [`aspect_ratio ${(c.aspectRatios ?? ['auto']).join(' ')}`];
+  if (c.resolutions) parts.push(`resolution ${c.resolutions.join(' ')}`);
+  if (c.qualities) parts.push(`quality ${c.qualities.join(' ')}`);
+  const most = maxEditImages(c);
+  parts.push(`up to ${most} image${most === 1 ? '' : 's'}`);
+  return parts.join('; ');
+}
+
+const usdOrUnknown = (usd: number | undefined) => (usd === undefined ? 'price unknown' : `$${usd}`);
+
 function priceText(model: ImageModel): string {
-  const p = model.pricing;
+  const p = model.pricing as ImageModel['pricing'] & { inpaint?: { usd: number } };
   if (p.quality) return Object.entries(p.quality).map(([tier, q]) => `${tier}: ${Object.entries(q).map(([k, v]) => `${k} $${v.usd}`).join(', ')}`).join('; ');
   if (p.resolutions) return Object.entries(p.resolutions).map(([tier, v]) => `${tier} $${v.usd}`).join(', ');
-  return p.generation ? `$${p.generation.usd}` : 'unknown';
+  return p.generation ? `$${p.generation.usd}` : p.inpaint ? `$${p.inpaint.usd}` : 'unknown';
 }
 
 export async function models(ctx: CommandContext): Promise<number> {
@@ -406,6 +420,12 @@ export async function models(ctx: CommandContext): Promise<number> {
   } else {
     for (const m of list) ctx.out(`${m.id}  ${sizing(m)}  ${priceText(m)}`);
     ctx.out(`${list.length} image models, from ${live ? ctx.engine.options.baseURL : `the bundled catalog of ${CATALOG_DATE}`}`);
+    // the models of "edit" steps and "api": "edit" / "multi_edit" files, and the other steps' prices
+    const edits = [...catalog.editModels.values()];
+    ctx.out('');
+    for (const m of edits) ctx.out(`${m.id}  ${editSizing(m)}  ${priceText(m as unknown as ImageModel)}`);
+    const { upscale, backgroundRemoval } = catalog.tools;
+    ctx.out(`${edits.length} edit models; upscale 2× ${usdOrUnknown(upscale['2x'])}, 4× ${usdOrUnknown(upscale['4x'])}; background removal ${usdOrUnknown(backgroundRemoval)}`);
   }
   return EXIT.ok;
 }

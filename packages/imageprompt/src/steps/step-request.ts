@@ -166,7 +166,7 @@ function normaliseEdit(
     throw fail('quality', `"${fields.quality}" is not offered by ${id}`, c.qualities ? `use one of ${c.qualities.join(', ')}` : `${id} has no quality tiers; remove "quality"`);
   }
   const quality = fields.quality ?? d.defaultQuality ?? c.defaultQuality;
-  const most = c.maxInputImages ?? (c.combineImages === false ? 1 : 3);
+  const most = maxEditImages(c);
   if (multi && inputs.length > most) throw fail('images', `lists ${inputs.length} images; ${id} combines at most ${most}`, `list at most ${most}, or choose an edit model that takes more (maxInputImages in \`imageprompt models\`)`);
   inputs.forEach((input, i) => {
     const pixels = input.width * input.height;
@@ -198,6 +198,11 @@ function normaliseEdit(
     priceUsd: editPrice(model, resolution, quality, inputs.length),
     warnings: [],
   };
+}
+
+/** How many images an edit model combines: its `maxInputImages`, else 3 (1 for a model that cannot combine images). */
+export function maxEditImages(constraints: EditModel['constraints']): number {
+  return constraints.maxInputImages ?? (constraints.combineImages === false ? 1 : 3);
 }
 
 /** `auto`: the input's proportions over the tier's area (about what Venice returns). */
