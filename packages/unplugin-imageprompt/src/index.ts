@@ -17,6 +17,7 @@ import { EsbuildAssets } from './core/emit/esbuild-assets.js';
 import { FarmAssets } from './core/emit/farm-assets.js';
 import { RollupAssets } from './core/emit/rollup-assets.js';
 import { WebpackAssets, type AssetGeneratorOptions } from './core/emit/webpack-assets.js';
+import { RspackNativeHits, type RspackCompiler } from './core/emit/rspack-native-hits.js';
 import { DevGenerations } from './core/dev-generations.js';
 import { WatchGenerations, type WatchedCompiler } from './core/watch-generations.js';
 import { DevReview } from './core/dev-review.js';
@@ -38,6 +39,7 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
     const esbuild = new EsbuildAssets(() => build.root);
     const webpack = new WebpackAssets();
     const farm = new FarmAssets();
+    const nativeHits = new RspackNativeHits(build, webpack, exportShape);
     const builder = bundlerAssets(meta.framework, { esbuild, webpack, farm });
     // webpack, Rspack, esbuild and Farm resolve prompt-file imports themselves and the plugin loads the
     // file as a JavaScript module: no virtual module (which webpack and Rspack can only fake with files
@@ -140,7 +142,11 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
         },
       },
       webpack: webpackLike,
-      rspack: webpackLike,
+      rspack(compiler) {
+        webpackLike(compiler);
+        // hits served as native modules, without a loader (see core/emit/rspack-native-hits.ts)
+        nativeHits.apply(compiler as unknown as RspackCompiler);
+      },
       rolldown: {
         options(input) {
           build.useBundlerRoot(input.cwd);

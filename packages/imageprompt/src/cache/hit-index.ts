@@ -276,6 +276,11 @@ export class HitIndex {
     return this.known;
   }
 
+  /** Every prompt file the index has a record for (each still to be looked up: a record proves nothing alone). */
+  recordedFiles(): string[] {
+    return Object.keys(this.load());
+  }
+
   /** The record for the prompt file if its bytes, its entry's manifest and every image are as verified; else undefined. */
   lookup(file: string): HitRecord | undefined {
     let stamp: Stamp;

@@ -62,12 +62,26 @@ export class BuildContext {
    * Said and counted as a hit, as the engine would.
    */
   indexedHit(file: string, name: string): HitRecord | undefined {
-    const record = this.hitIndex().frozen ? undefined : this.hitIndex().hits.lookup(file);
-    if (!record) return undefined;
+    const record = this.lookupHit(file);
+    if (record) this.servedHit(name, record);
+    return record;
+  }
+
+  /** The hit index's record for the prompt file, when it answers (see `indexedHit`), not yet said or counted. */
+  lookupHit(file: string): HitRecord | undefined {
+    return this.hitIndex().frozen ? undefined : this.hitIndex().hits.lookup(file);
+  }
+
+  /** Says and counts a hit served from the index (its warnings again, as the engine would). */
+  servedHit(name: string, record: HitRecord): void {
     for (const warning of record.warnings) this.warnOnce(`${name}: ${warning}`);
     this.indexed += 1;
     this.logger.info(`${name}: cache hit`);
-    return record;
+  }
+
+  /** The prompt files the hit index has records for (in frozen mode none: it verifies every byte). */
+  indexedFiles(): string[] {
+    return this.hitIndex().frozen ? [] : this.hitIndex().hits.recordedFiles();
   }
 
   /**

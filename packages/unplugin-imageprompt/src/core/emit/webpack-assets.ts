@@ -16,16 +16,27 @@ import { ImagePromptError } from 'imageprompt/hits';
 import { assetBytes, type AssetEmitter, type HookContext, type ImageAsset } from './asset-emitter.js';
 
 export const READABLE_ASSET_NAMES = 'assets/[name]-[contenthash:8][ext]';
+/** A name template that puts the content's hash in the name. */
+const HASHED = /\[(contenthash|hash)(:\d+)?\]/;
 
 /** What the emitter needs of webpack's and Rspack's compilation and loader context (both fit). */
-interface Compilation {
+export interface Compilation {
   outputOptions: { hashDigestLength?: number };
   getAssetPath(template: string, data: { filename: string; contentHash: string; contentHashFull: string; module?: unknown }): string;
 }
 interface LoaderContext {
-  emitFile(name: string, content: Buffer): void;
+  emitFile(name: string, content: Buffer, sourceMap?: undefined, info?: AssetInfo): void;
   /** webpack's module being built; its templates take `[contenthash]` only in a module's context. */
   _module?: unknown;
+}
+
+/**
+ * What webpack and Rspack are told of an emitted image: `immutable` when its name carries its
+ * content hash, so that an output file already there under that name is neither compared nor
+ * written again (what they do for their own hashed asset modules).
+ */
+export interface AssetInfo {
+  immutable: boolean;
 }
 
 /** The options of webpack's asset generator that place an asset and its URL. */
@@ -56,20 +67,28 @@ export class WebpackAssets implements AssetEmitter {
     if ((native?.framework !== 'webpack' && native?.framework !== 'rspack') || !native.loaderContext || !native.compilation) {
       throw new ImagePromptError({ code: 'NO_LOADER_CONTEXT', message: `${asset.promptFile}: the bundler gave no loader context to emit the image with`, hint: 'import the prompt file from a module the bundler builds' });
     }
-    const compilation = native.compilation as unknown as Compilation;
     const loader = native.loaderContext as unknown as LoaderContext;
     const { bytes, digest } = await assetBytes(asset);
-    const hash = digest.slice(0, compilation.outputOptions.hashDigestLength ?? 20);
+    const placed = this.place(native.compilation as unknown as Compilation, asset, digest, native.framework === 'webpack' ? loader._module : undefined);
+    // emitting the same name with the same bytes again (a rebuild) is a no-op
+    loader.emitFile(placed.output, bytes, undefined, placed.info);
+    return placed.url;
+  }
+
+  /**
+   * Where an image of these bytes goes and how the module names it: the file (under the generator's
+   * `outputPath`) and the URL expression. `module`: webpack's module being built, whose templates
+   * take `[contenthash]` only in a module's context.
+   */
+  place(compilation: Compilation, asset: Pick<ImageAsset, 'name' | 'extension'>, digest: string, module?: unknown): { output: string; url: string; info: AssetInfo } {
     const data = {
       filename: `${asset.name}.${asset.extension}`,
-      contentHash: hash,
+      contentHash: digest.slice(0, compilation.outputOptions.hashDigestLength ?? 20),
       contentHashFull: digest,
-      ...(native.framework === 'webpack' ? { module: loader._module } : {}),
+      ...(module ? { module } : {}),
     };
     const fileName = compilation.getAssetPath(this.template, data).replace(/\?.*$/, '');
-    // emitting the same name with the same bytes again (a rebuild) is a no-op
-    loader.emitFile(this.outputPath ? posix.join(this.outputPath, fileName) : fileName, bytes);
-    if (this.publicPath !== undefined && this.publicPath !== 'auto') return JSON.stringify(`${this.publicPath}${fileName}`);
-    return `__webpack_public_path__ + ${JSON.stringify(fileName)}`;
+    const url = this.publicPath !== undefined && this.publicPath !== 'auto' ? JSON.stringify(`${this.publicPath}${fileName}`) : `__webpack_public_path__ + ${JSON.stringify(fileName)}`;
+    return { output: this.outputPath ? posix.join(this.outputPath, fileName) : fileName, url, info: { immutable: data.contentHash.length > 0 && fileName.includes(data.contentHash.slice(0, 4)) && HASHED.test(this.template) } };
   }
 }
