@@ -8,13 +8,12 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
-import { build } from 'vite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { VIOLATION_TRIGGER, type VeniceSim } from 'venice-sim';
 import imageprompt from 'unplugin-imageprompt/vite';
 import { ImagePromptEngine, ImagePromptError, silentLogger, type Logger } from 'imageprompt';
+import { viteBuildExports } from './helpers/vite-bundle.js';
 import { copyFixture, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
 import { binOf, freePort, runNode } from './helpers/processes.js';
 import { withEnv } from './helpers/environment.js';
@@ -29,7 +28,6 @@ let deadVenice: string;
 const roots: string[] = [];
 let logs: string[] = [];
 const logger: Logger = { info: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m) => logs.push(m) };
-let builds = 0;
 
 interface Shown {
   src: string;
@@ -73,18 +71,7 @@ beforeEach(() => {
 });
 
 async function viteBuild(root: string, options: Record<string, unknown>): Promise<{ mug: Shown; team: Shown }> {
-  await build({
-    root,
-    configFile: false,
-    logLevel: 'silent',
-    plugins: [imageprompt({ logger, retry: { baseDelayMs: 20, maxBackoffMs: 100 }, ...options })],
-    build: { outDir: 'dist', emptyOutDir: true, modulePreload: { polyfill: false }, assetsInlineLimit: 0 },
-  });
-  const js = (await listFiles(join(root, 'dist'))).find((f) => f.endsWith('.js'))!;
-  const run = join(root, 'dist', `run-${(builds += 1)}.mjs`);
-  await copyFile(js, run);
-  await import(pathToFileURL(run).href);
-  return (globalThis as unknown as { __imageprompt: { mug: Shown; team: Shown } }).__imageprompt;
+  return viteBuildExports<{ mug: Shown; team: Shown }>(root, imageprompt({ logger, retry: { baseDelayMs: 20, maxBackoffMs: 100 }, ...options }));
 }
 
 const engineFor = (root: string, options: Record<string, unknown> = {}) => new ImagePromptEngine({ root, apiKey: KEY, baseURL: sim.url, logger: silentLogger, ...options });

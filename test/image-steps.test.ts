@@ -7,16 +7,15 @@
  * exactly what the simulator then charges.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
-import { build } from 'vite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { VeniceSim } from 'venice-sim';
 import imageprompt from 'unplugin-imageprompt/vite';
 import { ImagePromptEngine, sniffImage, silentLogger, type Logger } from 'imageprompt';
-import { copyFixture, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
+import { viteBuildExports } from './helpers/vite-bundle.js';
+import { copyFixture, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
 import { binOf, runNode } from './helpers/processes.js';
 
 const KEY = secretKey();
@@ -24,7 +23,6 @@ const bin = binOf('imageprompt', 'dist/cli/main.js');
 let sim: VeniceSim;
 let root: string;
 let logs: string[] = [];
-let builds = 0;
 const logger: Logger = { info: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m) => logs.push(m) };
 
 interface Step {
@@ -69,20 +67,7 @@ beforeEach(async () => {
 });
 
 async function viteBuild(): Promise<{ mug: Shown; team: Shown }> {
-  await build({
-    root,
-    configFile: false,
-    logLevel: 'silent',
-    plugins: [imageprompt({ apiKey: KEY, baseURL: sim.url, logger })],
-    build: { outDir: 'dist', emptyOutDir: true, modulePreload: { polyfill: false }, assetsInlineLimit: 0 },
-  });
-  const js = (await listFiles(join(root, 'dist'))).find((f) => f.endsWith('.js'))!;
-  // under a name of its own: the module loader keeps a module by its path (an unchanged build's
-  // bundle has the same name as the one before, whatever the query)
-  const run = join(root, 'dist', `run-${(builds += 1)}.mjs`);
-  await copyFile(js, run);
-  await import(pathToFileURL(run).href);
-  return (globalThis as unknown as { __imageprompt: { mug: Shown; team: Shown } }).__imageprompt;
+  return viteBuildExports<{ mug: Shown; team: Shown }>(root, imageprompt({ apiKey: KEY, baseURL: sim.url, logger }));
 }
 
 const routes = () => sim.imageRequests().map((r) => r.path.replace(/^\/api\/v1\//, ''));
