@@ -181,6 +181,9 @@ describe('mistakes in a step', () => {
     { name: 'an edit aspect ratio the model does not offer', file: { model: 'z-image-turbo', prompt: 'a mug', then: [{ edit: { prompt: 'blue', model: 'gpt-image-1-5-edit', aspect_ratio: '16:9' } }] }, field: 'then.0.edit.aspect_ratio', says: /not offered by gpt-image-1-5-edit/ },
     { name: 'an edit prompt over the model\'s limit', file: { api: 'edit', image: './photos/team.jpg', prompt: 'x'.repeat(1501) }, field: 'prompt', says: /firered-image-edit accepts at most 1500/ },
     { name: 'a photo outside the project', file: { api: 'upscale', image: '../../../../etc/hostname' }, field: 'image', says: /outside the project|cannot be read/ },
+    { name: 'a photo that is a folder', file: { api: 'upscale', image: './photos' }, field: 'image', says: /which is not a file/ },
+    { name: 'a photo that is no image', file: { api: 'remove_background', image: '../index.html' }, field: 'image', says: /is not a PNG, JPEG or WebP image/ },
+    { name: 'a photo that is not there', file: { api: 'edit', image: './photos/gone.jpg', prompt: 'x' }, field: 'image', says: /"\.\/photos\/gone\.jpg", which cannot be read \(ENOENT\)/ },
     { name: 'an unknown step field', file: { model: 'z-image-turbo', prompt: 'a mug', then: [{ upscale: { scal: 2 } }] }, field: 'then.0.upscale.scal', says: /did you mean "scale"/ },
     { name: 'a chain after several variants', file: { model: 'z-image-turbo', prompt: 'a mug', variants: 2, then: [{ upscale: {} }] }, field: 'then', says: /one image/ },
   ];

@@ -39,10 +39,17 @@ export function readSourceImage(promptFile: string, written: string, root: strin
   if (!inside(realpathSync(root), real)) {
     throw fail(`names ${JSON.stringify(written)}, which is outside the project (${root})`, 'keep the images a prompt file edits inside the project, and name them relative to the prompt file');
   }
-  const before = statSync(real);
-  if (!before.isFile()) throw fail(`names ${JSON.stringify(written)}, which is not a file`, 'name an image file');
-  if (before.size > MAX_SOURCE_BYTES) throw fail(`names an image of ${before.size} bytes; Venice takes files under 25 MB`, 'commit a smaller or more compressed image');
-  const bytes = readFileSync(real);
+  let before: ReturnType<typeof statSync>;
+  let bytes: Buffer;
+  try {
+    before = statSync(real);
+    if (!before.isFile()) throw fail(`names ${JSON.stringify(written)}, which is not a file`, 'name an image file');
+    if (before.size > MAX_SOURCE_BYTES) throw fail(`names an image of ${before.size} bytes; Venice takes files under 25 MB`, 'commit a smaller or more compressed image');
+    bytes = readFileSync(real);
+  } catch (error) {
+    if (error instanceof ImagePromptError) throw error;
+    throw fail(`names ${JSON.stringify(written)}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, 'check that the image is readable', error);
+  }
   const info = sniffImage(bytes.subarray(0, 64 * 1024));
   if (!info) throw fail(`names ${JSON.stringify(written)}, which is not a PNG, JPEG or WebP image`, 'convert it to one of those formats');
   const stamp = stampOf(statSync(real));
