@@ -238,8 +238,8 @@ describe('a chain after the OpenAI-compatible route', () => {
   });
 });
 
-describe('"api": "multi_edit"', () => {
-  it('sends every photo in order under modelId, and a change to any of them is another key', async () => {
+describe('multi_edit', () => {
+  it('sends every photo in order under modelId (an "api" file, and a step after the chain\'s image), and a change to any of them is another key', async () => {
     const root = await site();
     await writeFile(join(root, 'src', 'photos', 'lamp.png'), await sharp({ create: { width: 400, height: 400, channels: 4, background: '#e0c040ff' } }).png().toBuffer());
     const file = join(root, 'src', 'room.imageprompt.json');
@@ -255,10 +255,27 @@ describe('"api": "multi_edit"', () => {
     const second = await engineFor(root).load(file);
     expect(second.key).not.toBe(first.key);
     expect(sim.imageRequests()).toHaveLength(2);
+    // in a chain: the chain's image first, then the committed ones; a changed photo is another key
+    sim.script({ clearRequests: true });
+    const chain = join(root, 'src', 'desk.imageprompt.json');
+    await writeFile(chain, JSON.stringify({ model: 'z-image-turbo', prompt: 'a desk, for a lamp', width: 512, height: 512, then: [{ multi_edit: { images: ['./photos/lamp.png'], prompt: 'put the lamp on the desk', model: 'flux-2-max-edit' } }] }));
+    const desk = await engineFor(root).load(chain);
+    expect(sim.imageRequests().map((r) => r.path)).toEqual(['/api/v1/image/generate', '/api/v1/image/multi-edit']);
+    // the generated image as cached (its blob is named by the digest the simulator served)
+    const generatedBytes = await readFile(join(root, '.imageprompt', 'blobs', `${sim.imageRequests()[0]!.servedImages[0]}.webp`));
+    const chainBody = sim.imageRequests()[1]!.body as { modelId: string; images: string[] };
+    expect(chainBody.images.map((i) => Buffer.from(i, 'base64'))).toEqual([generatedBytes, await readFile(join(root, 'src', 'photos', 'lamp.png'))]);
+    await writeFile(join(root, 'src', 'photos', 'lamp.png'), await sharp({ create: { width: 400, height: 400, channels: 4, background: '#c040e0ff' } }).png().toBuffer());
+    sim.script({ clearRequests: true });
+    const again = await engineFor(root).load(chain);
+    expect(sim.imageRequests().map((r) => r.path)).toEqual(['/api/v1/image/multi-edit']);
+    expect(again.key).not.toBe(desk.key);
+    expect(again.inputs).toEqual([join(root, 'src', 'photos', 'lamp.png')]);
+    sim.script({ clearRequests: true });
     // more photos than the model combines: one error naming the field, before any call
     await writeFile(file, JSON.stringify({ api: 'multi_edit', images: ['./photos/team.jpg', './photos/lamp.png'], prompt: 'x', model: 'luma-uni-1-edit' }));
     const error = (await engineFor(root).load(file).catch((e: ImagePromptError) => e)) as ImagePromptError;
     expect(error.message).toMatch(/field "images": lists 2 images; luma-uni-1-edit combines at most 1/);
-    expect(sim.imageRequests()).toHaveLength(2);
+    expect(sim.imageRequests()).toHaveLength(0);
   });
 });

@@ -85,7 +85,7 @@ export async function runChain<R extends LinkResult>(prepared: Chained, name: st
       return { ...result, images, steps };
     }
     const image = result.images[0]!;
-    const step = stepRequest(spec, [{ path: image.path, digest: image.digest!, width: image.width, height: image.height }], parts.catalog(), name, { alt: prepared.alt, responsive: prepared.responsive });
+    const step = stepRequest(spec, [{ path: image.path, digest: image.digest!, width: image.width, height: image.height }, ...(spec.extra ?? [])], parts.catalog(), name, { alt: prepared.alt, responsive: prepared.responsive });
     for (const warning of step.warnings) parts.warn(`${name}: ${warning}`);
     result = await parts.obtain(step);
     steps.push(linkOf(step, result, false));
@@ -125,7 +125,7 @@ export async function walkChain(prepared: Chained, name: string, parts: WalkPart
       links.push({ key: null, label: planned.label, route: planned.route, place: undefined, width: planned.width, height: planned.height, format: planned.format, priceUsd: planned.priceUsd });
       continue;
     }
-    const step = stepRequest(spec, [input], parts.catalog(), name, { alt: prepared.alt, responsive: prepared.responsive });
+    const step = stepRequest(spec, [input, ...(spec.extra ?? [])], parts.catalog(), name, { alt: prepared.alt, responsive: prepared.responsive });
     const place = await parts.placeOf(step.key);
     const size = expectedSize(step.request);
     links.push({ key: step.key, label: stepLabel(step.step), route: step.step.route, place, ...size, format: step.step.format, priceUsd: parts.priceOf(step) });

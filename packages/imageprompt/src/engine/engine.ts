@@ -256,9 +256,11 @@ export class ImagePromptEngine {
    */
   async preparePrompt(prompt: AnyPromptFile, name: string, { quiet = false, path }: { quiet?: boolean; path?: string } = {}): Promise<PreparedPromptFile> {
     const catalog = await this.currentCatalog();
+    // committed images a prompt file names are relative to it, and stay inside the root
+    const place = { path: path ?? join(this.options.root, name), root: this.options.root, name };
     let prepared: PreparedRequest;
     if ('api' in prompt && (SOURCE_APIS as string[]).includes(prompt.api)) {
-      prepared = prepareSourceFile(prompt as Parameters<typeof prepareSourceFile>[0], path ?? join(this.options.root, name), this.options.root, catalog, name);
+      prepared = prepareSourceFile(prompt as Parameters<typeof prepareSourceFile>[0], catalog, place);
     } else {
       prepared =
         'api' in prompt
@@ -267,7 +269,7 @@ export class ImagePromptEngine {
       if (prompt.then) {
         // the generation's size is exact for Venice's pixel models; another provider's is its own
         const model = prepared.send && prepared.send.provider !== PROVIDER ? undefined : catalog.get(prepared.request.model);
-        prepared = chainAfterGeneration(prepared, prompt.then, catalog, name, model !== undefined && ModelCatalog.isPixelModel(model));
+        prepared = chainAfterGeneration(prepared, prompt.then, catalog, place, model !== undefined && ModelCatalog.isPixelModel(model));
       }
     }
     if (!quiet) for (const warning of prepared.warnings) this.warnOnce(`${name}: ${warning}`);

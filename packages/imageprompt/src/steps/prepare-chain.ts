@@ -77,7 +77,7 @@ export function planSteps(specs: StepSpec[], head: StepInput, catalog: ModelCata
   const warnings: string[] = [];
   let input = head;
   for (const spec of specs) {
-    const step: NormalisedStep = normaliseStep(spec, [input], catalog, fileName);
+    const step: NormalisedStep = normaliseStep(spec, [input, ...(spec.extra ?? []).map((image) => ({ ...image, exact: true }))], catalog, fileName);
     warnings.push(...step.warnings);
     planned.push({ route: step.route, label: stepLabel(step), width: step.width, height: step.height, format: step.format, priceUsd: step.priceUsd });
     input = { width: step.width, height: step.height, exact: input.exact && step.exactSize };
@@ -85,26 +85,43 @@ export function planSteps(specs: StepSpec[], head: StepInput, catalog: ModelCata
   return { planned, warnings };
 }
 
+/** Where a prompt file is, for the committed images it names: its path, the project root and its name in messages. */
+export interface PromptPlace {
+  path: string;
+  root: string;
+  name: string;
+}
+
+/** The steps of `then`, the committed images a `multi_edit` step names read (and stamped) now. */
+function chainSteps(then: readonly Record<string, unknown>[] | undefined, place: PromptPlace): StepSpec[] {
+  return thenSpecs(then, (written, field) => readSourceImage(place.path, written, place.root, place.name, field));
+}
+
+/** The committed images of steps, in order: what the hit index stamps and a bundler watches. */
+const extraSources = (steps: StepSpec[]) => steps.flatMap((step) => step.extra ?? []);
+
 /** A generation with `then`: the chain after it, checked against the generation's expected size. */
-export function chainAfterGeneration(prepared: PreparedRequest, then: readonly Record<string, unknown>[], catalog: ModelCatalog, fileName: string, exactHead: boolean): PreparedRequest {
+export function chainAfterGeneration(prepared: PreparedRequest, then: readonly Record<string, unknown>[], catalog: ModelCatalog, place: PromptPlace, exactHead: boolean): PreparedRequest {
+  const fileName = place.name;
   if (prepared.request.variants !== 1) {
     throw new ImagePromptError({ code: 'INVALID_PROMPT_FILE', file: fileName, field: 'then', message: `works on one image, and "variants" asks for ${prepared.request.variants}`, hint: 'remove "variants" (or set it to 1), or the chain' });
   }
-  const steps = thenSpecs(then);
+  const steps = chainSteps(then, place);
   const { planned, warnings } = planSteps(steps, { ...expectedSize(prepared.request), exact: exactHead }, catalog, fileName);
-  return { ...prepared, warnings: [...prepared.warnings, ...warnings], chain: { sources: [], steps, planned } };
+  return { ...prepared, warnings: [...prepared.warnings, ...warnings], chain: { sources: extraSources(steps), steps, planned } };
 }
 
 /** An `"api"` file: its committed images read, its own step as the head request, `then` after it. */
-export function prepareSourceFile(file: SourcePromptFile, promptPath: string, root: string, catalog: ModelCatalog, fileName: string): PreparedRequest {
+export function prepareSourceFile(file: SourcePromptFile, catalog: ModelCatalog, place: PromptPlace): PreparedRequest {
+  const fileName = place.name;
   const { api, $schema: _schema, alt, responsive, then, ...fields } = file;
   const written = 'images' in fields ? fields.images : [fields.image];
-  const sources = written.map((path, i) => readSourceImage(promptPath, path, root, fileName, 'images' in fields ? `images[${i}]` : 'image'));
+  const sources = written.map((path, i) => readSourceImage(place.path, path, place.root, fileName, 'images' in fields ? `images.${i}` : 'image'));
   const { image: _image, images: _images, ...own } = fields as typeof fields & { image?: string; images?: string[] };
   const head: StepSpec = { kind: api, fields: own, where: undefined };
   const prepared = stepRequest(head, sources, catalog, fileName, { alt, responsive: responsiveSpec(responsive) });
-  const steps = thenSpecs(then);
+  const steps = chainSteps(then, place);
   const exact = prepared.step.check !== undefined && prepared.step.check.aspect_ratio === undefined;
   const { planned, warnings } = planSteps(steps, { ...expectedSize(prepared.request), exact }, catalog, fileName);
-  return { ...prepared, warnings: [...prepared.warnings, ...warnings], chain: { sources, steps, planned } };
+  return { ...prepared, warnings: [...prepared.warnings, ...warnings], chain: { sources: [...sources, ...extraSources(steps)], steps, planned } };
 }

@@ -17,6 +17,7 @@ import { ModelCatalog, type EditModel } from '../catalog/model-catalog.js';
 import { didYouMean } from '../prompt/did-you-mean.js';
 import { canonicalJson, KEY_RECIPE_VERSION, PROVIDER, sha256Hex } from '../prompt/request-key.js';
 import type { NormalisedRequest } from '../prompt/request-types.js';
+import type { SourceImage } from './source-images.js';
 
 export const STEP_ROUTES = ['image/upscale', 'image/background-remove', 'image/edit', 'image/multi-edit'] as const;
 export type StepRoute = (typeof STEP_ROUTES)[number];
@@ -36,6 +37,8 @@ export interface StepSpec {
   fields: Record<string, unknown>;
   /** Where the step is in the file, for messages: `then.1.upscale`, or the file's own fields. */
   where: string | undefined;
+  /** A `multi_edit` in a chain: the committed images that follow the chain's image, read and stamped. */
+  extra?: SourceImage[];
 }
 
 /** What a step's input is known to be: exact once made, estimated before. */
@@ -167,11 +170,16 @@ function normaliseEdit(
   }
   const quality = fields.quality ?? d.defaultQuality ?? c.defaultQuality;
   const most = maxEditImages(c);
-  if (multi && inputs.length > most) throw fail('images', `lists ${inputs.length} images; ${id} combines at most ${most}`, `list at most ${most}, or choose an edit model that takes more (maxInputImages in \`imageprompt models\`)`);
+  // in a chain the chain's image comes first, and `images` lists the ones after it
+  const listed = spec.extra ? 1 : 0;
+  if (multi && inputs.length > most) {
+    const what = spec.extra ? `combines the chain's image with ${inputs.length - 1} more` : `lists ${inputs.length} images`;
+    throw fail('images', `${what}; ${id} combines at most ${most}`, `use at most ${most} images in all, or choose an edit model that takes more (\`imageprompt models\` lists them)`);
+  }
   inputs.forEach((input, i) => {
     const pixels = input.width * input.height;
     if (pixels < MIN_EDIT_INPUT_PIXELS || pixels > MAX_EDIT_INPUT_PIXELS) {
-      throw fail(multi ? `images[${i}]` : undefined, `edits an image of ${input.exact ? '' : 'about '}${input.width}×${input.height} (${pixels} px); Venice edits images of ${MIN_EDIT_INPUT_PIXELS} to ${MAX_EDIT_INPUT_PIXELS} px`, 'use a larger (or smaller) image');
+      throw fail(multi && i >= listed ? `images.${i - listed}` : undefined, `edits an image of ${input.exact ? '' : 'about '}${input.width}×${input.height} (${pixels} px); Venice edits images of ${MIN_EDIT_INPUT_PIXELS} to ${MAX_EDIT_INPUT_PIXELS} px`, 'use a larger (or smaller) image');
     }
   });
   const format = fields.format ?? (resolution === '1K' ? 'png' : 'jpeg');
@@ -242,10 +250,15 @@ export function stepView(step: NormalisedStep): NormalisedRequest {
   return step.ratio ? { ...view, ...step.ratio } : { ...view, width: step.width, height: step.height };
 }
 
-/** The steps a prompt file's `then` lists, as specs. */
-export function thenSpecs(then: readonly Record<string, unknown>[] | undefined): StepSpec[] {
+/**
+ * The steps a prompt file's `then` lists, as specs; `readImage` reads a committed image a
+ * `multi_edit` step names (relative to the prompt file), with the step's field for messages.
+ */
+export function thenSpecs(then: readonly Record<string, unknown>[] | undefined, readImage: (written: string, field: string) => SourceImage): StepSpec[] {
   return (then ?? []).map((step, i) => {
     const [kind, value] = Object.entries(step)[0]! as [StepSpec['kind'], unknown];
-    return { kind, fields: typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {}, where: `then.${i}.${kind}` };
+    const where = `then.${i}.${kind}`;
+    const { images, ...fields } = typeof value === 'object' && value !== null ? (value as Record<string, unknown> & { images?: string[] }) : {};
+    return { kind, fields, where, ...(images ? { extra: images.map((written, j) => readImage(written, `${where}.images.${j}`)) } : {}) };
   });
 }

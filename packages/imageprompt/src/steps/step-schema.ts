@@ -55,9 +55,13 @@ export const thenStepSchema = z
     upscale: orNothing(z.strictObject(upscaleFields)).optional(),
     remove_background: orNothing(z.strictObject(backgroundFields)).optional(),
     edit: z.strictObject(editFields).optional(),
+    /** The chain's image first, then the committed images listed (paths relative to the prompt file). */
+    multi_edit: z
+      .strictObject({ images: z.array(imagePath).min(1, 'must list at least one more image').max(MAX_MULTI_EDIT_IMAGES - 1, `must list at most ${MAX_MULTI_EDIT_IMAGES - 1} more images (the chain's image is the first)`), ...editFields })
+      .optional(),
   })
   .refine((step) => Object.keys(step).length === 1, {
-    error: 'must hold exactly one of "upscale", "remove_background", "edit" (one step per object; list more steps in order)',
+    error: 'must hold exactly one of "upscale", "remove_background", "edit", "multi_edit" (one step per object; list more steps in order)',
     // a misspelt step is said once, as an unknown field with its suggestion
     when: (payload) => (payload.issues ?? []).length === 0,
   });
@@ -98,7 +102,8 @@ export function stepFieldNames(kind: string | undefined): string[] {
   if (kind === 'upscale') return Object.keys(upscaleFields);
   if (kind === 'remove_background') return Object.keys(backgroundFields);
   if (kind === 'edit') return Object.keys(editFields);
-  return ['upscale', 'remove_background', 'edit'];
+  if (kind === 'multi_edit') return ['images', ...Object.keys(editFields)];
+  return ['upscale', 'remove_background', 'edit', 'multi_edit'];
 }
 
 /** What to say of fields people reach for under another name. */
