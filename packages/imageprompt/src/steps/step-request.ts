@@ -171,7 +171,7 @@ function normaliseEdit(
   const quality = fields.quality ?? d.defaultQuality ?? c.defaultQuality;
   const most = maxEditImages(c);
   // in a chain the chain's image comes first, and `images` lists the ones after it
-  const listed = spec.extra ? 1 : 0;
+  const firstListed = spec.extra ? 1 : 0;
   if (multi && inputs.length > most) {
     const what = spec.extra ? `combines the chain's image with ${inputs.length - 1} more` : `lists ${inputs.length} images`;
     throw fail('images', `${what}; ${id} combines at most ${most}`, `use at most ${most} images in all, or choose an edit model that takes more (\`imageprompt models\` lists them)`);
@@ -179,7 +179,7 @@ function normaliseEdit(
   inputs.forEach((input, i) => {
     const pixels = input.width * input.height;
     if (pixels < MIN_EDIT_INPUT_PIXELS || pixels > MAX_EDIT_INPUT_PIXELS) {
-      throw fail(multi && i >= listed ? `images.${i - listed}` : undefined, `edits an image of ${input.exact ? '' : 'about '}${input.width}×${input.height} (${pixels} px); Venice edits images of ${MIN_EDIT_INPUT_PIXELS} to ${MAX_EDIT_INPUT_PIXELS} px`, 'use a larger (or smaller) image');
+      throw fail(multi && i >= firstListed ? `images.${i - firstListed}` : undefined, `edits an image of ${input.exact ? '' : 'about '}${input.width}×${input.height} (${pixels} px); Venice edits images of ${MIN_EDIT_INPUT_PIXELS} to ${MAX_EDIT_INPUT_PIXELS} px`, 'use a larger (or smaller) image');
     }
   });
   const format = fields.format ?? (resolution === '1K' ? 'png' : 'jpeg');
