@@ -43,7 +43,7 @@ async function fetchCatalogData(baseURL: string): Promise<CatalogData | undefine
 }
 
 const toCatalog = (data: CatalogData, baseURL: string) =>
-  ModelCatalog.fromEntries(data.models, data.styles, `${baseURL.replace(/\/+$/, '')}/models?type=image`);
+  ModelCatalog.fromEntries(data.models, data.styles, `${baseURL.replace(/\/+$/, '')}/models?type=image`, ModelCatalog.bundled());
 
 /** The live catalog, or undefined when it cannot be had. */
 export async function fetchLiveCatalog(baseURL: string): Promise<ModelCatalog | undefined> {

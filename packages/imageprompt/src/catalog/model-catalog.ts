@@ -129,9 +129,11 @@ export class ModelCatalog {
   }
 
   /** From the `data` of Venice's `GET /models?type=image` and `GET /image/styles`. */
-  static fromEntries(entries: ModelsResponseEntry[], styles: readonly string[], source: string): ModelCatalog {
-    // a catalog without edit models (another route's answer failed) takes the bundled ones for them
-    const edits = entries.some((m) => m.type === 'inpaint') ? undefined : source.startsWith('the bundled') ? undefined : ModelCatalog.bundled();
+  /** `fallback`: where edit models come from when the entries hold none (a route's answer that failed). */
+  static fromEntries(entries: ModelsResponseEntry[], styles: readonly string[], source: string, fallback?: ModelCatalog): ModelCatalog {
+    const edits = entries
+      .filter((m) => m.type === 'inpaint' && m.model_spec?.constraints)
+      .map((m) => ({ id: m.id, name: m.model_spec.name, constraints: m.model_spec.constraints as EditConstraints, pricing: (m.model_spec.pricing ?? {}) as EditPricing }));
     return new ModelCatalog(
       entries
         .filter((m) => m.type === 'image' && m.id !== 'bria-bg-remover' && m.model_spec?.constraints)
@@ -144,12 +146,9 @@ export class ModelCatalog {
         })),
       styles,
       source,
-      edits
-        ? [...edits.editModels.values()]
-        : entries
-            .filter((m) => m.type === 'inpaint' && m.model_spec?.constraints)
-            .map((m) => ({ id: m.id, name: m.model_spec.name, constraints: m.model_spec.constraints as EditConstraints, pricing: (m.model_spec.pricing ?? {}) as EditPricing })),
-      edits && !entries.some((m) => m.id === 'upscaler') ? edits.tools : toolPrices(entries),
+      edits.length > 0 || !fallback ? edits : [...fallback.editModels.values()],
+      // every image model repeats the upscale prices, and background removal is an image model
+      toolPrices(entries),
     );
   }
 

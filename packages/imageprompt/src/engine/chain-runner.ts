@@ -51,7 +51,7 @@ export type Chained = PreparedRequest & { chain: PreparedChain };
 
 /** The head request's route and label, as `steps` lists it. */
 function headLink(prepared: PreparedRequest): Pick<ChainStep, 'route' | 'label'> {
-  if (prepared.step) return { route: prepared.step.route, label: stepLabel({ route: prepared.step.route, model: prepared.step.model, body: prepared.step.body }) };
+  if (prepared.step) return { route: prepared.step.route, label: stepLabel(prepared.step) };
   if (prepared.send) return { route: prepared.send.route, label: `generate (${prepared.request.model})` };
   return { route: 'image/generate', label: `generate (${prepared.request.model})` };
 }
@@ -105,31 +105,37 @@ export interface WalkedLink {
   priceUsd: number | undefined;
 }
 
+/** Where an entry was found, and its first image (what keys the step after it). */
+export interface Located {
+  place: EntryPlace;
+  image: ChainImage;
+}
+
 export interface WalkParts {
-  placeOf(key: string): Promise<EntryPlace | undefined>;
-  /** The first image of an entry where it was found (only in the shared cache: as its manifest records it, not fetched). */
-  imageOf(key: string, place: EntryPlace): Promise<ChainImage | undefined>;
+  /** The entry's place and first image, if it is cached anywhere this engine serves from. */
+  locate(key: string): Promise<Located | undefined>;
   catalog(): ModelCatalog;
   priceOf(prepared: PreparedRequest): number | undefined;
 }
 
-/** The chain's links through the cache, paying nothing: keyed as far as cached images allow, priced all the way. */
-export async function walkChain(prepared: Chained, name: string, parts: WalkParts): Promise<WalkedLink[]> {
-  const headSize = expectedSize(prepared.request);
-  const headPlace = await parts.placeOf(prepared.key);
-  const links: WalkedLink[] = [{ key: prepared.key, ...headLink(prepared), place: headPlace, ...headSize, format: prepared.request.format, priceUsd: parts.priceOf(prepared) }];
-  let input = headPlace ? await parts.imageOf(prepared.key, headPlace) : undefined;
-  for (const [i, spec] of prepared.chain.steps.entries()) {
-    const planned = prepared.chain.planned[i]!;
+/**
+ * A request's links through the cache, paying nothing: keyed as far as cached images allow, priced
+ * all the way (a single request is a chain of one).
+ */
+export async function walkChain(prepared: PreparedRequest, name: string, parts: WalkParts): Promise<WalkedLink[]> {
+  const head = await parts.locate(prepared.key);
+  const links: WalkedLink[] = [{ key: prepared.key, ...headLink(prepared), place: head?.place, ...expectedSize(prepared.request), format: prepared.request.format, priceUsd: parts.priceOf(prepared) }];
+  let input = head?.image;
+  for (const [i, spec] of (prepared.chain?.steps ?? []).entries()) {
+    const planned = prepared.chain!.planned[i]!;
     if (!input) {
       links.push({ key: null, label: planned.label, route: planned.route, place: undefined, width: planned.width, height: planned.height, format: planned.format, priceUsd: planned.priceUsd });
       continue;
     }
     const step = stepRequest(spec, [input, ...(spec.extra ?? [])], parts.catalog(), name, { alt: prepared.alt, responsive: prepared.responsive });
-    const place = await parts.placeOf(step.key);
-    const size = expectedSize(step.request);
-    links.push({ key: step.key, label: stepLabel(step.step), route: step.step.route, place, ...size, format: step.step.format, priceUsd: parts.priceOf(step) });
-    input = place ? await parts.imageOf(step.key, place) : undefined;
+    const found = await parts.locate(step.key);
+    links.push({ key: step.key, label: stepLabel(step.step), route: step.step.route, place: found?.place, ...expectedSize(step.request), format: step.step.format, priceUsd: parts.priceOf(step) });
+    input = found?.image;
   }
   return links;
 }

@@ -29,7 +29,7 @@ import type { ImageFormat } from '../prompt/prompt-schema.js';
 import type { ResponsiveSpec } from '../images/responsive-spec.js';
 import { PROVIDER } from '../prompt/request-key.js';
 import { chainAfterGeneration, prepareSourceFile } from '../steps/prepare-chain.js';
-import { finalView, runChain, walkChain, type Chained, type ChainStep, type WalkedLink } from './chain-runner.js';
+import { finalView, runChain, walkChain, type Chained, type ChainStep, type Located, type WalkedLink } from './chain-runner.js';
 import { SOURCE_APIS } from '../steps/step-schema.js';
 import { RemoteCache } from '../remote/remote-cache.js';
 import { RemoteLayer } from '../remote/remote-layer.js';
@@ -157,13 +157,28 @@ export class ImagePromptEngine {
    * an engine at Venice's own base URL is no entry to it (plan counts it as to be generated).
    */
   async placeOf(key: string, name: string, verified?: { file: string; prepared: PreparedPromptFile }): Promise<EntryPlace | undefined> {
-    const place = await this.entries.has(key);
-    if (place !== 'local') return place;
+    const found = await this.locate(key, name);
+    // found whole here: remembered as a load would, so that the next look at the file is a few stats
+    if (found?.entry && verified) this.rememberHit(verified.file, verified.prepared, { ...this.fromEntry(verified.prepared, found.entry, 'cached'), alt: verified.prepared.alt, responsive: verified.prepared.responsive });
+    return found?.place;
+  }
+
+  /**
+   * Where a request's entry is, with its first image, reading it once: here, verified whole (and
+   * servable, unless `drawings`: a simulator's drawing counts as there); or only in the shared cache,
+   * as its checked manifest records it (no image fetched).
+   */
+  private async locate(key: string, name: string, drawings = false): Promise<(Located & { entry?: CacheEntry }) | undefined> {
     const entry = await this.store.read(key);
-    if (!entry || !this.servable(entry, name)) return undefined;
-    // found whole: remembered as a load would, so that the next look at the file is a few stats
-    if (verified) this.rememberHit(verified.file, verified.prepared, { ...this.fromEntry(verified.prepared, entry, 'cached'), alt: verified.prepared.alt, responsive: verified.prepared.responsive });
-    return 'local';
+    if (entry) {
+      if (!drawings && !this.servable(entry, name)) return undefined;
+      const output = entry.manifest.outputs[0]!;
+      return { place: 'local', entry, image: { path: entry.paths[0]!, digest: output.digest, width: output.width, height: output.height } };
+    }
+    if (!this.remote || (await this.remote.has(key)) !== 'remote') return undefined;
+    const output = await this.remote.recordedOutput(key);
+    // the next step's key needs the digest and size only: the images stay in the shared cache
+    return output && { place: 'remote', image: { path: '', digest: output.digest, width: output.width, height: output.height } };
   }
 
   /**
@@ -438,26 +453,7 @@ export class ImagePromptEngine {
    */
   async walk(prepared: PreparedPromptFile, name: string, { drawings = false } = {}): Promise<WalkedLink[]> {
     // `drawings`: a simulator's drawing counts as there (the review shows them, marked), wherever the base URL points
-    const placeOf = (key: string) => (drawings ? this.entries.has(key) : this.placeOf(key, name));
-    if (!prepared.chain) {
-      const place = await placeOf(prepared.key);
-      return [{ key: prepared.key, label: `generate (${prepared.request.model})`, route: prepared.send?.route ?? 'image/generate', place, ...expectedSize(prepared.request), format: prepared.request.format, priceUsd: this.priceOf(prepared) }];
-    }
-    return walkChain(prepared as Chained, name, {
-      placeOf,
-      imageOf: async (key, place) => {
-        if (place === 'remote') {
-          // the next step's key needs the digest and size only: the images stay in the shared cache
-          const output = await this.remote?.recordedOutput(key);
-          return output && { path: '', digest: output.digest, width: output.width, height: output.height };
-        }
-        const entry = await this.store.read(key);
-        const output = entry?.manifest.outputs[0];
-        return entry && output ? { path: entry.paths[0]!, digest: output.digest, width: output.width, height: output.height } : undefined;
-      },
-      catalog: () => this.catalog,
-      priceOf: (request) => this.priceOf(request),
-    });
+    return walkChain(prepared, name, { locate: (key) => this.locate(key, name, drawings), catalog: () => this.catalog, priceOf: (request) => this.priceOf(request) });
   }
 
   /** Tells `prune` which keys this build used for the file, a chain's every step's (see key-refs.ts); a failure only warns. */
