@@ -21,7 +21,7 @@ const require = createRequire(import.meta.url);
 const bin = (pkg, path) => join(dirname(require.resolve(`${pkg}/package.json`)), path);
 const VITE = bin('vite', 'bin/vite.js');
 const ASTRO = bin('astro', 'bin/astro.mjs');
-const CLI = bin('imageprompt', 'dist/cli/main.js');
+const CLI = bin('imageprompt', 'dist/cli/bin.js');
 const KEY = `bench-${randomBytes(8).toString('hex')}`;
 const quick = process.argv.includes('--quick');
 /** `--only 3` (or `--only 1,4`) runs just those sections. */

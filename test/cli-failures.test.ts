@@ -13,10 +13,10 @@ import type { VeniceSim } from 'venice-sim';
 import imageprompt from 'unplugin-imageprompt/vite';
 import { ImagePromptEngine, silentLogger } from 'imageprompt';
 import { copyFixture, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
-import { binOf, runNode } from './helpers/processes.js';
+import { runNode, commandOf } from './helpers/processes.js';
 
 const KEY = secretKey();
-const bin = binOf('imageprompt', 'dist/cli/main.js');
+const bin = commandOf('imageprompt');
 let sim: VeniceSim;
 let root: string;
 

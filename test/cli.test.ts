@@ -4,10 +4,10 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { VeniceSim } from 'venice-sim';
 import { copyFixture, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
-import { binOf, freePort, runNode } from './helpers/processes.js';
+import { freePort, runNode, commandOf } from './helpers/processes.js';
 
 const KEY = secretKey();
-const bin = binOf('imageprompt', 'dist/cli/main.js');
+const bin = commandOf('imageprompt');
 let sim: VeniceSim;
 let root: string;
 

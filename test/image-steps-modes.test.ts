@@ -15,13 +15,13 @@ import imageprompt from 'unplugin-imageprompt/vite';
 import { ImagePromptEngine, ImagePromptError, silentLogger, type Logger } from 'imageprompt';
 import { viteBuildExports } from './helpers/vite-bundle.js';
 import { copyFixture, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
-import { binOf, freePort, runNode } from './helpers/processes.js';
+import { freePort, runNode, commandOf } from './helpers/processes.js';
 import { withEnv } from './helpers/environment.js';
 import { startS3, type RunningStore } from './helpers/remote-servers.js';
 
 const KEY = secretKey();
 const BUCKET = 'steps';
-const bin = binOf('imageprompt', 'dist/cli/main.js');
+const bin = commandOf('imageprompt');
 let sim: VeniceSim;
 let s3: RunningStore;
 let deadVenice: string;

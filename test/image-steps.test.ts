@@ -16,10 +16,10 @@ import imageprompt from 'unplugin-imageprompt/vite';
 import { ImagePromptEngine, sniffImage, silentLogger, type Logger } from 'imageprompt';
 import { viteBuildExports } from './helpers/vite-bundle.js';
 import { copyFixture, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
-import { binOf, runNode } from './helpers/processes.js';
+import { runNode, commandOf } from './helpers/processes.js';
 
 const KEY = secretKey();
-const bin = binOf('imageprompt', 'dist/cli/main.js');
+const bin = commandOf('imageprompt');
 let sim: VeniceSim;
 let root: string;
 let logs: string[] = [];

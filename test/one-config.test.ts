@@ -13,10 +13,10 @@ import imageprompt from 'unplugin-imageprompt/vite';
 import rollupPlugin from 'unplugin-imageprompt/rollup';
 import { silentLogger, type PromptDefaults } from 'imageprompt';
 import { copyFixture, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
-import { binOf, runNode } from './helpers/processes.js';
+import { binOf, runNode, commandOf } from './helpers/processes.js';
 
 const KEY = secretKey();
-const bin = binOf('imageprompt', 'dist/cli/main.js');
+const bin = commandOf('imageprompt');
 const astro = binOf('astro', 'bin/astro.mjs');
 let sim: VeniceSim;
 let root: string;

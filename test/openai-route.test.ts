@@ -15,7 +15,7 @@ import imageprompt from 'unplugin-imageprompt/vite';
 import { ImagePromptEngine, ImagePromptError, silentLogger, type Logger, type Manifest } from 'imageprompt';
 import { copyFixture, filesContaining, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
 import { withEnv } from './helpers/environment.js';
-import { binOf, runNode } from './helpers/processes.js';
+import { runNode, commandOf } from './helpers/processes.js';
 
 const KEY = secretKey();
 const OTHER_KEY = secretKey();
@@ -141,7 +141,7 @@ describe('"api": "openai"', () => {
   });
 
   it('imageprompt plan prices it: Venice from its catalog, another provider as unknown', async () => {
-    const result = await runNode([binOf('imageprompt', 'dist/cli/main.js'), 'plan', '--json'], { cwd: root, env: { VENICE_BASE_URL: sim.url, VENICE_API_KEY: undefined } });
+    const result = await runNode([commandOf('imageprompt'), 'plan', '--json'], { cwd: root, env: { VENICE_BASE_URL: sim.url, VENICE_API_KEY: undefined } });
     expect(result.code, result.output).toBe(0);
     const plan = JSON.parse(result.output) as { misses: { file: string; priceUsd: number | null; width: number; height: number }[] };
     const byFile = Object.fromEntries(plan.misses.map((m) => [m.file, m]));

@@ -94,6 +94,28 @@ describe('installed from packed tarballs, outside the workspace', () => {
     }
   });
 
+  it('the command ships as one file: what it bundles has its licence beside it, what it imports is a dependency', async () => {
+    const tarball = tarballs.find((t) => !t.includes('unplugin'))!;
+    const dir = join(work, 'unpacked-command');
+    await mkdir(dir, { recursive: true });
+    execFileSync('tar', ['-xzf', tarball, '-C', dir]);
+    const root = join(dir, 'package');
+    const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string>; dependencies: Record<string, string> };
+    expect(manifest.bin.imageprompt).toBe('./dist/cli/bin.js');
+    const bundle = await readFile(join(root, 'dist', 'cli', 'imageprompt.js'), 'utf8');
+    // esbuild names each bundled file in a comment: the packages inside the bundle
+    const bundled = new Set([...bundle.matchAll(/^\/\/ (?:\.\.\/)*node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)].map((m) => m[1]!));
+    expect([...bundled]).toEqual(expect.arrayContaining(['zod', 'fast-glob']));
+    const licences = await readFile(join(root, 'dist', 'cli', 'imageprompt.js.LICENSES.md'), 'utf8');
+    for (const name of bundled) expect(licences, name).toMatch(new RegExp(`^## ${name.replace('/', '\\/')} \\d+\\.\\d+\\.\\d+ \\(`, 'm'));
+    // what the bundle still imports: Node's own modules, or a package the manifest depends on
+    const imported = new Set([...bundle.matchAll(/(?:^import .* from |\bimport\()"([^"./][^"]*)"/gm)].map((m) => m[1]!));
+    const packageOf = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+    const strays = [...imported].filter((s) => !s.startsWith('node:') && !manifest.dependencies[packageOf(s)]);
+    expect(strays).toEqual([]);
+    expect([...imported].map(packageOf)).toEqual(expect.arrayContaining(['sharp', 'viem']));
+  });
+
   it('a Vite project builds, and the imageprompt bin runs from node_modules/.bin', async () => {
     const dir = await project('vite-user', { vite: await workspaceVersion('vite') }, join(TEST_DIR, 'fixtures', 'vite-app'));
     await writeFile(join(dir, 'vite.config.js'), "import imageprompt from 'unplugin-imageprompt/vite';\nexport default { plugins: [imageprompt()], build: { assetsInlineLimit: 0 } };\n");
@@ -133,7 +155,7 @@ describe('installed from packed tarballs, outside the workspace', () => {
     const run = (args: string[]) => runNode(args, { cwd: dir, env: env(), node: old });
     const build = await run([join(dir, 'node_modules', 'vite', 'bin', 'vite.js'), 'build']);
     expect(build.code, build.output).toBe(0);
-    const check = await run([join(dir, 'node_modules', 'imageprompt', 'dist', 'cli', 'main.js'), 'check']);
+    const check = await run([join(dir, 'node_modules', 'imageprompt', 'dist', 'cli', 'bin.js'), 'check']);
     expect(check.code, check.output).toBe(0);
   });
 

@@ -15,11 +15,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VeniceSim } from 'venice-sim';
 import { ImagePromptEngine, silentLogger, type Manifest } from 'imageprompt';
 import { REPO_DIR, copyFixture, copyProject, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
-import { binOf, runNode, startServer } from './helpers/processes.js';
+import { binOf, runNode, startServer, commandOf } from './helpers/processes.js';
 import { launchBrowser, openPage, screenshot } from './helpers/browser.js';
 
 const KEY = secretKey();
-const CLI = binOf('imageprompt', 'dist/cli/main.js');
+const CLI = commandOf('imageprompt');
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 let sim: VeniceSim;
 let browser: Browser;

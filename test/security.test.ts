@@ -11,7 +11,7 @@ import type { VeniceSim } from 'venice-sim';
 import imageprompt from 'unplugin-imageprompt/vite';
 import { silentLogger } from 'imageprompt';
 import { copyFixture, filesContaining, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
-import { binOf, runNode } from './helpers/processes.js';
+import { runNode, commandOf } from './helpers/processes.js';
 
 const KEY = secretKey();
 let sim: VeniceSim;
@@ -80,7 +80,7 @@ describe('prompt files cannot redirect the key or the plugin', () => {
 });
 
 describe('secrets in malformed settings never reach the output', () => {
-  const bin = binOf('imageprompt', 'dist/cli/main.js');
+  const bin = commandOf('imageprompt');
   const generate = (env: Record<string, string | undefined>) => runNode([bin, 'generate'], { cwd: root, env: { VENICE_BASE_URL: sim.url, VENICE_API_KEY: KEY, ...env } });
 
   it('a key with a line break or other control character is refused before any request, and not shown', async () => {

@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VeniceSim } from 'venice-sim';
 import { copyFixture, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
-import { binOf, freePort, runNode } from './helpers/processes.js';
+import { binOf, freePort, runNode, commandOf } from './helpers/processes.js';
 import { hasApache, startApacheDav, startS3, type RunningStore } from './helpers/remote-servers.js';
 
 const KEY = secretKey();
-const CLI = binOf('imageprompt', 'dist/cli/main.js');
+const CLI = commandOf('imageprompt');
 const N = 12;
 let sim: VeniceSim;
 let s3: RunningStore;

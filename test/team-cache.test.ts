@@ -15,7 +15,7 @@ import type { VeniceSim } from 'venice-sim';
 import imageprompt from 'unplugin-imageprompt/vite';
 import { ImagePromptEngine, type Logger, type Manifest } from 'imageprompt';
 import { copyFixture, filesContaining, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
-import { binOf, freePort, runNode } from './helpers/processes.js';
+import { binOf, freePort, runNode, commandOf } from './helpers/processes.js';
 import { withEnv } from './helpers/environment.js';
 import { hasNginx, startFaultProxy, startNginxDav, startS3, type FaultProxy, type RunningStore } from './helpers/remote-servers.js';
 
@@ -146,7 +146,7 @@ describe('S3 (s3rver)', () => {
   it('the command: check and plan count remote hits, pull fills the local cache, push uploads what the remote lacks', async () => {
     const tag = randomBytes(4).toString('hex');
     const remote = `s3://${BUCKET}/cli/${tag}`;
-    const bin = binOf('imageprompt', 'dist/cli/main.js');
+    const bin = commandOf('imageprompt');
     const writer = await machine(tag);
     // generated with no shared cache: push uploads it afterwards
     await viteBuild(writer, { apiKey: KEY });
@@ -185,7 +185,7 @@ describe('prune --remote', () => {
   it('removes from the shared cache only what no prompt file references; dry-run lists exactly that', async () => {
     const tag = randomBytes(4).toString('hex');
     const remote = `s3://${BUCKET}/prune/${tag}`;
-    const bin = binOf('imageprompt', 'dist/cli/main.js');
+    const bin = commandOf('imageprompt');
     const root = await machine(tag);
     const env = { ...s3Writer, AWS_ENDPOINT_URL_S3: s3.url };
     await withEnv(env, () => viteBuild(root, { apiKey: KEY, remote }));

@@ -17,13 +17,13 @@ import type { VeniceSim } from 'venice-sim';
 import imageprompt from 'unplugin-imageprompt/vite';
 import type { Logger, Manifest } from 'imageprompt';
 import { copyFixture, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
-import { binOf, childEnv, freePort, runNode } from './helpers/processes.js';
+import { childEnv, freePort, runNode, commandOf } from './helpers/processes.js';
 import { withEnv } from './helpers/environment.js';
 import { startConditionalStore, startS3, startScriptedServer, type RunningStore, type ScriptedServer } from './helpers/remote-servers.js';
 
 const KEY = secretKey();
 const BUCKET = 'trust';
-const bin = binOf('imageprompt', 'dist/cli/main.js');
+const bin = commandOf('imageprompt');
 let sim: VeniceSim;
 let s3: RunningStore;
 let deadVenice: string;

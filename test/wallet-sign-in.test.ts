@@ -15,10 +15,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { VeniceSim } from 'venice-sim';
 import { ImagePromptEngine, silentLogger, type ImagePromptError } from 'imageprompt';
 import { REPO_DIR, copyFixture, filesContaining, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
-import { binOf, runNode } from './helpers/processes.js';
+import { binOf, runNode, commandOf } from './helpers/processes.js';
 
 const KEY = secretKey();
-const CLI = binOf('imageprompt', 'dist/cli/main.js');
+const CLI = commandOf('imageprompt');
 const VITE = binOf('vite', 'bin/vite.js');
 let sim: VeniceSim;
 let root: string;

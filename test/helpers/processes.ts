@@ -16,6 +16,14 @@ export function binOf(pkg: string, bin: string): string {
   return join(dirname(require.resolve(`${pkg}/package.json`)), bin);
 }
 
+/** The file npm links as a package's command (the `bin` its package.json names): what a user runs. */
+export function commandOf(pkg: string): string {
+  const manifest = require(`${pkg}/package.json`) as { bin: Record<string, string> };
+  const bin = manifest.bin[pkg];
+  if (!bin) throw new Error(`${pkg} names no command ${pkg} in its package.json`);
+  return binOf(pkg, bin);
+}
+
 /** The environment a user's shell would give a child: this test runner's own variables removed. */
 export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...extra };
