@@ -121,7 +121,7 @@ export function bundlerProject(name, bundler, n, kind, blobs = [], results = [])
 /**
  * What a prompt-file import carries, written by hand for each image: the image file imported as the
  * bundler imports images, and the same exports (variants with their blur-up fields, alt, seed, key,
- * placeholder, and the default object) as literals. The plugin's own cost is what it adds to this.
+ * placeholder, steps, and the default object) as literals. The plugin's own cost is what it adds to this.
  */
 function writeByHand(dir, n, blobs, results) {
   const lines = [];
@@ -139,10 +139,11 @@ function writeByHand(dir, n, blobs, results) {
       `export const seed = ${seed};`,
       `export const key = ${JSON.stringify(key)};`,
       'export const placeholder = false;',
+      'export const steps = [];',
       'export const variants = [',
       ...variants,
       '];',
-      'export default { ...variants[0], alt, variants, seed, key, placeholder };',
+      'export default { ...variants[0], alt, variants, seed, key, placeholder, steps };',
     ];
     writeFileSync(join(dir, 'src', `p${i}.js`), `${code.join('\n')}\n`);
     lines.push(`import p${i} from './p${i}.js';`);

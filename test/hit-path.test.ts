@@ -59,7 +59,9 @@ async function modulesLoadedByBuild(): Promise<string[]> {
   return (await readFile(log, 'utf8')).split('\n').filter(Boolean);
 }
 
-const engineEntry = (url: string) => /\/imageprompt\/dist\/index\.js$/.test(url) || /\/node_modules\/zod\//.test(url);
+const engineEntry = (url: string) => /\/imageprompt\/dist\/bundle\/index\.js$/.test(url) || /\/node_modules\/zod\//.test(url);
+/** Our packages' modules a process loaded: what ships is bundled (dist/bundle/), never tsc's modules beside it. */
+const ours = (urls: string[]) => urls.filter((url) => /\/(unplugin-)?imageprompt\/dist\//.test(url)).map((url) => url.replace(/.*\/((unplugin-)?imageprompt\/dist\/)/, '$1'));
 
 describe('a build of hits this machine verified', () => {
   it('is served from the hit index without loading the engine or zod, and emits the same files', async () => {
@@ -68,7 +70,10 @@ describe('a build of hits this machine verified', () => {
     expect(first.some(engineEntry)).toBe(true);
     const second = await modulesLoadedByBuild();
     expect(second.filter(engineEntry)).toEqual([]);
-    expect(second.some((url) => url.endsWith('/imageprompt/dist/hits.js'))).toBe(true);
+    expect(second.some((url) => url.endsWith('/imageprompt/dist/bundle/hits.js'))).toBe(true);
+    // the plugin and the hit path are a few files: an entry and its shared chunk in each package
+    expect(ours(second).filter((path) => !/^(unplugin-)?imageprompt\/dist\/bundle\/[\w-]+\.js$/.test(path))).toEqual([]);
+    expect(ours(second).length).toBeLessThanOrEqual(4);
     expect(sim.imageRequests()).toHaveLength(4);
     // in process too: the same bytes, said as hits
     const again = await viteBuild();
