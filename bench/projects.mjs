@@ -130,7 +130,8 @@ function writeByHand(dir, n, blobs, results) {
     const { images, seed, key } = results[i];
     const variants = images.map((image, v) => {
       const { blurDataURL, thumbhash, color, aspectRatio } = image.meta ?? {};
-      const meta = image.meta ? `, ...${JSON.stringify({ blurDataURL, thumbhash, color, aspectRatio })}` : '';
+      const fields = Object.entries({ blurDataURL, thumbhash, color, aspectRatio }).filter(([, field]) => field !== undefined);
+      const meta = fields.map(([name, field]) => `, ${name}: ${JSON.stringify(field)}`).join('');
       return `  { src: ${v === 0 ? 'src' : JSON.stringify('')}, width: ${image.width}, height: ${image.height}, format: ${JSON.stringify(image.format)}${meta} },`;
     });
     const code = [

@@ -34,7 +34,8 @@ export function moduleCode(result: ImageResult, shape: ExportShape, urls: string
   const variants = result.images.map((image, i) => {
     const fields = `src: ${urls[i]}, width: ${value(image.width)}, height: ${value(image.height)}, format: ${value(image.format)}`;
     const sizes = responsive?.[i] ? `, srcset: ${responsive[i].srcset}, sources: ${responsive[i].sources}` : '';
-    return `  { ${fields}${sizes}${image.meta ? `, ...${metadataFields(image.meta)}` : ''} },`;
+    const meta = image.meta ? metadataFields(image.meta) : '';
+    return `  { ${fields}${sizes}${meta ? `, ${meta}` : ''} },`;
   });
   const head = [
     `export const alt = ${result.alt === undefined ? 'undefined' : value(result.alt)};`,
@@ -54,10 +55,17 @@ export function moduleCode(result: ImageResult, shape: ExportShape, urls: string
   return [...head, defaultExport, ''].join('\n');
 }
 
-/** The blur-up placeholder, ThumbHash, colour and aspect ratio as an object literal. */
+/**
+ * The blur-up placeholder, ThumbHash, colour and aspect ratio as properties of the image's object
+ * (absent ones left out), written in place rather than spread from an object literal, which Vite,
+ * Rolldown and Rollup bundle measurably slower (docs/performance.md).
+ */
 function metadataFields(meta: ImageMetadata): string {
   const { blurDataURL, thumbhash, color, aspectRatio } = meta;
-  return value({ blurDataURL, thumbhash, color, aspectRatio });
+  return Object.entries({ blurDataURL, thumbhash, color, aspectRatio })
+    .filter(([, field]) => field !== undefined)
+    .map(([name, field]) => `${name}: ${value(field)}`)
+    .join(', ');
 }
 
 /**
