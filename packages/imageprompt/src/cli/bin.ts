@@ -3,8 +3,8 @@
  * The `imageprompt` command as npm links it. Starting is most of what a short command costs (a
  * restore of 200 images takes about as long as Node takes to load the engine as separate modules),
  * so the command ships as one file, `imageprompt.js`, the CLI with its pure-JavaScript dependencies
- * bundled by `scripts/bundle-cli.mjs` at build time (sharp and viem stay packages, loaded on first
- * use). Before loading it, Node (22.1 and later) is asked to keep the compiled code in its compile
+ * bundled by `scripts/bundle.mjs` at build time (sharp, viem and thumbhash stay packages, loaded on
+ * first use). Before loading it, Node (22.1 and later) is asked to keep the compiled code in its compile
  * cache, so that the next run does not parse it again; Node 20 has no such cache and starts without.
  */
 import module from 'node:module';
