@@ -1,5 +1,6 @@
 /** The `imageprompt` command, run as a child process against the local Venice-compatible server. */
-import { readdir, readFile, rename, stat, utimes, writeFile } from 'node:fs/promises';
+import module from 'node:module';
+import { mkdir, readdir, readFile, rename, stat, utimes, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { VeniceSim } from 'venice-sim';
@@ -105,6 +106,25 @@ describe('imageprompt check and generate', () => {
     expect(result.code).toBe(3);
     expect(sim.imageRequests()).toHaveLength(2);
     expect(result.output).toMatch(/stopped at the spend cap of \$0\.05; left ungenerated:\n {2}pages\/c\.imageprompt\.json/);
+  });
+
+  it("keeps its compiled code in Node's compile cache where it can, and runs the same where it cannot", async () => {
+    expect((await run(['generate'])).code).toBe(0);
+    const expected = await run(['check']);
+    expect(expected.code, expected.output).toBe(0);
+    // the bin turns the cache on itself: Node's default place for it is under the temporary folder
+    const tmp = join(root, 'tmp');
+    await mkdir(tmp);
+    const cached = await runNode([bin, 'check'], { cwd: root, env: { VENICE_BASE_URL: sim.url, TMPDIR: tmp, NODE_COMPILE_CACHE: undefined } });
+    expect(cached).toEqual(expected);
+    const hasCompileCache = typeof (module as { enableCompileCache?: unknown }).enableCompileCache === 'function';
+    const entries = await readdir(join(tmp, 'node-compile-cache')).catch(() => []);
+    // Node 22.1 and later keep it; Node 20 has none and the command runs without
+    if (hasCompileCache) expect(entries.length).toBeGreaterThan(0);
+    else expect(entries).toEqual([]);
+    // a temporary folder that cannot hold it (a path under a file): the same answer, and no warning
+    const blocked = await runNode([bin, 'check'], { cwd: root, env: { VENICE_BASE_URL: sim.url, TMPDIR: join(root, '.gitignore', 'tmp'), NODE_COMPILE_CACHE: undefined } });
+    expect(blocked).toEqual(expected);
   });
 
   it('generate without a key is a usage error that spends nothing', async () => {
