@@ -6,7 +6,7 @@ import { sweepDerivatives } from './derivative-sweep.js';
 import type { ImagePromptEngine } from '../engine/engine.js';
 import { ImagePromptError } from '../errors/errors.js';
 import { expectedSize } from '../catalog/expected-size.js';
-import { CATALOG_DATE, type EditModel, type ImageModel } from '../catalog/model-catalog.js';
+import { CATALOG_DATE, type EditModel, type EditPricing, type ImageModel, type ModelPricing } from '../catalog/model-catalog.js';
 import { safeServerText } from '../http/bounded-body.js';
 import { fetchLiveCatalog } from '../catalog/live-catalog.js';
 import { round } from '../catalog/pricing.js';
@@ -404,11 +404,12 @@ function editSizing(model: EditModel): string {
 
 const usdOrUnknown = (usd: number | undefined) => (usd === undefined ? 'price unknown' : `$${usd}`);
 
-function priceText(model: ImageModel): string {
-  const p = model.pricing as ImageModel['pricing'] & { inpaint?: { usd: number } };
+/** A generation's or an edit's price per image: flat, per tier, or per tier × quality. */
+function priceText(p: ModelPricing | EditPricing): string {
   if (p.quality) return Object.entries(p.quality).map(([tier, q]) => `${tier}: ${Object.entries(q).map(([k, v]) => `${k} $${v.usd}`).join(', ')}`).join('; ');
   if (p.resolutions) return Object.entries(p.resolutions).map(([tier, v]) => `${tier} $${v.usd}`).join(', ');
-  return p.generation ? `$${p.generation.usd}` : p.inpaint ? `$${p.inpaint.usd}` : 'unknown';
+  const flat = 'generation' in p ? p.generation : 'inpaint' in p ? p.inpaint : undefined;
+  return flat ? `$${flat.usd}` : 'unknown';
 }
 
 export async function models(ctx: CommandContext): Promise<number> {
@@ -418,12 +419,12 @@ export async function models(ctx: CommandContext): Promise<number> {
   if (ctx.json) {
     ctx.out(JSON.stringify(list.map((m) => ({ id: m.id, name: m.name, sizing: sizing(m), constraints: m.constraints, pricing: m.pricing })), null, 2));
   } else {
-    for (const m of list) ctx.out(`${m.id}  ${sizing(m)}  ${priceText(m)}`);
+    for (const m of list) ctx.out(`${m.id}  ${sizing(m)}  ${priceText(m.pricing)}`);
     ctx.out(`${list.length} image models, from ${live ? ctx.engine.options.baseURL : `the bundled catalog of ${CATALOG_DATE}`}`);
     // the models of "edit" steps and "api": "edit" / "multi_edit" files, and the other steps' prices
     const edits = [...catalog.editModels.values()];
     ctx.out('');
-    for (const m of edits) ctx.out(`${m.id}  ${editSizing(m)}  ${priceText(m as unknown as ImageModel)}`);
+    for (const m of edits) ctx.out(`${m.id}  ${editSizing(m)}  ${priceText(m.pricing)}`);
     const { upscale, backgroundRemoval } = catalog.tools;
     ctx.out(`${edits.length} edit models; upscale 2× ${usdOrUnknown(upscale['2x'])}, 4× ${usdOrUnknown(upscale['4x'])}; background removal ${usdOrUnknown(backgroundRemoval)}`);
   }
