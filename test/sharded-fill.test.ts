@@ -4,7 +4,8 @@
  * cache as it goes; then the build job, with Venice unreachable, restores every image and pays
  * nothing. Run here as four processes against the local Venice-compatible server and a real S3
  * server (s3rver), in the order a CI matrix runs them; and two overlapping fills against Apache
- * httpd's WebDAV, which honours conditional creates, paying once for each image.
+ * httpd's WebDAV, which honours conditional creates, paying once for each image, and one fill whose
+ * conditional creates were done by the store but answered with a 500.
  */
 import { randomBytes } from 'node:crypto';
 import { cp, readdir, writeFile } from 'node:fs/promises';
@@ -13,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VeniceSim } from 'venice-sim';
 import { copyFixture, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
 import { binOf, freePort, runNode, commandOf } from './helpers/processes.js';
-import { hasApache, startApacheDav, startS3, type RunningStore } from './helpers/remote-servers.js';
+import { hasApache, startApacheDav, startFaultProxy, startS3, type RunningStore } from './helpers/remote-servers.js';
 
 const KEY = secretKey();
 const CLI = commandOf('imageprompt');
@@ -139,6 +140,39 @@ describe('overlapping fills against a store that honours conditional creates (Ap
       expect(prompts, (await Promise.all(runs)).map((r) => r.output).join('\n----\n')).toHaveLength(N);
     } finally {
       sim.script({ release: true });
+      await apache.close();
+    }
+  });
+
+  it.skipIf(!hasApache && !process.env.CI)('a create the store did but answered with a 500 is tried again, and the run takes the lease it made', async () => {
+    const apache = await startApacheDav();
+    const proxy = await startFaultProxy(apache.url);
+    try {
+      const folder = `lost-${randomBytes(4).toString('hex')}`;
+      const env = { VENICE_API_KEY: KEY, VENICE_BASE_URL: sim.url, IMAGEPROMPT_REMOTE: `${proxy.url}/${folder}`, IMAGEPROMPT_REMOTE_MODE: 'write', IMAGEPROMPT_REMOTE_TOKEN: 'team-token', CI: '1' };
+      const dir = await runner();
+      for (let i = 1; i <= N; i++) await writeFile(join(dir, 'src', `p${i}.imageprompt.json`), JSON.stringify({ model: 'z-image-turbo', prompt: `lost answer picture ${i}`, width: 256, height: 256 }));
+      // the probe of conditional creates, then a lease: each written by Apache, each answered 500;
+      // the retry is told 412 (present), which is this run's own earlier write. The folder is there
+      // already (made as any client makes one), so that the first PUT is written, not refused for a missing folder
+      for (const path of [`${folder}/`, `${folder}/leases/`]) expect((await fetch(`${apache.url}/${path}`, { method: 'MKCOL' })).status).toBe(201);
+      proxy.faults.push(
+        { kind: 'lost-answer', status: 500, method: 'PUT', path: /\/leases\/\.probe-/ },
+        { kind: 'lost-answer', status: 500, method: 'PUT', path: /\/leases\/[0-9a-f]{64}\.json$/ },
+      );
+      const before = sim.imageRequests().length;
+      const result = await runNode([CLI, 'generate'], { cwd: dir, env });
+      expect(result.code, result.output).toBe(0);
+      expect(proxy.faults).toEqual([]);
+      expect(proxy.seen.filter((r) => /^PUT .*\/leases\/[0-9a-f]{64}\.json$/.test(r)).length).toBeGreaterThan(N);
+      // the shared cache stayed in use, leases on, and the run never waited for itself
+      expect(result.output).not.toMatch(/not answering|leases are off|waiting \d+ s for another machine|could not upload/);
+      expect(sim.imageRequests().length - before).toBe(N);
+      const stored = join(apache.dir, folder);
+      expect((await readdir(join(stored, 'entries'))).filter((f) => f.endsWith('.json'))).toHaveLength(N);
+      expect(await readdir(join(stored, 'leases')).catch(() => [])).toEqual([]);
+    } finally {
+      await proxy.close();
       await apache.close();
     }
   });

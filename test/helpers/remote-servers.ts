@@ -1,7 +1,8 @@
 /**
  * Real servers for the shared cache, on 127.0.0.1: an S3-protocol server (s3rver, which does not
  * check signatures), nginx serving WebDAV PUT/GET from Debian, and a fault proxy that sits in front
- * of either and answers with scripted faults (500s, slow answers, cut bodies, refused writes).
+ * of either and answers with scripted faults (500s, slow answers, cut bodies, refused writes, writes
+ * done but answered with a 500).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
@@ -33,10 +34,14 @@ export async function startS3(bucket: string): Promise<RunningStore> {
 export { NGINX, hasNginx, startNginxDav } from './nginx-dav.mjs';
 export { APACHE, hasApache, startApacheDav } from './apache-dav.mjs';
 
-export type ProxyFault =
-  | { kind: 'status'; status: number; method?: string }
-  | { kind: 'slow'; ms: number; method?: string }
-  | { kind: 'cut'; method?: string };
+/** A fault for the next request of that method (any when unset) whose path matches `path` (any when unset). */
+export type ProxyFault = { method?: string; path?: RegExp } & (
+  | { kind: 'status'; status: number }
+  /** the request reaches the store and is done there, but the client is told `status` */
+  | { kind: 'lost-answer'; status: number }
+  | { kind: 'slow'; ms: number }
+  | { kind: 'cut' }
+);
 
 export interface FaultProxy {
   url: string;
@@ -54,7 +59,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const to = new URL(target);
   const server: Server = createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
-    const index = faults.findIndex((f) => !f.method || f.method === req.method);
+    const index = faults.findIndex((f) => (!f.method || f.method === req.method) && (!f.path || f.path.test(req.url ?? '')));
     const fault = index === -1 ? undefined : faults.splice(index, 1)[0];
     if (fault?.kind === 'status') {
       req.resume();
@@ -65,6 +70,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       const upstream = request(
         { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: { ...req.headers, host: to.host } },
         (answer: IncomingMessage) => {
+          if (fault?.kind === 'lost-answer') {
+            answer.resume();
+            answer.on('end', () => res.writeHead(fault.status, { 'Content-Type': 'text/plain' }).end(`scripted ${fault.status} after the store's ${answer.statusCode}`));
+            return;
+          }
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           if (fault?.kind === 'cut') {
             // half the body, then the connection drops

@@ -2,9 +2,18 @@
  * The shared cache's breaker: every remote operation runs here, a few at a time, each within one
  * deadline for the whole of it (headers and body). A cache is worth asking only while it answers
  * quickly: the first fault that shows it is not answering (a timeout, a refused connection, a cut
- * download, a 5xx), or the first answer that shows it misconfigured (a bucket that does not exist, unknown
- * credentials, the wrong region), sets it aside for the rest of the run after one warning, and every operation
- * still queued gives up at once without being sent. A 429 alone is waited out and tried again.
+ * download), or the first answer that shows it misconfigured (a bucket that does not exist, unknown
+ * credentials, the wrong region), sets it aside for the rest of the run after one warning, and every
+ * operation still queued gives up at once without being sent.
+ *
+ * A store that answers but fails the one request is different. S3 says to retry its 500
+ * (InternalError) and 503 (SlowDown), and a busy store fails a request now and then while it serves
+ * the next (s3rver fails a PUT whose folder another client's DELETE has just emptied). So a 429 or a
+ * 503 is waited out, with backoff, up to the retry policy's attempts, and any other 5xx is tried
+ * again up to FAILED_ANSWER_ATTEMPTS times in all; only a store that keeps failing is set aside.
+ * Every operation sent twice is safe to repeat: reads, blob writes (named by their digest), removes,
+ * and conditional creates, whose callers take a "present" after a retry for what it may be, their own
+ * earlier attempt (see RemoteCache.lease).
  */
 import { LocalWriteError } from '../cache/atomic-file.js';
 import { BodyTooLarge } from '../http/bounded-body.js';
@@ -14,6 +23,9 @@ import type { Logger } from '../logger.js';
 import { RemoteError } from './remote-backend.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Attempts in all for one operation the store answered with a 5xx other than 503. */
+export const FAILED_ANSWER_ATTEMPTS = 3;
 
 /** Thrown by an operation for a problem of what it read, not of the remote answering: passes the breaker untouched. */
 export class EntryProblem extends Error {}
@@ -55,7 +67,7 @@ export class OutageBreaker {
             throw failure;
           }
           if (!failure.retryable) throw failure;
-          if (failure.status === 429 && attempt < this.retry.maxAttempts) {
+          if (attempt < attemptsFor(failure.status, this.retry)) {
             await sleep(backoffDelay(attempt, this.retry));
             continue;
           }
@@ -72,6 +84,13 @@ export class OutageBreaker {
     const what = why === 'misconfigured' ? `is misconfigured: ${reason}` : `is not answering (${reason})`;
     this.logger.warn(`the shared cache at ${this.label} ${what}; it is set aside for the rest of this run, which goes on with the local cache only`);
   }
+}
+
+/** How many attempts a failure allows in all: 1 for a fault that shows the store is not answering. */
+function attemptsFor(status: number | undefined, retry: RetryPolicy): number {
+  if (status === 429 || status === 503) return retry.maxAttempts;
+  if (status !== undefined && status >= 500) return Math.min(FAILED_ANSWER_ATTEMPTS, retry.maxAttempts);
+  return 1;
 }
 
 function asRemoteError(error: unknown): RemoteError {

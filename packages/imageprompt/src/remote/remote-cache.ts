@@ -6,13 +6,13 @@
  *   <prefix>/leases/<key>.json     "a machine is generating this key", where creates can be conditional
  *
  * Every operation runs with bounded concurrency and one deadline for the whole of it (headers and
- * body). A cache is worth asking only while it answers quickly: the first timeout, refused
- * connection or 5xx sets the remote aside for the rest of the run after one warning, and every
- * operation still queued gives up at once (only a 429 is waited out and retried). A refused upload
- * turns uploads off after one warning. Nothing here can put a wrong image in a build: manifests pass
- * the schema (manifest-schema.ts) and belong to their key, every body is read within its bound, and
- * every blob is hashed as it streams in and checked (digest, size, format, pixels) before the local
- * commit. An entry found damaged (a blob gone or changed) is repaired by this machine's upload.
+ * body). A cache is worth asking only while it answers quickly: the first timeout or refused
+ * connection, or a 5xx that a few more tries do not mend, sets the remote aside for the rest of the
+ * run after one warning, and every operation still queued gives up at once (outage-breaker.ts says
+ * what is tried again). A refused upload turns uploads off after one warning. Nothing here can put
+ * a wrong image in a build: manifests pass the schema (manifest-schema.ts) and belong to their key,
+ * every body is read within its bound, and every blob is hashed as it streams in and checked
+ * (digest, size, format, pixels) before the local commit. An entry found damaged (a blob gone or changed) is repaired by this machine's upload.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -273,11 +273,13 @@ export class RemoteCache {
     this.conditional ??= (async () => {
       const path = `leases/.probe-${hostname()}-${process.pid}-${Date.now()}`;
       try {
-        const first = await this.op((signal) => this.backend.put(path, Buffer.from('probe'), 5, { ifAbsent: true }, signal));
+        // the first create may answer "present" when a try of it was retried after its write had
+        // landed: only a store that honours the condition can say so, and the second create tells
+        await this.op((signal) => this.backend.put(path, Buffer.from('probe'), 5, { ifAbsent: true }, signal));
         const second = await this.op((signal) => this.backend.put(path, Buffer.from('probe'), 5, { ifAbsent: true }, signal));
         // tidying up, not the store answering: a failure here does not set the shared cache aside
         await this.backend.remove(path, AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_REMOTE_TIMEOUT_MS)).catch(() => undefined);
-        return first && !second;
+        return !second;
       } catch (error) {
         this.warnOnce(
           'probe',
@@ -396,23 +398,24 @@ export class RemoteCache {
     const leaseMs = this.options.leaseMs ?? 600_000;
     const record: LeaseRecord = { host: hostname(), pid: process.pid, until: Date.now() + leaseMs, nonce: randomBytes(8).toString('hex') };
     const body = Buffer.from(JSON.stringify(record));
+    const taken = async () => {
+      // interrupted, the lease is removed before the process ends, so nobody waits out its time
+      const forget = releaseOnInterrupt(() => this.op((signal) => this.backend.remove(path, signal)).catch(() => undefined));
+      // created: but a create that raced this one may have been told so too (see LEASE_SETTLE_MS)
+      await new Promise((resolve) => setTimeout(resolve, LEASE_SETTLE_MS));
+      if (parseLease((await this.getText(path)) ?? '')?.nonce !== record.nonce) {
+        forget();
+        return 'held' as const;
+      }
+      const release = () => {
+        forget();
+        return this.op((signal) => this.backend.remove(path, signal)).catch(() => undefined);
+      };
+      return { release };
+    };
     try {
       for (let round = 0; round < 2; round++) {
-        if (await this.op((signal) => this.backend.put(path, body, body.length, { ifAbsent: true, contentType: 'application/json' }, signal))) {
-          // interrupted, the lease is removed before the process ends, so nobody waits out its time
-          const forget = releaseOnInterrupt(() => this.op((signal) => this.backend.remove(path, signal)).catch(() => undefined));
-          // created: but a create that raced this one may have been told so too (see LEASE_SETTLE_MS)
-          await new Promise((resolve) => setTimeout(resolve, LEASE_SETTLE_MS));
-          if (parseLease((await this.getText(path)) ?? '')?.nonce !== record.nonce) {
-            forget();
-            return 'held';
-          }
-          const release = () => {
-            forget();
-            return this.op((signal) => this.backend.remove(path, signal)).catch(() => undefined);
-          };
-          return { release };
-        }
+        if (await this.op((signal) => this.backend.put(path, body, body.length, { ifAbsent: true, contentType: 'application/json' }, signal))) return await taken();
         // someone holds it: live, expired or abandoned by a dead process here (then removed and tried once more)
         const found = await this.getText(path);
         if (found === undefined) continue;
@@ -420,6 +423,8 @@ export class RemoteCache {
         // still in progress): it is held, and waited out like any other (see RemoteLayer.claim)
         const holder = parseLease(found);
         if (holder === undefined) return 'held';
+        // this very record: a try of the create whose answer was lost, retried (see outage-breaker.ts)
+        if (holder.nonce === record.nonce) return await taken();
         const abandoned = holder.until <= Date.now() || (holder.host === record.host && holder.pid !== process.pid && processIsGone(holder.pid));
         if (!abandoned) return 'held';
         await this.op((signal) => this.backend.remove(path, signal));
