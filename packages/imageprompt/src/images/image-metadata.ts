@@ -1,8 +1,8 @@
 /**
  * What a page shows before an image arrives, computed once when the image enters the cache and
  * stored with it: a tiny blurred copy as a `data:` URL (usable as next/image's `blurDataURL` and as a
- * CSS background), its ThumbHash, its dominant colour and its aspect ratio. sharp does the work, from
- * one downscaled copy of the image; a cache hit computes nothing.
+ * CSS background), its ThumbHash, its dominant colour and its aspect ratio, all from one downscaled
+ * copy of the image that sharp decodes; a cache hit computes nothing.
  */
 import { rgbaToThumbHash } from 'thumbhash';
 
@@ -60,14 +60,31 @@ export async function computeImageMetadata(path: string, width: number, height: 
   const { data, info } = await sharp(path).resize(THUMB, THUMB, { fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   const thumbhash = Buffer.from(rgbaToThumbHash(info.width, info.height, data)).toString('base64');
   const raw = { raw: { width: info.width, height: info.height, channels: 4 as const } };
-  const { dominant } = await sharp(data, raw).stats();
   const [blurWidth, blurHeight] = blurSize(width, height);
   const blur = await sharp(data, raw).resize(blurWidth, blurHeight, { fit: 'fill' }).blur(0.6).webp({ quality: 40, alphaQuality: 40 }).toBuffer();
-  const hex = (n: number) => n.toString(16).padStart(2, '0');
   return {
     blurDataURL: `data:image/webp;base64,${blur.toString('base64')}`,
     thumbhash,
-    color: `#${hex(dominant.r)}${hex(dominant.g)}${hex(dominant.b)}`,
+    color: dominantColor(data),
     aspectRatio: Number((width / height).toFixed(4)),
   };
+}
+
+/** The bin of a channel's value in sharp's colour histogram: 0–16 fall in the first, then 16 values each. */
+const BIN = Uint8Array.from({ length: 256 }, (_, value) => Math.max(0, (value - 1) >> 4));
+
+/**
+ * The dominant colour of RGBA pixels, `#rrggbb`, as sharp's `stats().dominant` gives it: the middle
+ * of the fullest of 16×16×16 colour bins, alpha left out; of bins equally full, the first with green,
+ * then red, then blue the lowest (the order libvips scans its histogram in). Counted here from the
+ * pixels already decoded: sharp's `stats()` also measures entropy and sharpness, and took ten times
+ * as long as everything else for an image's metadata.
+ */
+export function dominantColor(rgba: Uint8Array): string {
+  const bins = new Uint32Array(16 * 16 * 16);
+  for (let i = 0; i + 3 < rgba.length; i += 4) bins[(BIN[rgba[i + 1]!]! << 8) | (BIN[rgba[i]!]! << 4) | BIN[rgba[i + 2]!]!]! += 1;
+  let fullest = 0;
+  for (let bin = 1; bin < bins.length; bin++) if (bins[bin]! > bins[fullest]!) fullest = bin;
+  const hex = (level: number) => (level * 16 + 8).toString(16).padStart(2, '0');
+  return `#${hex((fullest >> 4) & 15)}${hex(fullest >> 8)}${hex(fullest & 15)}`;
 }
