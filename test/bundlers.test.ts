@@ -389,3 +389,65 @@ describe('farm entry with its persistent cache', () => {
     }
   });
 });
+
+describe.each(['rollup', 'rolldown'] as const)('%s in watch mode', (name) => {
+  it('builds an import again when its prompt file is edited, with or without a query', async () => {
+    const root = await copyFixture('bundler-app');
+    roots.push(root);
+    const main = join(root, 'src', 'main.js');
+    // the plain import, and one with a query: an id the bundler's own watcher does not tie to the file
+    await writeFile(main, "import hero from './hero.imageprompt.json';\nimport small from './hero.imageprompt.json?imageprompt&w=160';\nglobalThis.__imageprompt = { hero, small };\n");
+    const options = { apiKey: KEY, baseURL: sim.url, logger: silentLogger };
+    const ends: (() => void)[] = [];
+    const errors: string[] = [];
+    /** A build ended (or failed): its result is closed, and whoever waits for it goes on. */
+    const ended = (error: string | undefined, result: { close(): unknown } | null | undefined) => {
+      if (error) errors.push(error);
+      void result?.close();
+      ends.shift()?.();
+    };
+    let close: () => unknown;
+    if (name === 'rollup') {
+      const watcher = (await import('rollup')).watch({ input: main, plugins: [rollupPlugin({ ...options, root })], output: { dir: join(root, 'dist'), format: 'es' } });
+      watcher.on('event', (event) => {
+        if (event.code === 'BUNDLE_END') ended(undefined, event.result);
+        if (event.code === 'ERROR') ended(event.error.message, event.result);
+      });
+      close = () => watcher.close();
+    } else {
+      const watcher = (await import('rolldown')).watch({ cwd: root, input: 'src/main.js', plugins: [rolldownPlugin(options)], output: { dir: join(root, 'dist'), format: 'es' }, logLevel: 'silent' });
+      watcher.on('event', (event) => {
+        if (event.code === 'BUNDLE_END') ended(undefined, event.result);
+        if (event.code === 'ERROR') ended(event.error.message, event.result);
+      });
+      close = () => watcher.close();
+    }
+    const nextBuild = () => new Promise<void>((resolve) => ends.push(resolve));
+    // the same file, written again: a query of its own per read (Vite's module runner drops `?t=`)
+    let reads = 0;
+    const latestBundle = async () => {
+      delete (globalThis as { __imageprompt?: unknown }).__imageprompt;
+      await import(`${pathToFileURL(join(root, 'dist', 'main.js')).href}?read=${++reads}`);
+      return (globalThis as unknown as { __imageprompt: Record<'hero' | 'small', Shown> }).__imageprompt;
+    };
+    try {
+      await nextBuild();
+      expect(errors).toEqual([]);
+      const first = await latestBundle();
+      const requests = sim.imageRequests().length;
+      const hero = join(root, 'src', 'hero.imageprompt.json');
+      const rebuilt = nextBuild();
+      await writeFile(hero, JSON.stringify({ ...JSON.parse(await readFile(hero, 'utf8')), prompt: `a lighthouse in fog, watched by ${name}` }));
+      // (the bound only ends a test that would otherwise hang: a watcher that missed the edit)
+      const missed = new Promise<'missed'>((resolve) => setTimeout(() => resolve('missed'), 20_000).unref());
+      expect(await Promise.race([rebuilt.then(() => 'built again'), missed])).toBe('built again');
+      expect(errors).toEqual([]);
+      const second = await latestBundle();
+      expect(second.hero.key).not.toBe(first.hero.key);
+      expect(second.small.key).toBe(second.hero.key);
+      expect(sim.imageRequests().length).toBe(requests + 1);
+    } finally {
+      await close();
+    }
+  });
+});

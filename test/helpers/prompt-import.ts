@@ -7,5 +7,7 @@ export interface PromptImport {
   srcset?: string;
   sources?: { type: string; srcset: string }[];
   alt?: string;
+  /** The request key of the image (of the last step, for a chain). */
+  key: string;
   variants: { src: string; width: number; height: number; format: string }[];
 }

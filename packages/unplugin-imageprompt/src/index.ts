@@ -41,12 +41,14 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
     const farm = new FarmAssets();
     const nativeHits = new RspackNativeHits(build, webpack, exportShape);
     const builder = bundlerAssets(meta.framework, { esbuild, webpack, farm });
-    // webpack, Rspack, esbuild and Farm resolve prompt-file imports themselves and the plugin loads the
-    // file as a JavaScript module: no virtual module (which webpack and Rspack can only fake with files
-    // in memory, several times slower, which costs esbuild a round trip to the plugin per import, and
+    // webpack, Rspack, esbuild, Farm and Rolldown resolve prompt-file imports themselves (query and
+    // all) and the plugin loads the file as a JavaScript module: no virtual module (which webpack and
+    // Rspack can only fake with files in memory, several times slower, which costs esbuild a round
+    // trip to the plugin per import, and Rolldown a call from Rust into JavaScript per import, and
     // whose importer unplugin gives Farm relative to the working directory, not Farm's root), and their
-    // own watching sees edits to the file
-    const nativeResolution = ['webpack', 'rspack', 'esbuild', 'farm'].includes(meta.framework);
+    // own watching sees edits to the file. Vite (whose JSON plugin would take the file) and Rollup
+    // (whose resolver keeps no query) get virtual modules.
+    const nativeResolution = ['webpack', 'rspack', 'esbuild', 'farm', 'rolldown'].includes(meta.framework);
     // Vite serves from the plugin in dev and emits through Rollup/Rolldown in builds
     const emitter = (): AssetEmitter => (meta.framework === 'vite' && build.mode === 'dev' ? devServer : builder);
     // webpack and Rspack: the project root is the compiler's context; watching (webpack --watch,
@@ -92,13 +94,19 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
             directives = importDirectives(id);
             if (directives === undefined) return null;
             file = id.split('?')[0]!;
+            // Rolldown's watcher follows the files it read itself, not a module a plugin loaded
+            if (meta.framework === 'rolldown') this.addWatchFile(file);
           } else {
             if (!ids.isVirtual(id)) return null;
             file = ids.promptFile(id);
             directives = ids.directives(id);
             this.addWatchFile(file);
           }
-          return loadPromptModule(this, file, { build, emitter: emitter(), generations, review }, directives);
+          const code = await loadPromptModule(this, file, { build, emitter: emitter(), generations, review }, directives);
+          if (meta.framework !== 'rolldown') return code;
+          // Rolldown takes a module's type from its file name (JSON here) unless told: this one is JavaScript
+          const javascript: { code: string; moduleType: 'js' } = { code, moduleType: 'js' };
+          return javascript;
         },
       },
       async buildStart() {

@@ -6,10 +6,10 @@
  * the file itself, or edits to it would never invalidate the virtual module.
  *
  * A virtual id names the prompt file relative to the project root, with `/` as separator: bundlers
- * print ids into output (esbuild's and Rolldown's region comments, source maps, error messages), and
- * no emitted file may carry a path of the build machine. Virtual ids start with a NUL byte, which
- * tells other plugins to leave them alone. (webpack, Rspack, esbuild and Farm need none: they resolve the
- * import to the prompt file itself, which the plugin loads as JavaScript.)
+ * print ids into output (region comments, source maps, error messages), and no emitted file may
+ * carry a path of the build machine. Virtual ids start with a NUL byte, which tells other plugins to
+ * leave them alone. (webpack, Rspack, esbuild, Farm and Rolldown need none: they resolve the import
+ * to the prompt file itself, query and all, which the plugin loads as JavaScript.)
  */
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
@@ -23,7 +23,7 @@ const TAIL = '.js';
 export const RESOLVE_FILTER = /\.imageprompt\.json(?:\?(?:[^?]*&)?imageprompt(?:&[^?]*)?)?$/;
 /** A prompt file's path. */
 export const PROMPT_FILE_PATTERN = /\.imageprompt\.json$/;
-/** Ids worth a load call: our virtual modules (Vite, Rollup, Rolldown, Astro). */
+/** Ids worth a load call: our virtual modules (Vite, Rollup, Astro). */
 export const LOAD_FILTER = /^\0imageprompt:.*\.js$/;
 
 /** Whether an import is ours: a prompt file with no query, or a query holding the `imageprompt` flag. */
