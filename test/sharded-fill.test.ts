@@ -176,4 +176,31 @@ describe('overlapping fills against a store that honours conditional creates (Ap
       await apache.close();
     }
   });
+
+  it.skipIf(!hasApache && !process.env.CI)('push counts a manifest as pushed when the store wrote it but answered with a 500', async () => {
+    const apache = await startApacheDav();
+    const proxy = await startFaultProxy(apache.url);
+    try {
+      const dir = await runner();
+      for (let i = 1; i <= 3; i++) await writeFile(join(dir, 'src', `p${i}.imageprompt.json`), JSON.stringify({ model: 'z-image-turbo', prompt: `pushed picture ${i}`, width: 256, height: 256 }));
+      // generated here, with no shared cache; then pushed, one manifest's answer lost
+      const generated = await runNode([CLI, 'generate', 'src/p1.imageprompt.json', 'src/p2.imageprompt.json', 'src/p3.imageprompt.json'], { cwd: dir, env: { VENICE_API_KEY: KEY, VENICE_BASE_URL: sim.url } });
+      expect(generated.code, generated.output).toBe(0);
+      const folder = `pushed-${randomBytes(4).toString('hex')}`;
+      // the folders are there already, so that the manifest's PUT is written, not refused for a missing folder
+      for (const path of [`${folder}/`, `${folder}/entries/`]) expect((await fetch(`${apache.url}/${path}`, { method: 'MKCOL' })).status).toBe(201);
+      proxy.faults.push({ kind: 'lost-answer', status: 500, method: 'PUT', path: /\/entries\/[0-9a-f]{64}\.json$/ });
+      const pushed = await runNode([CLI, 'push'], {
+        cwd: dir,
+        env: { VENICE_BASE_URL: sim.url, IMAGEPROMPT_REMOTE: `${proxy.url}/${folder}`, IMAGEPROMPT_REMOTE_TOKEN: 'team-token' },
+      });
+      expect(pushed.code, pushed.output).toBe(0);
+      expect(proxy.faults).toEqual([]);
+      expect(pushed.output).toMatch(/^3 pushed to .*, 0 already there, 0 failed/m);
+      expect((await readdir(join(apache.dir, folder, 'entries'))).filter((f) => f.endsWith('.json'))).toHaveLength(3);
+    } finally {
+      await proxy.close();
+      await apache.close();
+    }
+  });
 });

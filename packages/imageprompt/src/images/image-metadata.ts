@@ -77,8 +77,8 @@ const BIN = Uint8Array.from({ length: 256 }, (_, value) => Math.max(0, (value - 
  * The dominant colour of RGBA pixels, `#rrggbb`, as sharp's `stats().dominant` gives it: the middle
  * of the fullest of 16×16×16 colour bins, alpha left out; of bins equally full, the first with green,
  * then red, then blue the lowest (the order libvips scans its histogram in). Counted here from the
- * pixels already decoded: sharp's `stats()` also measures entropy and sharpness, and took ten times
- * as long as everything else for an image's metadata.
+ * pixels already decoded: sharp's `stats()` also measures entropy and sharpness, and took 13 ms of
+ * the 20 ms an image's metadata cost (64×64 images, this machine).
  */
 export function dominantColor(rgba: Uint8Array): string {
   const bins = new Uint32Array(16 * 16 * 16);

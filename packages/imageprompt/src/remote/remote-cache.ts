@@ -12,7 +12,8 @@
  * what is tried again). A refused upload turns uploads off after one warning. Nothing here can put
  * a wrong image in a build: manifests pass the schema (manifest-schema.ts) and belong to their key,
  * every body is read within its bound, and every blob is hashed as it streams in and checked
- * (digest, size, format, pixels) before the local commit. An entry found damaged (a blob gone or changed) is repaired by this machine's upload.
+ * (digest, size, format, pixels) before the local commit. An entry found damaged (a blob gone or
+ * changed) is repaired by this machine's upload.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -327,7 +328,11 @@ export class RemoteCache {
         this.manifests.delete(key);
         return 'repaired';
       }
-      return created ? 'uploaded' : 'present';
+      if (created) return 'uploaded';
+      // told "present" although the look before found none: another machine's upload landed in
+      // between, or this one's did on a try whose answer was lost (see outage-breaker.ts); the
+      // stored bytes tell which
+      return (await this.getText(manifestPath).catch(() => undefined)) === text.toString('utf8') ? 'uploaded' : 'present';
     } catch (error) {
       const failure = error as RemoteError;
       // said once by the breaker, which set the shared cache aside
