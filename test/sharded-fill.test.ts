@@ -4,8 +4,8 @@
  * cache as it goes; then the build job, with Venice unreachable, restores every image and pays
  * nothing. Run here as four processes against the local Venice-compatible server and a real S3
  * server (s3rver), in the order a CI matrix runs them; and two overlapping fills against Apache
- * httpd's WebDAV, which honours conditional creates, paying once for each image, and one fill whose
- * conditional creates were done by the store but answered with a 500.
+ * httpd's WebDAV, which honours conditional creates, paying once for each image; then a fill and a
+ * push whose conditional creates the store did but answered with a 500 (a fault proxy in front).
  */
 import { randomBytes } from 'node:crypto';
 import { cp, readdir, writeFile } from 'node:fs/promises';
@@ -154,7 +154,8 @@ describe('overlapping fills against a store that honours conditional creates (Ap
       for (let i = 1; i <= N; i++) await writeFile(join(dir, 'src', `p${i}.imageprompt.json`), JSON.stringify({ model: 'z-image-turbo', prompt: `lost answer picture ${i}`, width: 256, height: 256 }));
       // the probe of conditional creates, then a lease: each written by Apache, each answered 500;
       // the retry is told 412 (present), which is this run's own earlier write. The folder is there
-      // already (made as any client makes one), so that the first PUT is written, not refused for a missing folder
+      // already (made as any client makes one), so that the first PUT is written, not refused for a
+      // missing folder
       for (const path of [`${folder}/`, `${folder}/leases/`]) expect((await fetch(`${apache.url}/${path}`, { method: 'MKCOL' })).status).toBe(201);
       proxy.faults.push(
         { kind: 'lost-answer', status: 500, method: 'PUT', path: /\/leases\/\.probe-/ },
