@@ -90,4 +90,29 @@ describe('a build of hits this machine verified', () => {
     expect(logs).toContain('4 images: 4 cached, 0 generated, 0 failed');
     expect(sim.imageRequests()).toHaveLength(4);
   });
+
+  it('counts and says a prompt file imported twice once, as the engine serves it and from the index', async () => {
+    const twice = await copyFixture('slow-site');
+    try {
+      await writeFile(join(twice, 'src', 'p1.imageprompt.json'), JSON.stringify({ model: 'z-image-turbo', prompt: 'imported twice', width: 256, height: 256 }));
+      // two imports of one file, with different directives: two modules, one image
+      await writeFile(join(twice, 'src', 'main.js'), "import p1 from './p1.imageprompt.json?imageprompt';\nimport small from './p1.imageprompt.json?imageprompt&w=64';\nglobalThis.__imageprompt = [p1, small];\n");
+      const before = sim.imageRequests().length;
+      for (const expected of ['1 image: 0 cached, 1 generated, 0 failed', '1 image: 1 cached, 0 generated, 0 failed']) {
+        logs = [];
+        await build({
+          root: twice,
+          configFile: false,
+          logLevel: 'silent',
+          plugins: [imageprompt({ apiKey: KEY, baseURL: sim.url, logger })],
+          build: { outDir: 'dist', emptyOutDir: true, modulePreload: { polyfill: false }, assetsInlineLimit: 0 },
+        });
+        expect(logs, logs.join('\n')).toContain(expected);
+        expect(logs.filter((l) => /p1\.imageprompt\.json: (generated in|cache hit)/.test(l))).toHaveLength(1);
+      }
+      expect(sim.imageRequests().length - before).toBe(1);
+    } finally {
+      await removeFixture(twice);
+    }
+  });
 });

@@ -33,6 +33,8 @@ export function summarizeStats(stats: BuildStats): string {
 export class BuildReport {
   private stats = emptyStats();
   private missing = new Map<string, MissingImage>();
+  /** What was said since the last summary: a prompt file imported twice (say, with and without a query) is one image. */
+  private said = new Set<string>();
 
   constructor(
     private readonly logger: Logger,
@@ -40,8 +42,14 @@ export class BuildReport {
     private readonly placeholderChosenBy: string | undefined,
   ) {}
 
-  /** A prompt file served: counted, and said in one line (a hit says whether it came from the shared cache). */
+  /**
+   * A prompt file served: counted, and said in one line (a hit says whether it came from the shared
+   * cache), once per summary however many imports ask for it.
+   */
   served(name: string, key: string, status: ImageStatus, ms: number, restored = false): void {
+    const once = `${status}\0${name}\0${key}`;
+    if (this.said.has(once)) return;
+    this.said.add(once);
     this.stats[status] += 1;
     if (restored) this.stats.restored += 1;
     if (status === 'missing') this.missing.set(name, { file: name, key });
@@ -63,6 +71,7 @@ export class BuildReport {
   takeStats(): BuildStats {
     const stats = this.stats;
     this.stats = emptyStats();
+    this.said.clear();
     return stats;
   }
 

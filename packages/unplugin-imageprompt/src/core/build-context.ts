@@ -20,8 +20,8 @@ export class BuildContext {
   private made: ImagePromptEngine | undefined;
   private index: { hits: HitIndex; frozen: boolean; derivativesDir: string } | undefined;
   private madeDerivatives: Derivatives | undefined;
-  /** Hits served from the index since the last summary. */
-  private indexed = 0;
+  /** Prompt files served from the index since the last summary (one, however many imports ask for it). */
+  private indexed = new Set<string>();
   private warned = new Set<string>();
 
   constructor(
@@ -75,7 +75,8 @@ export class BuildContext {
   /** Says and counts a hit served from the index (its warnings again, as the engine would). */
   servedHit(name: string, record: HitRecord): void {
     for (const warning of record.warnings) this.warnOnce(`${name}: ${warning}`);
-    this.indexed += 1;
+    if (this.indexed.has(name)) return;
+    this.indexed.add(name);
     this.logger.info(`${name}: cache hit`);
   }
 
@@ -125,8 +126,8 @@ export class BuildContext {
   /** The build's counts since the last summary (the engine's and the index's), and its summary line when anything was served. */
   takeSummary(): { stats: BuildStats; line: string | undefined } {
     const stats = this.made?.takeStats() ?? emptyStats();
-    stats.cached += this.indexed;
-    this.indexed = 0;
+    stats.cached += this.indexed.size;
+    this.indexed.clear();
     return { stats, line: Object.values(stats).some((n) => typeof n === 'number' && n > 0) ? summarizeStats(stats) : undefined };
   }
 
