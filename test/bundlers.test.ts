@@ -401,27 +401,18 @@ describe.each(['rollup', 'rolldown'] as const)('%s in watch mode', (name) => {
     const ends: (() => void)[] = [];
     const errors: string[] = [];
     /** A build ended (or failed): its result is closed, and whoever waits for it goes on. */
-    const ended = (error: string | undefined, result: { close(): unknown } | null | undefined) => {
-      if (error) errors.push(error);
-      void result?.close();
+    const onEvent = (event: { code: string; error?: { message: string }; result?: { close(): unknown } | null }) => {
+      if (event.code !== 'BUNDLE_END' && event.code !== 'ERROR') return;
+      if (event.code === 'ERROR') errors.push(event.error?.message ?? 'error');
+      void event.result?.close();
       ends.shift()?.();
     };
-    let close: () => unknown;
-    if (name === 'rollup') {
-      const watcher = (await import('rollup')).watch({ input: main, plugins: [rollupPlugin({ ...options, root })], output: { dir: join(root, 'dist'), format: 'es' } });
-      watcher.on('event', (event) => {
-        if (event.code === 'BUNDLE_END') ended(undefined, event.result);
-        if (event.code === 'ERROR') ended(event.error.message, event.result);
-      });
-      close = () => watcher.close();
-    } else {
-      const watcher = (await import('rolldown')).watch({ cwd: root, input: 'src/main.js', plugins: [rolldownPlugin(options)], output: { dir: join(root, 'dist'), format: 'es' }, logLevel: 'silent' });
-      watcher.on('event', (event) => {
-        if (event.code === 'BUNDLE_END') ended(undefined, event.result);
-        if (event.code === 'ERROR') ended(event.error.message, event.result);
-      });
-      close = () => watcher.close();
-    }
+    const output = { dir: join(root, 'dist'), format: 'es' as const };
+    const watcher =
+      name === 'rollup'
+        ? (await import('rollup')).watch({ input: main, plugins: [rollupPlugin({ ...options, root })], output })
+        : (await import('rolldown')).watch({ cwd: root, input: 'src/main.js', plugins: [rolldownPlugin(options)], output, logLevel: 'silent' });
+    watcher.on('event', onEvent);
     const nextBuild = () => new Promise<void>((resolve) => ends.push(resolve));
     // the same file, written again: a query of its own per read (Vite's module runner drops `?t=`)
     let reads = 0;
@@ -452,7 +443,7 @@ describe.each(['rollup', 'rolldown'] as const)('%s in watch mode', (name) => {
       expect(second.small.key).toBe(second.hero.key);
       expect(sim.imageRequests().length).toBe(requests + 1);
     } finally {
-      await close();
+      await watcher.close();
     }
   });
 });

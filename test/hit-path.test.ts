@@ -31,20 +31,20 @@ afterAll(async () => {
   await removeFixture(root);
 });
 
-/** Builds the site; resolves to the sha256 of each emitted image, in import order. */
-async function viteBuild(): Promise<string[]> {
+/** Builds the site (`at`, the shared fixture unless told); resolves to the sha256 of each emitted image, in import order. */
+async function viteBuild(at = root): Promise<string[]> {
   logs = [];
   await build({
-    root,
+    root: at,
     configFile: false,
     logLevel: 'silent',
     plugins: [imageprompt({ apiKey: KEY, baseURL: sim.url, logger, concurrency: 1 })],
     build: { outDir: 'dist', emptyOutDir: true, modulePreload: { polyfill: false }, assetsInlineLimit: 0 },
   });
-  const js = (await listFiles(join(root, 'dist'))).find((f) => f.endsWith('.js'))!;
+  const js = (await listFiles(join(at, 'dist'))).find((f) => f.endsWith('.js'))!;
   await import(`${pathToFileURL(js).href}?t=${Date.now()}`);
   const shown = (globalThis as unknown as { __imageprompt: { src: string }[] }).__imageprompt;
-  return Promise.all(shown.map(async (image) => createHash('sha256').update(await readFile(join(root, 'dist', image.src))).digest('hex')));
+  return Promise.all(shown.map(async (image) => createHash('sha256').update(await readFile(join(at, 'dist', image.src))).digest('hex')));
 }
 
 /** A `vite build` in its own process; resolves to every module URL the process loaded. */
@@ -99,14 +99,7 @@ describe('a build of hits this machine verified', () => {
       await writeFile(join(twice, 'src', 'main.js'), "import p1 from './p1.imageprompt.json?imageprompt';\nimport small from './p1.imageprompt.json?imageprompt&w=64';\nglobalThis.__imageprompt = [p1, small];\n");
       const before = sim.imageRequests().length;
       for (const expected of ['1 image: 0 cached, 1 generated, 0 failed', '1 image: 1 cached, 0 generated, 0 failed']) {
-        logs = [];
-        await build({
-          root: twice,
-          configFile: false,
-          logLevel: 'silent',
-          plugins: [imageprompt({ apiKey: KEY, baseURL: sim.url, logger })],
-          build: { outDir: 'dist', emptyOutDir: true, modulePreload: { polyfill: false }, assetsInlineLimit: 0 },
-        });
+        await viteBuild(twice);
         expect(logs, logs.join('\n')).toContain(expected);
         expect(logs.filter((l) => /p1\.imageprompt\.json: (generated in|cache hit)/.test(l))).toHaveLength(1);
       }

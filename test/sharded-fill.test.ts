@@ -113,6 +113,11 @@ describe('a cold fill sharded across four runners', () => {
   });
 });
 
+/** Makes `<folder>/` and `<folder>/<inner>/` on a WebDAV store, as any client makes one (MKCOL). */
+async function makeFolders(store: string, folder: string, inner: string): Promise<void> {
+  for (const path of [`${folder}/`, `${folder}/${inner}/`]) expect((await fetch(`${store}/${path}`, { method: 'MKCOL' })).status).toBe(201);
+}
+
 describe('overlapping fills against a store that honours conditional creates (Apache mod_dav)', () => {
   it.skipIf(!hasApache && !process.env.CI)('two runners filling the same keys at once pay once for each', async () => {
     const apache = await startApacheDav();
@@ -156,7 +161,7 @@ describe('overlapping fills against a store that honours conditional creates (Ap
       // the retry is told 412 (present), which is this run's own earlier write. The folder is there
       // already (made as any client makes one), so that the first PUT is written, not refused for a
       // missing folder
-      for (const path of [`${folder}/`, `${folder}/leases/`]) expect((await fetch(`${apache.url}/${path}`, { method: 'MKCOL' })).status).toBe(201);
+      await makeFolders(apache.url, folder, 'leases');
       proxy.faults.push(
         { kind: 'lost-answer', status: 500, method: 'PUT', path: /\/leases\/\.probe-/ },
         { kind: 'lost-answer', status: 500, method: 'PUT', path: /\/leases\/[0-9a-f]{64}\.json$/ },
@@ -189,7 +194,7 @@ describe('overlapping fills against a store that honours conditional creates (Ap
       expect(generated.code, generated.output).toBe(0);
       const folder = `pushed-${randomBytes(4).toString('hex')}`;
       // the folders are there already, so that the manifest's PUT is written, not refused for a missing folder
-      for (const path of [`${folder}/`, `${folder}/entries/`]) expect((await fetch(`${apache.url}/${path}`, { method: 'MKCOL' })).status).toBe(201);
+      await makeFolders(apache.url, folder, 'entries');
       proxy.faults.push({ kind: 'lost-answer', status: 500, method: 'PUT', path: /\/entries\/[0-9a-f]{64}\.json$/ });
       const pushed = await runNode([CLI, 'push'], {
         cwd: dir,

@@ -49,6 +49,7 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
     // own watching sees edits to the file. Vite (whose JSON plugin would take the file) and Rollup
     // (whose resolver keeps no query) get virtual modules.
     const nativeResolution = ['webpack', 'rspack', 'esbuild', 'farm', 'rolldown'].includes(meta.framework);
+    const rolldown = meta.framework === 'rolldown';
     // Vite serves from the plugin in dev and emits through Rollup/Rolldown in builds
     const emitter = (): AssetEmitter => (meta.framework === 'vite' && build.mode === 'dev' ? devServer : builder);
     // webpack and Rspack: the project root is the compiler's context; watching (webpack --watch,
@@ -95,7 +96,7 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
             if (directives === undefined) return null;
             file = id.split('?')[0]!;
             // Rolldown's watcher follows the files it read itself, not a module a plugin loaded
-            if (meta.framework === 'rolldown') this.addWatchFile(file);
+            if (rolldown) this.addWatchFile(file);
           } else {
             if (!ids.isVirtual(id)) return null;
             file = ids.promptFile(id);
@@ -103,7 +104,7 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
             this.addWatchFile(file);
           }
           const code = await loadPromptModule(this, file, { build, emitter: emitter(), generations, review }, directives);
-          if (meta.framework !== 'rolldown') return code;
+          if (!rolldown) return code;
           // Rolldown takes a module's type from its file name (JSON here) unless told: this one is JavaScript
           const javascript: { code: string; moduleType: 'js' } = { code, moduleType: 'js' };
           return javascript;

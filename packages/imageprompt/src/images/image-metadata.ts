@@ -26,6 +26,12 @@ function blurSize(width: number, height: number): [number, number] {
   return [Math.max(1, Math.round(width >= height ? BLUR : (BLUR * width) / height)), Math.max(1, Math.round(height >= width ? BLUR : (BLUR * height) / width))];
 }
 
+/** A colour as `#rrggbb`. */
+const hexColor = (r: number, g: number, b: number) => `#${[r, g, b].map((n) => n.toString(16).padStart(2, '0')).join('')}`;
+
+/** Width divided by height, to 4 decimals. */
+const aspectRatioOf = (width: number, height: number) => Number((width / height).toFixed(4));
+
 const uniform = new Map<string, Promise<ImageMetadata>>();
 
 /**
@@ -35,9 +41,8 @@ const uniform = new Map<string, Promise<ImageMetadata>>();
  */
 export function uniformImageMetadata(width: number, height: number, [r, g, b]: [number, number, number]): Promise<ImageMetadata> {
   const [blurWidth, blurHeight] = blurSize(width, height);
-  const hex = (n: number) => n.toString(16).padStart(2, '0');
-  const color = `#${hex(r)}${hex(g)}${hex(b)}`;
-  const aspectRatio = Number((width / height).toFixed(4));
+  const color = hexColor(r, g, b);
+  const aspectRatio = aspectRatioOf(width, height);
   const id = `${aspectRatio}:${color}`;
   let meta = uniform.get(id);
   if (!meta) {
@@ -66,7 +71,7 @@ export async function computeImageMetadata(path: string, width: number, height: 
     blurDataURL: `data:image/webp;base64,${blur.toString('base64')}`,
     thumbhash,
     color: dominantColor(data),
-    aspectRatio: Number((width / height).toFixed(4)),
+    aspectRatio: aspectRatioOf(width, height),
   };
 }
 
@@ -85,6 +90,7 @@ export function dominantColor(rgba: Uint8Array): string {
   for (let i = 0; i + 3 < rgba.length; i += 4) bins[(BIN[rgba[i + 1]!]! << 8) | (BIN[rgba[i]!]! << 4) | BIN[rgba[i + 2]!]!]! += 1;
   let fullest = 0;
   for (let bin = 1; bin < bins.length; bin++) if (bins[bin]! > bins[fullest]!) fullest = bin;
-  const hex = (level: number) => (level * 16 + 8).toString(16).padStart(2, '0');
-  return `#${hex((fullest >> 4) & 15)}${hex(fullest >> 8)}${hex(fullest & 15)}`;
+  // each channel at the middle of its bin
+  const middle = (level: number) => level * 16 + 8;
+  return hexColor(middle((fullest >> 4) & 15), middle(fullest >> 8), middle(fullest & 15));
 }
