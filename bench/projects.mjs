@@ -17,9 +17,10 @@ export const promptOf = (i) => ({ model: 'z-image-turbo', prompt: `benchmark ima
 export const realisticPromptOf = (i) => ({ model: 'z-image-turbo', prompt: `benchmark photograph number ${i} [sim:grain]`, width: 1024, height: 640, seed: i });
 
 /**
- * A Vite app importing N prompt files (kind "prompt", or "prompt-nometa" with `metadata: false`) or
- * N image files (kind "direct"), or the floor: the plugin in the config and N image files imported
- * directly (kind "floor"), which is what loading the plugin costs before any prompt file.
+ * A Vite app importing N prompt files (kind "prompt", or "prompt-nometa" with `metadata: false`, or
+ * "url": each imported for its URL alone, `?imageprompt&url`) or N image files (kind "direct"), or the
+ * floor: the plugin in the config and N image files imported directly (kind "floor"), which is what
+ * loading the plugin costs before any prompt file.
  */
 export function viteProject(name, n, kind, blobs = [], prompt = promptOf) {
   const dir = freshDir(name);
@@ -31,9 +32,12 @@ export function viteProject(name, n, kind, blobs = [], prompt = promptOf) {
     join(dir, 'vite.config.mjs'),
     `import { defineConfig } from 'vite';\n${plugin}export default defineConfig({ logLevel: 'warn', ${prompts ? `plugins: [imageprompt({ ${metadata}logger: { info() {}, warn: console.warn, error: console.error } })], ` : ''}build: { assetsInlineLimit: 0 } });\n`,
   );
-  writeEntry(dir, n, prompts && kind !== 'floor', blobs, '?imageprompt', prompt);
+  writeEntry(dir, n, prompts && kind !== 'floor', blobs, kind === 'url' ? URL_QUERY : '?imageprompt', prompt);
   return dir;
 }
+
+/** The import of a prompt file's URL alone, which is what an image file's import gives. */
+const URL_QUERY = '?imageprompt&url';
 
 /**
  * src/main.js importing N prompt files p0…p(n-1) (written beside it) or N image files (copied from
@@ -50,7 +54,7 @@ function writeEntry(dir, n, prompts, blobs, query, prompt = promptOf) {
       lines.push(`import p${i} from './p${i}.webp';`);
     }
   }
-  const value = prompts ? (i) => `p${i}.src` : (i) => `p${i}`;
+  const value = prompts && query !== URL_QUERY ? (i) => `p${i}.src` : (i) => `p${i}`;
   lines.push(`globalThis.images = [${Array.from({ length: n }, (_, i) => value(i)).join(', ')}];`);
   writeFileSync(join(dir, 'src', 'main.js'), `${lines.join('\n')}\n`);
 }
@@ -104,17 +108,18 @@ await new Promise((resolve, reject) => compiler.run((error, stats) => compiler.c
 }
 
 /**
- * A Rollup, Rolldown, webpack, Rspack or esbuild project importing N prompt files or N image files
- * (kind "floor": image files, with the plugin loaded; kind "by-hand": each image file imported by a
- * module written by hand that exports the same data a prompt-file import gives, from `results`, the
- * engine's answers for the prompt files); built by `node build.mjs`.
+ * A Rollup, Rolldown, webpack, Rspack or esbuild project importing N prompt files (kind "prompt", or
+ * "url": each for its URL alone) or N image files (kind "floor": image files, with the plugin loaded;
+ * kind "by-hand": each image file imported by a module written by hand that exports the same data a
+ * prompt-file import gives, from `results`, the engine's answers for the prompt files); built by
+ * `node build.mjs`.
  */
 export function bundlerProject(name, bundler, n, kind, blobs = [], results = []) {
   const dir = freshDir(name);
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
-  writeFileSync(join(dir, 'build.mjs'), bundlerScript(bundler, kind === 'prompt' || kind === 'floor'));
+  writeFileSync(join(dir, 'build.mjs'), bundlerScript(bundler, kind === 'prompt' || kind === 'url' || kind === 'floor'));
   if (kind === 'by-hand') writeByHand(dir, n, blobs, results);
-  else writeEntry(dir, n, kind === 'prompt', blobs, bundler === 'rollup' || bundler === 'rolldown' ? '?imageprompt' : '');
+  else writeEntry(dir, n, kind === 'prompt' || kind === 'url', blobs, kind === 'url' ? URL_QUERY : bundler === 'rollup' || bundler === 'rolldown' ? '?imageprompt' : '');
   return dir;
 }
 

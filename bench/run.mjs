@@ -35,6 +35,12 @@ function record(name, measured, ratio, target, met, notes = '') {
   console.log(`  ${met ? 'ok ' : 'MISS'} ${name}: ${measured} → ratio ${ratio.toFixed(3)} (target ${target})`);
 }
 
+/** A project importing the prompt files of `filled` for their URL alone, given that project's cache (setup, not measured). */
+function urlProject(dir, filled) {
+  cpSync(join(filled, '.imageprompt'), join(dir, '.imageprompt'), { recursive: true });
+  return dir;
+}
+
 /** Fills a project's cache for the prompt files p0…p(n-1) in `folder` (setup, not measured); returns the engine's answers. */
 async function fillCacheResults(root, folder, n, sim) {
   const engine = new ImagePromptEngine({ root, apiKey: KEY, baseURL: sim.url, logger: silentLogger, concurrency: 8 });
@@ -114,6 +120,12 @@ async function hitOverhead(sim) {
     record(`Vite build, ${n} cached prompt files vs ${n} image files: wall time`, `${a.seconds.toFixed(2)} s vs ${b.seconds.toFixed(2)} s`, a.seconds / b.seconds, target, n === 500 ? a.seconds / b.seconds <= 1.05 : true);
     record(`Vite build, ${n} cached prompt files vs ${n} image files: peak RSS`, `${mb(a.peakRss)} vs ${mb(b.peakRss)}`, a.peakRss / b.peakRss, 'report', true);
     if (n === 500) await metadataOnOff(sim, n, prompts, direct, build);
+    if (n === 500) {
+      // the same prompt files imported for their URL alone (?imageprompt&url): what an image file's import gives
+      const url = urlProject(viteProject(`vite-url-${n}`, n, 'url'), prompts);
+      const u = await sideBySide(quick ? 1 : 5, build(url), build(direct));
+      record(`Vite build, ${n} cached prompt files imported for their URL alone (?imageprompt&url) vs ${n} image files: wall time`, `${u.a.seconds.toFixed(2)} s vs ${u.b.seconds.toFixed(2)} s`, u.a.seconds / u.b.seconds, '≤ 1.05', u.a.seconds / u.b.seconds <= 1.05);
+    }
     if (n === 500 || quick) {
       // the floor: the plugin loaded, no prompt file imported, against the same direct imports
       const floor = viteProject(`vite-floor-${n}`, n, 'floor', blobs);
@@ -153,6 +165,9 @@ async function hitOverhead(sim) {
       record(`${bundler} build, ${n} cached prompt files vs the same images and data imported by hand: wall time`, `${h.a.seconds.toFixed(2)} s vs ${h.b.seconds.toFixed(2)} s`, h.a.seconds / h.b.seconds, target, h.a.seconds / h.b.seconds <= limit);
       const f = await sideBySide(runs, run(floor), run(direct));
       record(`${bundler} build, floor: the plugin loaded with no prompt file, ${n} image files, vs the same without it`, `${f.a.seconds.toFixed(2)} s vs ${f.b.seconds.toFixed(2)} s`, f.a.seconds / f.b.seconds, 'report', true);
+      // the same prompt files imported for their URL alone (?imageprompt&url): what an image file's import gives
+      const u = await sideBySide(runs, run(urlProject(bundlerProject(`${bundler}-url-${n}`, bundler, n, 'url'), prompts)), run(direct));
+      record(`${bundler} build, ${n} cached prompt files imported for their URL alone (?imageprompt&url) vs ${n} image files: wall time`, `${u.a.seconds.toFixed(2)} s vs ${u.b.seconds.toFixed(2)} s`, u.a.seconds / u.b.seconds, target, u.a.seconds / u.b.seconds <= limit);
     }
   }
   const n = 100;

@@ -63,6 +63,8 @@ describe('Astro build', () => {
     const original = attributeOf(html, 'original', 'src')!;
     // named after the prompt file by Astro's own pattern (_astro/[name].[hash][extname])
     expect(original).toMatch(/^\/_astro\/hero\.[\w-]+\.webp$/);
+    // ?imageprompt&url: the same file's URL, a string (the page lower-cases it, as only a string can be)
+    expect(attributeOf(html, 'url', 'src')).toBe(original.toLowerCase());
     const emitted = (await listFiles(join(root, 'dist', '_astro'))).map((f) => basename(f));
     expect(emitted.filter((f) => /^pears-[12]\.[\w-]+\.png$/.test(f))).toHaveLength(2);
     const bytes = await readFile(join(root, 'dist', original));

@@ -333,11 +333,49 @@ describe.each(BUNDLERS)('$name entry, with no other plugin, loader or rule', (bu
       expect(shown.typed.sources?.map((s) => s.type)).toEqual(['image/avif', 'image/webp']);
       expect(shown.typed.sources?.[0]?.srcset).toMatch(/hero-320w[-.][\w-]+\.avif 320w$/);
       expect(shown.small.src).toBe(shown.hero.src);
+      // an import with a query and no plain import of its file: its files are in the output too, not
+      // only named (Farm's persistent cache left out every file of a module with a query)
+      await writeFile(main, `import alone from './pears.imageprompt.json?imageprompt&w=160';\nglobalThis.__imageprompt = { alone };\n`);
+      await bundler.build(root, 'dist-directives-alone', { apiKey: KEY, baseURL: sim.url, logger: silentLogger });
+      const alone = ((await runBundle(join(root, 'dist-directives-alone', bundler.script))) as unknown as { alone: Shown }).alone;
+      const named = [alone.src, ...alone.sources!.flatMap((s) => s.srcset.split(', ').map((entry) => entry.split(' ')[0]!))];
+      expect(named).toHaveLength(3);
+      for (const src of named) await expect(readFile(bundler.fileOf(src, join(root, 'dist-directives-alone'))), src).resolves.toBeInstanceOf(Buffer);
       // a directive it does not know is an error naming it, not a silent default
       await writeFile(main, `import bad from './hero.imageprompt.json?imageprompt&width=160';\nglobalThis.__imageprompt = { bad };\n`);
       const failed = await bundler.build(root, 'dist-directives-bad', { apiKey: KEY, baseURL: sim.url, logger: silentLogger }).then(() => undefined, (e: unknown) => e as Error);
       // (Farm quotes the message it was given, escaping its quotes)
       expect(failed?.message).toMatch(/hero\.imageprompt\.json[\s\S]*the import's \\?"width\\?" is not a directive imageprompt knows[\s\S]*did you mean \\?"w\\?"/);
+    } finally {
+      await writeFile(main, original);
+    }
+  });
+
+  it("gives the first image's URL alone with ?imageprompt&url, and the bundle carries nothing else of the file", async () => {
+    const main = join(root, 'src', 'main.js');
+    const original = await readFile(main, 'utf8');
+    // the flag on either side of the directive: the query is read, not matched as a string
+    await writeFile(main, "import hero from './hero.imageprompt.json?imageprompt&url';\nimport pears from './pears.imageprompt.json?url&imageprompt';\nglobalThis.__imageprompt = { hero, pears };\n");
+    try {
+      const before = sim.imageRequests().length;
+      await bundler.build(root, 'dist-url', { apiKey: KEY, baseURL: sim.url, logger: silentLogger });
+      expect(sim.imageRequests().length, 'the same requests, from the cache').toBe(before);
+      const outDir = join(root, 'dist-url');
+      const shown = (await runBundle(join(outDir, bundler.script))) as unknown as { hero: string; pears: string };
+      expect(typeof shown.hero).toBe('string');
+      // the same file the object import names, with the same name
+      expect(basename(bundler.fileOf(shown.hero, outDir))).toBe(basename(bundler.fileOf(first.hero.src, join(root, 'dist'))));
+      expect(basename(bundler.fileOf(shown.pears, outDir))).toBe(basename(bundler.fileOf(first.pears.variants[0]!.src, join(root, 'dist'))));
+      // the first of the pears is emitted, the second is no import's and is not
+      const images = (await listFiles(outDir)).filter((f) => /\.(webp|png)$/.test(f));
+      expect(images.map((f) => basename(f)).sort()).toEqual([basename(bundler.fileOf(shown.hero, outDir)), basename(bundler.fileOf(shown.pears, outDir))].sort());
+      await expect(readFile(bundler.fileOf(shown.pears, outDir))).resolves.toEqual(await readFile(bundler.fileOf(first.pears.variants[0]!.src, join(root, 'dist'))));
+      const code = await readFile(join(outDir, bundler.script), 'utf8');
+      for (const field of ['blurDataURL', 'thumbhash', 'variants', first.hero.key]) expect(code).not.toContain(field);
+      // the URL with responsive sizes asks for two things at once: an error that names both
+      await writeFile(main, "import both from './hero.imageprompt.json?imageprompt&url&w=160';\nglobalThis.__imageprompt = { both };\n");
+      const failed = await bundler.build(root, 'dist-url-bad', { apiKey: KEY, baseURL: sim.url, logger: silentLogger }).then(() => undefined, (e: unknown) => e as Error);
+      expect(failed?.message).toMatch(/hero\.imageprompt\.json[\s\S]*asks for the URL alone \(url\) and for responsive sizes \(w\)/);
     } finally {
       await writeFile(main, original);
     }

@@ -23,6 +23,8 @@ beforeAll(async () => {
   root = await copyFixture('vite-app');
   const hero = join(root, 'src', 'hero.imageprompt.json');
   await writeFile(hero, JSON.stringify({ ...(JSON.parse(await readFile(hero, 'utf8')) as object), responsive: { widths: [200, 400, 2000], formats: ['avif', 'webp'] } }));
+  const main = join(root, 'src', 'main.js');
+  await writeFile(main, `${await readFile(main, 'utf8')}import heroUrl from './hero.imageprompt.json?imageprompt&url';\nglobalThis.__imageprompt.heroUrl = heroUrl;\n`);
   server = await createServer({
     root,
     configFile: false,
@@ -61,5 +63,18 @@ describe('responsive images in the Vite dev server', () => {
     }
     // 2000 is wider than the 640-px image: left out, and said once
     expect(warnings.filter((w) => /hero\.imageprompt\.json: responsive widths 2000 are wider than the 640-px image/.test(w))).toHaveLength(1);
+  });
+
+  it('gives the URL alone with ?imageprompt&url: the image served, and no size made for that import', async () => {
+    const main = await (await fetch(`${base}/src/main.js`)).text();
+    const url = /from\s+"([^"]*hero\.imageprompt\.json[^"]*url[^"]*)"/.exec(main)![1]!;
+    const code = await (await fetch(`${base}${url}`)).text();
+    const src = /^export default ("[^"]*");$/m.exec(code)?.[1];
+    expect(src, code).toMatch(/^"\/@imageprompt\/hero-[0-9a-f]{16}\.webp"$/);
+    expect(code).not.toMatch(/srcset|blurDataURL|variants/);
+    const response = await fetch(`${base}${JSON.parse(src!) as string}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('image/webp');
+    await expect(sharp(Buffer.from(await response.arrayBuffer())).metadata()).resolves.toMatchObject({ format: 'webp', width: 640, height: 400 });
   });
 });

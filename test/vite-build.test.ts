@@ -114,6 +114,24 @@ describe('Vite build', () => {
     expect(logs.at(-1)).toBe('info 4 images: 4 cached, 0 generated, 0 failed');
   });
 
+  it("gives the image's URL alone with ?imageprompt&url, beside the object import (not Vite's own ?url, the JSON file's)", async () => {
+    sim.script({ clearRequests: true });
+    const main = join(root, 'src', 'main.js');
+    const original = await readFile(main, 'utf8');
+    await writeFile(main, `${original}import heroUrl from './hero.imageprompt.json?imageprompt&url';\nimport pearsUrl from './pears.imageprompt.json?imageprompt&url';\nObject.assign(globalThis.__imageprompt, { heroUrl, pearsUrl });\n`);
+    try {
+      logs.length = 0;
+      const shown = await buildOnce('dist-url');
+      expect(sim.imageRequests()).toHaveLength(0);
+      expect(shown.heroUrl).toBe((first.hero as Shown).src);
+      expect(shown.pearsUrl).toBe((first.pears as Shown).variants[0]!.src);
+      // a prompt file imported both ways is one image in the summary, as it is one request
+      expect(logs.at(-1)).toBe('info 4 images: 4 cached, 0 generated, 0 failed');
+    } finally {
+      await writeFile(main, original);
+    }
+  });
+
   it('makes no call when only alt or key order changes, and the new alt shows', async () => {
     sim.script({ clearRequests: true });
     await writeFile(

@@ -103,7 +103,7 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
             directives = ids.directives(id);
             this.addWatchFile(file);
           }
-          const code = await loadPromptModule(this, file, { build, emitter: emitter(), generations, review }, directives);
+          const code = await loadPromptModule(this, file, { build, emitter: emitter(), generations, review }, directives, id);
           if (!rolldown) return code;
           // Rolldown takes a module's type from its file name (JSON here) unless told: this one is JavaScript
           const javascript: { code: string; moduleType: 'js' } = { code, moduleType: 'js' };
@@ -165,7 +165,7 @@ export function createFactory(exportShape: ExportShape): UnpluginFactory<Options
         configResolved(config) {
           build.useBundlerRoot(config.root);
           build.mode = config.compilation?.mode === 'development' ? 'dev' : 'build';
-          farm.configure(config.compilation?.output);
+          farm.configure(config.compilation?.output, config.root);
         },
       },
       esbuild: {

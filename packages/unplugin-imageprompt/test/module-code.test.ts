@@ -1,7 +1,7 @@
 /** The module a prompt import becomes is made from values by a serialiser: no value can become code. */
 import { describe, expect, it } from 'vitest';
 import type { ImageResult } from 'imageprompt';
-import { moduleCode } from '../src/core/module-code.js';
+import { moduleCode, urlModuleCode } from '../src/core/module-code.js';
 
 const HOSTILE = `"; globalThis.__pwned = 1; "\u2028</script><script>globalThis.__pwned = 1</script>`;
 
@@ -41,5 +41,11 @@ describe('moduleCode', () => {
   it('exports what the image is', async () => {
     const module = await evaluate(moduleCode(result({ alt: 'A fox' }), 'image-object', [JSON.stringify('/assets/hero.webp')]));
     expect(module.default).toMatchObject({ src: '/assets/hero.webp', width: 256, height: 256, format: 'webp', alt: 'A fox', seed: 7 });
+  });
+
+  it('exports the URL alone for ?imageprompt&url', async () => {
+    const module = await evaluate(urlModuleCode(JSON.stringify('/assets/hero.webp')));
+    expect(Object.keys(module)).toEqual(['default']);
+    expect(module.default).toBe('/assets/hero.webp');
   });
 });

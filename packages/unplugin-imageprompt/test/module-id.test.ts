@@ -2,7 +2,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { imageAsset } from '../src/core/emit/asset-emitter.js';
-import { LOAD_FILTER, ModuleIds, RESOLVE_FILTER, isPromptImport } from '../src/core/module-id.js';
+import { LOAD_FILTER, ModuleIds, RESOLVE_FILTER, importDirectives, isPromptImport } from '../src/core/module-id.js';
+import { parseDirectives } from '../src/core/import-directives.js';
 
 const ROOT = '/project';
 
@@ -67,6 +68,20 @@ describe('module ids', () => {
     expect(rollup.readable('Could not load \0imageprompt:src/hero.imageprompt.json.js (imported by src/main.js): bad')).toBe(
       'Could not load src/hero.imageprompt.json (imported by src/main.js): bad',
     );
+  });
+});
+
+describe('import directives', () => {
+  it('take url alone, on either side of the flag, and refuse it with a value or with sizes', () => {
+    for (const id of ['./hero.imageprompt.json?imageprompt&url', './hero.imageprompt.json?url&imageprompt']) {
+      expect(RESOLVE_FILTER.test(id)).toBe(true);
+      expect(parseDirectives(importDirectives(id)!, 'src/hero.imageprompt.json')).toEqual({ url: true });
+    }
+    expect(() => parseDirectives('url=1', 'src/hero.imageprompt.json')).toThrow(/the import's "url" takes no value \(it is "1"\)/);
+    expect(() => parseDirectives(importDirectives('./hero.imageprompt.json?imageprompt&url&format=webp')!, 'src/hero.imageprompt.json')).toThrow(
+      /asks for the URL alone \(url\) and for responsive sizes \(format\)/,
+    );
+    expect(() => parseDirectives('urls', 'src/hero.imageprompt.json')).toThrow(/did you mean "url"/);
   });
 });
 

@@ -30,3 +30,9 @@ declare module '*.imageprompt.json?imageprompt' {
   /** A chain's links (`"then"`, or an `"api": "edit"` … file), each with its key and size; empty for a single request. */
   export const steps: import('unplugin-imageprompt').ImportedStep[];
 }
+
+/** The first image's URL alone, as a string (not ImageMetadata): `./hero.imageprompt.json?imageprompt&url`. */
+declare module '*.imageprompt.json?imageprompt&url' {
+  const src: string;
+  export default src;
+}

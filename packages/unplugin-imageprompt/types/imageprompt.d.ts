@@ -3,6 +3,7 @@
  *   /// <reference types="unplugin-imageprompt/types" />
  *   import hero from './hero.imageprompt.json?imageprompt';
  *   import small from './hero.imageprompt.json?w=320;640&format=avif;webp&imageprompt';
+ *   import heroUrl from './hero.imageprompt.json?imageprompt&url';
  * (With `resolveJsonModule`, a plain `.json` import is typed as the raw JSON; the `?imageprompt`
  * form, and a query ending in `&imageprompt`, are what these declarations match.)
  */
@@ -68,4 +69,10 @@ declare module '*&imageprompt' {
   export const steps: ImagePromptImport.Step[];
   const image: ImagePromptImport.Default;
   export default image;
+}
+
+/** The first image's URL alone, as an image file's import gives it: `./hero.imageprompt.json?imageprompt&url`. */
+declare module '*.imageprompt.json?imageprompt&url' {
+  const src: string;
+  export default src;
 }

@@ -3,17 +3,20 @@
  * file's `responsive` field for that one import: `w` (widths, `;`-separated) and `format` (formats,
  * in `<picture>` order). `imageprompt` marks the import as ours wherever it stands in the query, so
  * both `?imageprompt&w=480;960&format=avif` and `?w=480;960&format=avif&imageprompt` (which the
- * `*&imageprompt` type declaration matches) work. Anything else in the query is an error that names
- * the import and the directive, not something silently dropped.
+ * `*&imageprompt` type declaration matches) work. `url` (`?imageprompt&url`) makes the import the
+ * first image's URL alone, as a bundler's own image import gives, with nothing else to carry. Anything
+ * else in the query is an error that names the import and the directive, not something silently dropped.
  */
 import { DEFAULT_DERIVED_FORMATS, DERIVED_FORMATS, ImagePromptError, MAX_DERIVED_WIDTH, MIN_DERIVED_WIDTH, type DerivedFormat, type ResponsiveSpec } from 'imageprompt/hits';
 
 export const IMPORT_FLAG = 'imageprompt';
-const DIRECTIVES = ['w', 'format'] as const;
+const DIRECTIVES = ['w', 'format', 'url'] as const;
 
 export interface ImportDirectives {
   widths?: number[];
   formats?: DerivedFormat[];
+  /** The import is the first image's URL, nothing else (`?imageprompt&url`). */
+  url?: true;
 }
 
 /** The query of a prompt-file import, if it is ours: the directives after the flag, canonical (sorted), or '' for none. */
@@ -46,10 +49,22 @@ export function parseDirectives(raw: string, where: string): ImportDirectives {
       if (!value || unknown !== undefined) throw fail(`has "${unknown ?? ''}", which is not a format`, `use ${DERIVED_FORMATS.join(', ')}, separated by ";": ?imageprompt&format=avif;webp`);
       if (new Set(formats).size !== formats.length) throw fail('lists a format twice', 'list each format once');
       directives.formats = formats;
+    } else if (name === 'url') {
+      if (part !== 'url') throw fail(`takes no value (it is "${value}")`, 'write it alone: ?imageprompt&url');
+      directives.url = true;
     } else {
       const near = DIRECTIVES.find((d) => name.toLowerCase().startsWith(d) || (name === 'width' && d === 'w') || (name === 'formats' && d === 'format'));
-      throw fail('is not a directive imageprompt knows', `${near ? `did you mean "${near}"? ` : ''}the directives are w (widths) and format (formats); anything else belongs in the prompt file`);
+      throw fail('is not a directive imageprompt knows', `${near ? `did you mean "${near}"? ` : ''}the directives are w (widths), format (formats) and url (the URL alone); anything else belongs in the prompt file`);
     }
+  }
+  if (directives.url && (directives.widths || directives.formats)) {
+    throw new ImagePromptError({
+      code: 'INVALID_PROMPT_FILE',
+      file: where,
+      field: '?url',
+      message: `the import asks for the URL alone (url) and for responsive sizes (${directives.widths ? 'w' : 'format'}), which only the image object carries`,
+      hint: 'import the sizes without url (?imageprompt&w=480;960) and use its srcset, or the URL alone with ?imageprompt&url',
+    });
   }
   return directives;
 }

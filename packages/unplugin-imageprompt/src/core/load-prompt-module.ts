@@ -8,10 +8,10 @@
 import { relative } from 'node:path';
 import type { ImageResult } from 'imageprompt';
 import { ImagePromptError, servedFromRecord } from 'imageprompt/hits';
-import { imageAsset, type AssetEmitter, type HookContext } from './emit/asset-emitter.js';
+import { emitterFor, imageAsset, type AssetEmitter, type HookContext } from './emit/asset-emitter.js';
 import type { BuildContext } from './build-context.js';
 import type { DevReview } from './dev-review.js';
-import { moduleCode } from './module-code.js';
+import { moduleCode, urlModuleCode } from './module-code.js';
 import { responsiveImages } from './responsive-images.js';
 import { applyDirectives, parseDirectives } from './import-directives.js';
 import { DevServerAssets } from './emit/dev-server-assets.js';
@@ -32,8 +32,13 @@ export interface BackgroundGenerations {
   takeLanded(file: string): boolean;
 }
 
-/** `directives`: the import's query directives (`w=480;960&format=avif`), '' for none. */
-export async function loadPromptModule(hook: HookContext, file: string, { build, emitter, generations, review }: LoadServices, directives = ''): Promise<string> {
+/**
+ * `directives`: the import's query directives (`w=480;960&format=avif`, `url`), '' for none; `module`:
+ * the id the load hook was given, which the images are emitted as belonging to.
+ */
+export async function loadPromptModule(hook: HookContext, file: string, services: LoadServices, directives = '', module = file): Promise<string> {
+  const { build, generations, review } = services;
+  const emitter = emitterFor(services.emitter, module);
   try {
     // checked before anything else, and only where the import has a query (not on every hit)
     const overrides = directives ? parseDirectives(directives, relative(build.root, file)) : undefined;
@@ -55,10 +60,16 @@ export async function loadPromptModule(hook: HookContext, file: string, { build,
     } else result = await (await build.engine()).load(file);
     // a committed image the prompt file edits or upscales: changing it rebuilds the import
     for (const input of result.inputs ?? []) hook.addWatchFile(input);
-    const urls = await Promise.all(result.images.map((image, i) => emitter.emit(hook, imageAsset(file, i, result.images.length, image))));
-    if (overrides) result = { ...result, responsive: applyDirectives(result.responsive, overrides, relative(build.root, file)) };
-    const responsive = await responsiveFor(hook, file, result, { build, emitter });
-    const code = moduleCode(result, build.options.exportShape, urls, responsive);
+    let code: string;
+    if (overrides?.url) {
+      // the URL alone: the first image is emitted, and no responsive size is made for this import
+      code = urlModuleCode(await emitter.emit(hook, imageAsset(file, 0, result.images.length, result.images[0]!)));
+    } else {
+      const urls = await Promise.all(result.images.map((image, i) => emitter.emit(hook, imageAsset(file, i, result.images.length, image))));
+      if (overrides) result = { ...result, responsive: applyDirectives(result.responsive, overrides, relative(build.root, file)) };
+      const responsive = await responsiveFor(hook, file, result, { build, emitter }, services.emitter instanceof DevServerAssets);
+      code = moduleCode(result, build.options.exportShape, urls, responsive);
+    }
     return landed ? `${code}console.info(${JSON.stringify(`[imageprompt] ${relative(build.root, file)}: the generated image has landed`)});\n` : code;
   } catch (error) {
     throw readable(error);
@@ -70,13 +81,13 @@ export async function loadPromptModule(hook: HookContext, file: string, { build,
  * `getImage()` make their own from the import (`widths`, `formats`), so there the field is said to be
  * unused, once, and nothing is derived.
  */
-function responsiveFor(hook: HookContext, file: string, result: ImageResult, { build, emitter }: Pick<LoadServices, 'build' | 'emitter'>) {
+function responsiveFor(hook: HookContext, file: string, result: ImageResult, { build, emitter }: Pick<LoadServices, 'build' | 'emitter'>, deferEncoding: boolean) {
   if (!result.responsive) return undefined;
   if (build.options.exportShape === 'image-import') {
     build.warnOnce(`${relative(build.root, file)}: "responsive" is not used in Astro: give <Picture> its widths and formats, and Astro derives them from this image`);
     return undefined;
   }
-  return responsiveImages(hook, file, result, { build, emitter, deferEncoding: emitter instanceof DevServerAssets });
+  return responsiveImages(hook, file, result, { build, emitter, deferEncoding });
 }
 
 /**

@@ -56,6 +56,14 @@ export function moduleCode(result: ImageResult, shape: ExportShape, urls: string
 }
 
 /**
+ * The module of an import with `url` (`?imageprompt&url`): the first image's URL as its default
+ * export, as a bundler's own image import gives it, and nothing else for the bundler to carry.
+ */
+export function urlModuleCode(url: string): string {
+  return `export default ${url};\n`;
+}
+
+/**
  * The blur-up placeholder, ThumbHash, colour and aspect ratio as properties of the image's object
  * (absent ones left out), written in place rather than spread from an object literal, which Vite,
  * Rolldown and Rollup bundle measurably slower (docs/performance.md).

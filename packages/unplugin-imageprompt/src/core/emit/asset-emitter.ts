@@ -26,11 +26,22 @@ export interface ImageAsset {
   digest: string | null;
   /** Settles when the file at `path` exists (a derivative still being encoded); absent when it does. */
   ready?: Promise<void>;
+  /**
+   * The id of the module that emits the image, as the bundler gave it to the load hook (query and
+   * all, `…/hero.imageprompt.json?imageprompt&url`); absent: the prompt file. Farm keeps an emitted
+   * file only while the module it names is in the build.
+   */
+  module?: string;
 }
 
 export interface AssetEmitter {
   /** Emits the image from a load hook; returns a JavaScript expression that evaluates to its URL. */
   emit(context: HookContext, asset: ImageAsset): Promise<string>;
+}
+
+/** The emitter with each image said to belong to `module`, the module the load hook is making. */
+export function emitterFor(emitter: AssetEmitter, module: string): AssetEmitter {
+  return { emit: (context, asset) => emitter.emit(context, { ...asset, module }) };
 }
 
 /** The asset for image `index` of `count` from a prompt file. */
