@@ -71,6 +71,12 @@ describe('installed from packed tarballs, outside the workspace', () => {
       const modules = files.filter((f) => f.endsWith('.js')).map((f) => relative(root, f));
       expect(modules.filter((f) => !/^dist\/(bundle\/[\w-]+|cli\/(bin|imageprompt))\.js$/.test(f)), basename(tarball)).toEqual([]);
       expect(modules.length, basename(tarball)).toBeGreaterThan(2);
+      // every file its package.json sends a user to (exports, their types, the bin) is in the tarball
+      const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { exports: unknown; bin?: Record<string, string> };
+      const targets = (value: unknown): string[] => (typeof value === 'string' ? [value] : value && typeof value === 'object' ? Object.values(value).flatMap(targets) : []);
+      const entries = [...targets(manifest.exports), ...Object.values(manifest.bin ?? {})];
+      expect(entries.length, basename(tarball)).toBeGreaterThan(2);
+      expect(entries.filter((entry) => !files.includes(join(root, entry))), basename(tarball)).toEqual([]);
       const missing: string[] = [];
       const named = (from: string, page: string) => {
         if (!files.includes(join(root, page))) missing.push(`${relative(root, from)} names ${page}`);

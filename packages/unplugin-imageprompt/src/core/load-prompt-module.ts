@@ -36,16 +36,18 @@ export interface BackgroundGenerations {
  * `directives`: the import's query directives (`w=480;960&format=avif`, `url`), '' for none; `module`:
  * the id the load hook was given, which the images are emitted as belonging to.
  */
-export async function loadPromptModule(hook: HookContext, file: string, services: LoadServices, directives = '', module = file): Promise<string> {
+export async function loadPromptModule(hook: HookContext, file: string, services: LoadServices, directives: string, module: string): Promise<string> {
   const { build, generations, review } = services;
   const emitter = emitterFor(services.emitter, module);
+  // the prompt file as messages and the build summary name it
+  const name = relative(build.root, file);
   try {
     // checked before anything else, and only where the import has a query (not on every hit)
-    const overrides = directives ? parseDirectives(directives, relative(build.root, file)) : undefined;
+    const overrides = directives ? parseDirectives(directives, name) : undefined;
     if (build.mode === 'dev') review.changed(file);
     let result: ImageResult;
     let landed = false;
-    const indexed = build.indexedHit(file, relative(build.root, file));
+    const indexed = build.indexedHit(file, name);
     if (indexed) {
       result = servedFromRecord(file, indexed);
       if (build.generatesInBackground) {
@@ -66,11 +68,11 @@ export async function loadPromptModule(hook: HookContext, file: string, services
       code = urlModuleCode(await emitter.emit(hook, imageAsset(file, 0, result.images.length, result.images[0]!)));
     } else {
       const urls = await Promise.all(result.images.map((image, i) => emitter.emit(hook, imageAsset(file, i, result.images.length, image))));
-      if (overrides) result = { ...result, responsive: applyDirectives(result.responsive, overrides, relative(build.root, file)) };
+      if (overrides) result = { ...result, responsive: applyDirectives(result.responsive, overrides, name) };
       const responsive = await responsiveFor(hook, file, result, { build, emitter }, services.emitter instanceof DevServerAssets);
       code = moduleCode(result, build.options.exportShape, urls, responsive);
     }
-    return landed ? `${code}console.info(${JSON.stringify(`[imageprompt] ${relative(build.root, file)}: the generated image has landed`)});\n` : code;
+    return landed ? `${code}console.info(${JSON.stringify(`[imageprompt] ${name}: the generated image has landed`)});\n` : code;
   } catch (error) {
     throw readable(error);
   }
