@@ -2,7 +2,8 @@
  * One conformance suite for every shared-cache backend: each must read, write, test, remove and
  * (where it can) list objects the same way, treat 404 as "no object", never follow a redirect, and
  * say truthfully whether it creates conditionally. Run against real stores on 127.0.0.1: s3rver
- * (S3), nginx with WebDAV (HTTP), Apache httpd with mod_dav (HTTP; honours `If-None-Match: *`, and
+ * (S3), s3rver behind a gate that checks every request's SigV4 signature as S3 does (s3rver checks
+ * none), nginx with WebDAV (HTTP), Apache httpd with mod_dav (HTTP; honours `If-None-Match: *`, and
  * wants folders made before files are put in them), a store of the test's own that honours
  * `If-None-Match: *` (HTTP), and an unstorage driver. A new backend proves itself by joining the list.
  */
@@ -17,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveEngineOptions, silentLogger } from 'imageprompt';
 import { withEnv } from './helpers/environment.js';
 import { hasApache, hasNginx, startApacheDav, startConditionalStore, startNginxDav, startS3, startScriptedServer, type RunningStore, type ScriptedServer } from './helpers/remote-servers.js';
+import { startSignatureGate, type GateCredentials, type SignatureGate } from './helpers/signature-gate.js';
 
 /** What the suite needs of a backend: the interface as the shared cache uses it. */
 interface Backend {
@@ -51,6 +53,14 @@ async function backendFor(remote: unknown, env: Record<string, string | undefine
 }
 
 let s3: RunningStore;
+let gate: SignatureGate;
+const gateCredentials: GateCredentials = { accessKeyId: 'S3RVER', secretAccessKey: 'gate/secret+key', sessionToken: 'gate-session' };
+const gateEnv = (secret = gateCredentials.secretAccessKey) => ({
+  AWS_ENDPOINT_URL_S3: gate.url,
+  AWS_ACCESS_KEY_ID: gateCredentials.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: secret,
+  AWS_SESSION_TOKEN: gateCredentials.sessionToken,
+});
 let dav: RunningStore | undefined;
 let apache: RunningStore | undefined;
 let conditional: ScriptedServer & { objects: Map<string, Buffer> };
@@ -58,12 +68,14 @@ let fsDir: string;
 
 beforeAll(async () => {
   s3 = await startS3('conformance');
+  gate = await startSignatureGate(s3.url, gateCredentials);
   if (hasNginx || process.env.CI) dav = await startNginxDav();
   if (hasApache || process.env.CI) apache = await startApacheDav();
   conditional = await startConditionalStore();
   fsDir = await mkdtemp(join(tmpdir(), 'imageprompt-fs-driver-'));
 });
 afterAll(async () => {
+  await gate.close();
   await s3.close();
   await dav?.close();
   await apache?.close();
@@ -76,6 +88,13 @@ const subjects: Subject[] = [
     name: 'S3 (s3rver)',
     make: () => backendFor(`s3://conformance/${randomBytes(4).toString('hex')}`, { AWS_ENDPOINT_URL_S3: s3.url, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' }),
     // s3rver ignores If-None-Match; AWS S3 (since 2024), R2 and MinIO honour it
+    conditional: false,
+    lists: true,
+  },
+  {
+    name: 'S3 (s3rver behind a signature check)',
+    // a prefix with characters a path must encode: the signature covers the path as sent
+    make: () => backendFor(`s3://conformance/signed ${randomBytes(4).toString('hex')}+=`, gateEnv()),
     conditional: false,
     lists: true,
   },
@@ -158,11 +177,28 @@ describe.each(subjects)('$name', (subject) => {
   });
 });
 
-describe('HTTP-speaking backends never follow a redirect', () => {
-  it.each([
-    ['S3', (url: string) => backendFor('s3://conformance/redirect', { AWS_ENDPOINT_URL_S3: url, AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'session' })],
-    ['HTTP', (url: string) => backendFor(`${url}/cache`, { IMAGEPROMPT_REMOTE_TOKEN: 'token' })],
-  ])('%s: a 307 is an error naming it, and the address it names hears nothing', async (_name, make) => {
+describe('S3 requests are signed as they are sent', () => {
+  it('every request of the suite passed the signature check, and a wrong secret is refused as a misconfiguration', async () => {
+    const signed = gate.checked.filter((c) => c.valid);
+    // every kind of request the suite made: reads, heads, writes of bytes and of streams, removes, lists
+    expect(new Set(signed.map((c) => c.method))).toEqual(new Set(['GET', 'HEAD', 'PUT', 'DELETE']));
+    expect(signed.some((c) => c.path.includes('list-type=2'))).toBe(true);
+    expect(gate.checked.filter((c) => !c.valid)).toEqual([]);
+
+    const wrong = await backendFor('s3://conformance/wrong-secret', gateEnv('not the secret'));
+    await expect(wrong.get('entries/k.json', signal())).rejects.toThrow(/AWS_SECRET_ACCESS_KEY does not belong to the access key id/);
+    expect(gate.checked.at(-1)).toMatchObject({ method: 'GET', valid: false, why: 'the signature does not match the request as it arrived' });
+  });
+});
+
+/** The two backends that speak HTTP themselves, made for a server of the test's own. */
+const httpMakers: [string, (url: string) => Promise<Backend>][] = [
+  ['S3', (url) => backendFor('s3://conformance/redirect', { AWS_ENDPOINT_URL_S3: url, AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'session' })],
+  ['HTTP', (url) => backendFor(`${url}/cache`, { IMAGEPROMPT_REMOTE_TOKEN: 'token' })],
+];
+
+describe('HTTP-speaking backends', () => {
+  it.each(httpMakers)('%s: a 307 is an error naming it, and the address it names hears nothing', async (_name, make) => {
     const rogue = await startScriptedServer((_req, res) => res.writeHead(200).end('stolen'));
     const redirecting = await startScriptedServer((req, res) => res.writeHead(307, { location: `${rogue.url}${req.url}` }).end());
     try {
@@ -173,6 +209,50 @@ describe('HTTP-speaking backends never follow a redirect', () => {
     } finally {
       await rogue.close();
       await redirecting.close();
+    }
+  });
+
+  it.each(httpMakers)('%s: an answer in a content coding is refused (the bytes read would not be the bytes stored), and no coding is asked for', async (_name, make) => {
+    const gzipping = await startScriptedServer((_req, res) => res.writeHead(200, { 'Content-Encoding': 'gzip', 'Content-Length': 4 }).end('\x1f\x8b\x08\x00'));
+    try {
+      const backend = await make(gzipping.url);
+      await expect(backend.get('blobs/b.png', signal())).rejects.toThrow(/the answer is encoded \(Content-Encoding: gzip\) although none was asked for; serve the shared cache's files as they are/);
+      expect(gzipping.seen[0]!.headers['accept-encoding'] ?? 'identity').toBe('identity');
+    } finally {
+      await gzipping.close();
+    }
+  });
+
+  it.each(httpMakers)('%s: one request after another goes over one kept-alive connection, whatever each answer was', async (_name, make) => {
+    const sockets = new Set<number | undefined>();
+    const blob = randomBytes(200_000);
+    const store = await startScriptedServer((req, res) => {
+      sockets.add(req.socket.remotePort);
+      req.resume();
+      req.on('end', () => {
+        const missing = (req.url ?? '').includes('missing');
+        if (req.method === 'PUT') res.writeHead(201, { 'Content-Length': 0 }).end();
+        else if (req.method === 'DELETE') res.writeHead(204).end();
+        else if (missing) res.writeHead(404, { 'Content-Type': 'text/plain', 'Content-Length': 9 }).end(req.method === 'HEAD' ? undefined : 'not found');
+        else res.writeHead(200, { 'Content-Length': blob.length }).end(req.method === 'HEAD' ? undefined : blob);
+      });
+    });
+    try {
+      const backend = await make(store.url);
+      expect(await backend.get('entries/missing.json', signal())).toBeUndefined();
+      const body = await backend.get('blobs/b.png', signal());
+      const parts: Uint8Array[] = [];
+      for await (const part of body!.stream) parts.push(part);
+      expect(Buffer.concat(parts).equals(blob)).toBe(true);
+      expect(await backend.exists('blobs/b.png', signal())).toBe(true);
+      expect(await backend.exists('blobs/missing.png', signal())).toBe(false);
+      expect(await backend.put('entries/a.json', Buffer.from('{}'), 2, {}, signal())).toBe(true);
+      expect(await backend.put('blobs/c.png', async function* () { yield blob; }, blob.length, {}, signal())).toBe(true);
+      await backend.remove('blobs/c.png', signal());
+      expect(store.seen).toHaveLength(7);
+      expect(sockets.size).toBe(1);
+    } finally {
+      await store.close();
     }
   });
 });

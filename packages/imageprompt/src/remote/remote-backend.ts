@@ -1,4 +1,5 @@
 import { safeServerText } from '../http/bounded-body.js';
+import type { HttpAnswer } from '../http/http-exchange.js';
 
 /**
  * The shared cache's storage, as the remote layer needs it: objects named by a path under a prefix,
@@ -62,62 +63,56 @@ export function misconfiguration(reason: string, status?: number): RemoteError {
 }
 
 /** Turns a non-2xx answer into a RemoteError that names the operation, path and status. */
-export async function answerError(what: string, response: Response): Promise<RemoteError> {
-  await response.body?.cancel().catch(() => undefined);
-  const status = response.status;
+export async function answerError(what: string, answer: HttpAnswer): Promise<RemoteError> {
+  await answer.discard();
+  const status = answer.status;
   if (status >= 300 && status < 400) {
     return new RemoteError(`${what}: HTTP ${status}, a redirect, which is not followed (credentials never go to another address); point the shared cache at the store's own address`, false, status);
   }
-  const why = status === 401 || status === 403 ? 'access denied: check the credentials and that they may do this' : safeServerText(response.statusText, [], 80) || 'no reason given';
+  const why = status === 401 || status === 403 ? 'access denied: check the credentials and that they may do this' : safeServerText(answer.statusText, [], 80) || 'no reason given';
   return new RemoteError(`${what}: HTTP ${status} (${why})`, status === 429 || status >= 500, status);
 }
 
 /** A GET's answer: the body as a stream, or undefined for 404; any other failure throws. */
-export async function bodyOrMiss(what: string, response: Response): Promise<RemoteBody | undefined> {
-  if (response.status === 404) {
-    await response.body?.cancel();
+export async function bodyOrMiss(what: string, answer: HttpAnswer): Promise<RemoteBody | undefined> {
+  if (answer.status === 404) {
+    await answer.discard();
     return undefined;
   }
-  if (!response.ok) throw await answerError(what, response);
-  const length = response.headers.get('content-length');
-  return { stream: chunksOf(response.body), size: length === null ? undefined : Number(length) };
+  if (!answer.ok) throw await answerError(what, answer);
+  // identity was asked for: bytes in another coding are not the bytes stored
+  const coding = answer.header('content-encoding');
+  if (coding !== undefined && coding.toLowerCase() !== 'identity') {
+    await answer.discard();
+    throw new RemoteError(`${what}: the answer is encoded (Content-Encoding: ${safeServerText(coding, [], 40)}) although none was asked for; serve the shared cache's files as they are`, false);
+  }
+  const length = answer.header('content-length');
+  return { stream: answer.body, size: length === undefined ? undefined : Number(length) };
 }
 
 /** A PUT's answer: true when written, false for 412 (a conditional create that found the object). */
-export async function putAnswer(what: string, response: Response): Promise<boolean> {
-  if (response.status === 412) {
-    await response.body?.cancel();
+export async function putAnswer(what: string, answer: HttpAnswer): Promise<boolean> {
+  if (answer.status === 412) {
+    await answer.discard();
     return false;
   }
-  if (!response.ok) throw await answerError(what, response);
-  await response.body?.cancel();
+  if (!answer.ok) throw await answerError(what, answer);
+  await answer.discard();
   return true;
 }
 
 /** A HEAD's or DELETE's answer: whether the object is (was) there; 404 is no failure. */
-export async function presenceAnswer(what: string, response: Response): Promise<boolean> {
-  await response.body?.cancel();
-  if (response.status === 404) return false;
-  if (!response.ok) throw await answerError(what, response);
+export async function presenceAnswer(what: string, answer: HttpAnswer): Promise<boolean> {
+  await answer.discard();
+  if (answer.status === 404) return false;
+  if (!answer.ok) throw await answerError(what, answer);
   return true;
 }
 
-/** A fetch failure (refused, reset, timed out) as a retryable RemoteError. */
-export function fetchError(what: string, error: unknown): RemoteError {
+/** A request that got no answer (refused, reset, timed out) as a retryable RemoteError. */
+export function requestError(what: string, error: unknown): RemoteError {
   const name = (error as Error)?.name;
   if (name === 'TimeoutError' || name === 'AbortError') return new RemoteError(`${what}: no answer in time`, true);
-  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
-  return new RemoteError(`${what}: ${cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error)}`, true);
-}
-
-/** A web stream body as an async iterable of chunks. */
-export async function* chunksOf(body: ReadableStream<Uint8Array> | null): AsyncIterable<Uint8Array> {
-  if (!body) return;
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) yield chunk;
-}
-
-/** A request body for fetch from bytes or a stream factory. */
-export function requestBody(body: Uint8Array | (() => AsyncIterable<Uint8Array>)): RequestInit['body'] {
-  if (body instanceof Uint8Array) return body as unknown as RequestInit['body'];
-  return ReadableStream.from(body()) as unknown as RequestInit['body'];
+  const code = (error as { code?: string })?.code;
+  return new RemoteError(`${what}: ${code ?? (error as Error)?.message ?? String(error)}`, true);
 }

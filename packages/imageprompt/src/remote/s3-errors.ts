@@ -13,7 +13,8 @@
  *
  * An answer that is none of these is left to the generic handling (a 404 NoSuchKey is a miss).
  */
-import { readPrefix, safeServerText } from '../http/bounded-body.js';
+import { MAX_ERROR_BODY_BYTES, safeServerText } from '../http/bounded-body.js';
+import type { HttpAnswer } from '../http/http-exchange.js';
 import { misconfiguration, type RemoteError } from './remote-backend.js';
 
 const CREDENTIAL_CODES: Record<string, string> = {
@@ -34,15 +35,15 @@ export interface S3Context {
 
 /**
  * Reads the answer's error (only for statuses that can carry a misconfiguration) and returns the
- * misconfiguration it names, or undefined with the answer untouched for the usual handling. A body
- * read here is consumed: the caller passes `undefined`-answers on only when nothing was read.
+ * misconfiguration it names, or undefined for the usual handling, which needs only the status: the
+ * body of such an answer is spent here.
  */
-export async function s3Misconfiguration(response: Response, context: S3Context, write: boolean): Promise<RemoteError | undefined> {
-  const status = response.status;
+export async function s3Misconfiguration(answer: HttpAnswer, context: S3Context, write: boolean): Promise<RemoteError | undefined> {
+  const status = answer.status;
   if (![301, 307, 400, 403, 404].includes(status)) return undefined;
-  const headerRegion = response.headers.get('x-amz-bucket-region') ?? undefined;
+  const headerRegion = answer.header('x-amz-bucket-region');
   // HEAD answers carry no body: the region header is all they say
-  const xml = response.body ? await readPrefix(response.clone()) : '';
+  const xml = await answer.prefix(MAX_ERROR_BODY_BYTES);
   const code = tag(xml, 'Code');
   const { bucket, region } = context;
   if (code === 'NoSuchBucket') {
