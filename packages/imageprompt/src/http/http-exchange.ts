@@ -13,8 +13,8 @@
  *   server is closing;
  * - no content coding is asked for or undone: the bytes read are the bytes stored.
  */
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type https from 'node:https';
 import { addAbortSignal, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
@@ -45,19 +45,36 @@ const DRAIN_BYTES = 64 * 1024;
 /** How long an idle connection is kept: less than the 5 s Apache keeps one (nginx keeps 75 s). */
 const IDLE_MS = 4000;
 
-const agents = {
-  'http:': new http.Agent({ keepAlive: true, timeout: IDLE_MS }),
-  'https:': new https.Agent({ keepAlive: true, timeout: IDLE_MS }),
-};
+interface Client {
+  request: typeof http.request;
+  agent: http.Agent;
+}
+
+const clients = new Map<string, Client>();
+
+/**
+ * Node's client for `protocol`, made on the first request. It is taken with getBuiltinModule, not
+ * imported: an ES import of `node:http` reads every export, its WebSocket among them, which loads
+ * undici (~20 ms of every start, for a command that may never send a request).
+ */
+function clientFor(protocol: string): Client | undefined {
+  if (protocol !== 'http:' && protocol !== 'https:') return undefined;
+  let client = clients.get(protocol);
+  if (!client) {
+    const module = process.getBuiltinModule(protocol === 'https:' ? 'node:https' : 'node:http') as typeof https;
+    client = { request: module.request, agent: new module.Agent({ keepAlive: true, timeout: IDLE_MS }) };
+    clients.set(protocol, client);
+  }
+  return client;
+}
 
 /** Sends the request; resolves when the answer's headers are in, rejects when none came (refused, reset, the deadline). */
 export function exchange(url: string, request: HttpRequest): Promise<HttpAnswer> {
   const target = new URL(url);
-  const agent = agents[target.protocol as keyof typeof agents];
-  if (!agent) return Promise.reject(new TypeError(`${target.protocol} is not HTTP`));
-  const send = target.protocol === 'https:' ? https.request : http.request;
+  const client = clientFor(target.protocol);
+  if (!client) return Promise.reject(new TypeError(`${target.protocol} is not HTTP`));
   return new Promise((resolve, reject) => {
-    const outgoing = send(target, { method: request.method, headers: request.headers, agent, signal: request.signal });
+    const outgoing = client.request(target, { method: request.method, headers: request.headers, agent: client.agent, signal: request.signal });
     outgoing.on('error', reject);
     outgoing.once('response', (incoming) => {
       // errors reach whoever reads the body; one nobody reads must not end the process
