@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * The tests use three programs from Debian: Chromium for the browser tests (never a downloaded
- * browser), nginx, whose WebDAV module serves the shared-cache tests, and Apache httpd, whose mod_dav
- * honours conditional creates (the shared cache's leases). This makes sure all are there before the
+ * The tests use four programs from Debian: Chromium for the browser tests (never a downloaded
+ * browser), nginx, whose WebDAV module serves the shared-cache tests, Apache httpd, whose mod_dav
+ * honours conditional creates (the shared cache's leases), and openssl, which makes the certificate
+ * of the HTTPS shared-cache test. This makes sure all are there before the
  * tests start: on a Debian machine where we are root it installs what is missing,
  * saying so; anywhere else it stops with the command to run.
  */
@@ -14,6 +15,7 @@ const needed = [
   { path: chromium, pkg: 'chromium', custom: Boolean(process.env.CHROMIUM_PATH), why: 'the browser tests' },
   { path: '/usr/sbin/nginx', pkg: 'nginx', custom: false, why: 'the shared-cache tests (WebDAV)' },
   { path: '/usr/sbin/apache2', pkg: 'apache2', custom: false, why: 'the shared-cache lease tests (WebDAV with conditional creates)' },
+  { path: '/usr/bin/openssl', pkg: 'openssl', custom: false, why: 'the HTTPS shared-cache test (a certificate of its own)' },
 ].filter((n) => !existsSync(n.path));
 if (needed.length === 0) process.exit(0);
 

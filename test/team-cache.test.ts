@@ -3,8 +3,10 @@
  * fault proxy in front of them and an unstorage driver. Two machines are two cache directories
  * sharing one remote: the first pays, the second builds with Venice unreachable, byte-identical.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'vite';
@@ -17,7 +19,7 @@ import { ImagePromptEngine, type Logger, type Manifest } from 'imageprompt';
 import { copyFixture, filesContaining, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
 import { binOf, freePort, runNode, commandOf } from './helpers/processes.js';
 import { withEnv } from './helpers/environment.js';
-import { hasNginx, startFaultProxy, startNginxDav, startS3, type FaultProxy, type RunningStore } from './helpers/remote-servers.js';
+import { hasNginx, startConditionalStore, startFaultProxy, startNginxDav, startS3, type FaultProxy, type RunningStore } from './helpers/remote-servers.js';
 
 const KEY = secretKey();
 const AWS_SECRET = `aws-secret-${randomBytes(8).toString('hex')}`;
@@ -178,6 +180,52 @@ describe('S3 (s3rver)', () => {
     expect(await listFiles(join(reader, '.imageprompt', 'entries'))).toHaveLength(4);
     expect((await runNode([bin, 'check'], { cwd: reader, env: readerEnv })).output).toMatch(/all 4 prompt files are valid and cached\n$/);
     expect(pushed.output + check.output + pull.output).not.toContain(AWS_SECRET);
+  });
+});
+
+describe('a shared cache over HTTPS', () => {
+  it('push and pull go through a store with a certificate of its own once Node is given its CA; without it the certificate is refused, said once as a setting to mend', async () => {
+    const certs = await mkdtemp(join(tmpdir(), 'imageprompt-tls-'));
+    const cert = join(certs, 'cert.pem');
+    const key = join(certs, 'key.pem');
+    // a self-signed certificate for 127.0.0.1, as a company's own store might have
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    const store = await startConditionalStore({ key: await readFile(key, 'utf8'), cert: await readFile(cert, 'utf8') });
+    try {
+      const tag = randomBytes(4).toString('hex');
+      const remote = `${store.url}/cache/${tag}`;
+      const bin = commandOf('imageprompt');
+      const writer = await machine(tag);
+      await viteBuild(writer, { apiKey: KEY });
+      const trusted = { NODE_EXTRA_CA_CERTS: cert, IMAGEPROMPT_REMOTE_TOKEN: 'tls-token', VENICE_BASE_URL: deadVenice };
+      const pushed = await runNode([bin, 'push', '--remote', remote], { cwd: writer, env: trusted });
+      expect(pushed.code, pushed.output).toBe(0);
+      expect(pushed.output).toMatch(/4 pushed to https:\/\/127\.0\.0\.1:\d+\/cache\/[0-9a-f]+, 0 already there, 0 failed/);
+
+      const reader = await machine(tag);
+      const pulled = await runNode([bin, 'pull', '--remote', remote], { cwd: reader, env: trusted });
+      expect(pulled.code, pulled.output).toBe(0);
+      expect(pulled.output).toMatch(/4 pulled from https:\/\/127\.0\.0\.1:\d+\/cache\/[0-9a-f]+, 0 already local, 0 in no cache, 0 failed/);
+      expect(await listFiles(join(reader, '.imageprompt', 'entries'))).toHaveLength(4);
+      const requests = store.seen.length;
+      expect(store.seen.every((r) => r.headers.authorization === 'Bearer tls-token')).toBe(true);
+
+      const stranger = await machine(tag);
+      const refused = await runNode([bin, 'pull', '--remote', remote], { cwd: stranger, env: { ...trusted, NODE_EXTRA_CA_CERTS: undefined } });
+      expect(refused.output).toMatch(
+        /the shared cache at https:\/\/127\.0\.0\.1:\d+\/cache\/[0-9a-f]+ is misconfigured: GET https:\/\/\S+\/entries\/[0-9a-f]{64}\.json: the server's certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\); if the store uses a certificate of its own or its company's CA, give that CA to Node with NODE_EXTRA_CA_CERTS=<file\.pem>/,
+      );
+      expect(refused.output.match(/is misconfigured/g)).toHaveLength(1);
+      // not "in no cache": nothing could be looked for, and the command says it failed
+      expect(refused.code).toBe(1);
+      expect(refused.output).toMatch(/0 pulled from https:\S+, 0 already local, 0 in no cache, 4 failed, 0 invalid/);
+      // the handshake failed: no request, and so no token, reached the server
+      expect(store.seen).toHaveLength(requests);
+      expect(await listFiles(join(stranger, '.imageprompt', 'entries')).catch(() => [])).toHaveLength(0);
+    } finally {
+      await store.close();
+      await rm(certs, { recursive: true, force: true });
+    }
   });
 });
 

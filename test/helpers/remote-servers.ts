@@ -5,7 +5,8 @@
  * done but answered with a 500).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
@@ -119,19 +120,27 @@ export interface ScriptedServer {
   close(): Promise<void>;
 }
 
+/** A certificate and its key (PEM) for a server that speaks HTTPS. */
+export interface TlsIdentity {
+  key: string;
+  cert: string;
+}
+
 /**
  * A server of the test's own on 127.0.0.1 that answers every request with `answer` (a store that
- * lies, stalls, redirects or never ends). Open connections are cut when it closes.
+ * lies, stalls, redirects or never ends), over HTTPS when given a certificate. Open connections are
+ * cut when it closes.
  */
-export async function startScriptedServer(answer: (req: IncomingMessage, res: import('node:http').ServerResponse) => void): Promise<ScriptedServer> {
+export async function startScriptedServer(answer: (req: IncomingMessage, res: import('node:http').ServerResponse) => void, tls?: TlsIdentity): Promise<ScriptedServer> {
   const seen: ScriptedServer['seen'] = [];
-  const server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     seen.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers });
     answer(req, res);
-  });
+  };
+  const server = tls ? createTlsServer(tls, listener) : createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as { port: number }).port}`,
     seen,
     close: () => {
       server.closeAllConnections();
@@ -141,10 +150,11 @@ export async function startScriptedServer(answer: (req: IncomingMessage, res: im
 }
 
 /**
- * A small object store over HTTP that honours conditional creates (`If-None-Match: *` on PUT: 201,
- * then 412), as S3 since 2024, R2 and MinIO do: the store leases need. Objects live in memory.
+ * A small object store over HTTP (HTTPS given a certificate) that honours conditional creates
+ * (`If-None-Match: *` on PUT: 201, then 412), as S3 since 2024, R2 and MinIO do: the store leases
+ * need. Objects live in memory.
  */
-export async function startConditionalStore(): Promise<ScriptedServer & { objects: Map<string, Buffer> }> {
+export async function startConditionalStore(tls?: TlsIdentity): Promise<ScriptedServer & { objects: Map<string, Buffer> }> {
   const objects = new Map<string, Buffer>();
   const store = await startScriptedServer((req, res) => {
     const path = decodeURIComponent((req.url ?? '').split('?')[0]!);
@@ -169,6 +179,6 @@ export async function startConditionalStore(): Promise<ScriptedServer & { object
       return;
     }
     res.writeHead(405).end();
-  });
+  }, tls);
   return { ...store, objects };
 }

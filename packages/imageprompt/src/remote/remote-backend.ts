@@ -109,10 +109,24 @@ export async function presenceAnswer(what: string, answer: HttpAnswer): Promise<
   return true;
 }
 
-/** A request that got no answer (refused, reset, timed out) as a retryable RemoteError. */
+/**
+ * Node's codes for a server certificate it does not trust: a setting (the store's certificate, or
+ * the CA Node is given), not a fault a retry mends.
+ */
+const UNTRUSTED_CERTIFICATE = /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_[A-Z_]+|ERR_TLS_CERT_ALTNAME_INVALID)$/;
+
+/**
+ * A request that got no answer, as a RemoteError: refused, reset or timed out, which a retry may
+ * mend; or a certificate that is not trusted, a misconfiguration said with what mends it.
+ */
 export function requestError(what: string, error: unknown): RemoteError {
   const name = (error as Error)?.name;
   if (name === 'TimeoutError' || name === 'AbortError') return new RemoteError(`${what}: no answer in time`, true);
   const code = (error as { code?: string })?.code;
+  if (code !== undefined && UNTRUSTED_CERTIFICATE.test(code)) {
+    return misconfiguration(
+      `${what}: the server's certificate is not trusted (${code}); if the store uses a certificate of its own or its company's CA, give that CA to Node with NODE_EXTRA_CA_CERTS=<file.pem>`,
+    );
+  }
   return new RemoteError(`${what}: ${code ?? (error as Error)?.message ?? String(error)}`, true);
 }

@@ -34,13 +34,13 @@ export class RemoteLayer implements EntryStore {
   ) {}
 
   /**
-   * `imageprompt pull` for one key, in one pass: here already, fetched now, in no cache, or found on
-   * the remote but not fetched whole (damaged, or the remote failed). Its blobs are asked for once,
-   * by the download itself: no look first.
+   * `imageprompt pull` for one key, in one pass: here already, fetched now, in no cache, or not
+   * fetched whole (damaged, or the remote failed; a remote set aside this run cannot say "absent").
+   * Its blobs are asked for once, by the download itself: no look first.
    */
   async pull(key: string): Promise<'local' | 'pulled' | 'absent' | 'failed'> {
     if (await this.local.read(key)) return 'local';
-    if (!(await this.remote.manifest(key))) return 'absent';
+    if (!(await this.remote.manifest(key))) return this.remote.available ? 'absent' : 'failed';
     return (await this.restore(key).catch(() => undefined)) ? 'pulled' : 'failed';
   }
 
