@@ -19,7 +19,7 @@ import { ImagePromptEngine, type Logger, type Manifest } from 'imageprompt';
 import { copyFixture, filesContaining, listFiles, removeFixture, secretKey, startSim } from './helpers/fixtures.js';
 import { binOf, freePort, runNode, commandOf } from './helpers/processes.js';
 import { withEnv } from './helpers/environment.js';
-import { hasNginx, startConditionalStore, startFaultProxy, startNginxDav, startS3, type FaultProxy, type RunningStore } from './helpers/remote-servers.js';
+import { hasNginx, startConditionalStore, startFaultProxy, startForwardProxy, startNginxDav, startS3, type FaultProxy, type RunningStore } from './helpers/remote-servers.js';
 
 const KEY = secretKey();
 const AWS_SECRET = `aws-secret-${randomBytes(8).toString('hex')}`;
@@ -225,6 +225,36 @@ describe('a shared cache over HTTPS', () => {
     } finally {
       await store.close();
       await rm(certs, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a shared cache behind a proxy', () => {
+  it("goes through Node's proxy settings (NODE_USE_ENV_PROXY=1 with HTTP_PROXY), as fetch did, and straight to the store without them", async () => {
+    const store = await startConditionalStore();
+    const proxy = await startForwardProxy();
+    try {
+      const tag = randomBytes(4).toString('hex');
+      const remote = `${store.url}/cache/${tag}`;
+      const bin = commandOf('imageprompt');
+      const writer = await machine(tag);
+      await viteBuild(writer, { apiKey: KEY });
+      const env = { IMAGEPROMPT_REMOTE_TOKEN: 'proxy-token', VENICE_BASE_URL: deadVenice, HTTP_PROXY: proxy.url, NO_PROXY: '', NODE_USE_ENV_PROXY: undefined };
+      const pushed = await runNode([bin, 'push', '--remote', remote], { cwd: writer, env });
+      expect(pushed.output).toMatch(/4 pushed to http:\/\/127\.0\.0\.1:\d+\/cache\/[0-9a-f]+, 0 already there, 0 failed/);
+      expect(proxy.seen).toEqual([]);
+
+      const reader = await machine(tag);
+      const pulled = await runNode([bin, 'pull', '--remote', remote], { cwd: reader, env: { ...env, NODE_USE_ENV_PROXY: '1' } });
+      expect(pulled.code, pulled.output).toBe(0);
+      expect(pulled.output).toMatch(/4 pulled from http:\/\/127\.0\.0\.1:\d+\/cache\/[0-9a-f]+, 0 already local, 0 in no cache, 0 failed/);
+      // each entry's manifest and blob, asked of the store through the proxy
+      expect(proxy.seen.filter((r) => r.startsWith(`GET ${remote}/entries/`))).toHaveLength(4);
+      expect(proxy.seen.filter((r) => r.startsWith(`GET ${remote}/blobs/`))).toHaveLength(4);
+      expect(await listFiles(join(reader, '.imageprompt', 'entries'))).toHaveLength(4);
+    } finally {
+      await proxy.close();
+      await store.close();
     }
   });
 });

@@ -113,6 +113,39 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   };
 }
 
+export interface ForwardProxy {
+  url: string;
+  /** Every request it carried: method and absolute URL. */
+  seen: string[];
+  close(): Promise<void>;
+}
+
+/** A forward HTTP proxy on 127.0.0.1, as a company network has: it carries requests for `http://` URLs. */
+export async function startForwardProxy(): Promise<ForwardProxy> {
+  const seen: string[] = [];
+  const server: Server = createServer((req, res) => {
+    // a client that uses a proxy names the whole URL in the request line
+    const target = new URL(req.url ?? '');
+    seen.push(`${req.method} ${target.href}`);
+    const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: `${target.pathname}${target.search}`, headers: req.headers }, (answer: IncomingMessage) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 export interface ScriptedServer {
   url: string;
   /** Every request seen: method, path and headers. */

@@ -11,7 +11,9 @@
  * - connections are kept alive and reused, and an idle one is closed after a few seconds, before a
  *   server's usual keep-alive time runs out, so that a request is not sent on a connection the
  *   server is closing;
- * - no content coding is asked for or undone: the bytes read are the bytes stored.
+ * - no content coding is asked for or undone: the bytes read are the bytes stored;
+ * - Node's own proxy settings apply as they did to `fetch`: with `NODE_USE_ENV_PROXY=1`, requests go
+ *   through `HTTP_PROXY` or `HTTPS_PROXY` except to hosts in `NO_PROXY` (Node 22.21 and later).
  */
 import type http from 'node:http';
 import type https from 'node:https';
@@ -62,7 +64,10 @@ function clientFor(protocol: string): Client | undefined {
   let client = clients.get(protocol);
   if (!client) {
     const module = process.getBuiltinModule(protocol === 'https:' ? 'node:https' : 'node:http') as typeof https;
-    client = { request: module.request, agent: new module.Agent({ keepAlive: true, timeout: IDLE_MS }) };
+    // an agent of our own takes the proxy settings only when given them (the global agents take
+    // them under NODE_USE_ENV_PROXY=1); Node before 22.21 ignores the option
+    const proxy = process.env.NODE_USE_ENV_PROXY === '1' ? { proxyEnv: process.env } : {};
+    client = { request: module.request, agent: new module.Agent({ keepAlive: true, timeout: IDLE_MS, ...proxy } as https.AgentOptions) };
     clients.set(protocol, client);
   }
   return client;
