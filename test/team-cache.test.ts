@@ -183,6 +183,14 @@ describe('S3 (s3rver)', () => {
   });
 });
 
+/** A machine whose four images were paid for with no shared cache, and a folder for them on the store at `url`. */
+async function paidFor(url: string): Promise<{ tag: string; remote: string; bin: string; writer: string }> {
+  const tag = randomBytes(4).toString('hex');
+  const writer = await machine(tag);
+  await viteBuild(writer, { apiKey: KEY });
+  return { tag, remote: `${url}/cache/${tag}`, bin: commandOf('imageprompt'), writer };
+}
+
 describe('a shared cache over HTTPS', () => {
   it('push and pull go through a store with a certificate of its own once Node is given its CA; without it the certificate is refused, said once as a setting to mend', async () => {
     const certs = await mkdtemp(join(tmpdir(), 'imageprompt-tls-'));
@@ -192,11 +200,7 @@ describe('a shared cache over HTTPS', () => {
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
     const store = await startConditionalStore({ key: await readFile(key, 'utf8'), cert: await readFile(cert, 'utf8') });
     try {
-      const tag = randomBytes(4).toString('hex');
-      const remote = `${store.url}/cache/${tag}`;
-      const bin = commandOf('imageprompt');
-      const writer = await machine(tag);
-      await viteBuild(writer, { apiKey: KEY });
+      const { tag, remote, bin, writer } = await paidFor(store.url);
       const trusted = { NODE_EXTRA_CA_CERTS: cert, IMAGEPROMPT_REMOTE_TOKEN: 'tls-token', VENICE_BASE_URL: deadVenice };
       const pushed = await runNode([bin, 'push', '--remote', remote], { cwd: writer, env: trusted });
       expect(pushed.code, pushed.output).toBe(0);
@@ -234,11 +238,7 @@ describe('a shared cache behind a proxy', () => {
     const store = await startConditionalStore();
     const proxy = await startForwardProxy();
     try {
-      const tag = randomBytes(4).toString('hex');
-      const remote = `${store.url}/cache/${tag}`;
-      const bin = commandOf('imageprompt');
-      const writer = await machine(tag);
-      await viteBuild(writer, { apiKey: KEY });
+      const { tag, remote, bin, writer } = await paidFor(store.url);
       const env = { IMAGEPROMPT_REMOTE_TOKEN: 'proxy-token', VENICE_BASE_URL: deadVenice, HTTP_PROXY: proxy.url, NO_PROXY: '', NODE_USE_ENV_PROXY: undefined };
       const pushed = await runNode([bin, 'push', '--remote', remote], { cwd: writer, env });
       expect(pushed.output).toMatch(/4 pushed to http:\/\/127\.0\.0\.1:\d+\/cache\/[0-9a-f]+, 0 already there, 0 failed/);

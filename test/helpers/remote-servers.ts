@@ -5,7 +5,7 @@
  * done but answered with a 500).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, request, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer, request, type IncomingMessage, type RequestListener, type RequestOptions, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,17 +99,29 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     if (fault?.kind === 'slow') setTimeout(forward, fault.ms);
     else forward();
   });
+  const listening = await listenLocally(server);
+  return { url: `${listening.url}${to.pathname.replace(/\/+$/, '')}`, faults, seen, close: listening.close };
+}
+
+/** Passes a request on to another server (host, port, path and headers as given) and its answer back. */
+export function relay(req: IncomingMessage, res: ServerResponse, to: RequestOptions): void {
+  const upstream = request({ ...to, method: req.method }, (answer: IncomingMessage) => {
+    res.writeHead(answer.statusCode ?? 502, answer.headers);
+    answer.pipe(res);
+  });
+  upstream.on('error', () => res.destroy());
+  req.pipe(upstream);
+}
+
+/** Starts `server` on a free port of 127.0.0.1: its URL, and a close that cuts open connections. */
+export async function listenLocally(server: Server, scheme: 'http' | 'https' = 'http'): Promise<{ url: string; close(): Promise<void> }> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
   return {
-    url: `http://127.0.0.1:${port}${to.pathname.replace(/\/+$/, '')}`,
-    faults,
-    seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    url: `${scheme}://127.0.0.1:${(server.address() as { port: number }).port}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
   };
 }
 
@@ -123,27 +135,13 @@ export interface ForwardProxy {
 /** A forward HTTP proxy on 127.0.0.1, as a company network has: it carries requests for `http://` URLs. */
 export async function startForwardProxy(): Promise<ForwardProxy> {
   const seen: string[] = [];
-  const server: Server = createServer((req, res) => {
+  const server = createServer((req, res) => {
     // a client that uses a proxy names the whole URL in the request line
     const target = new URL(req.url ?? '');
     seen.push(`${req.method} ${target.href}`);
-    const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: `${target.pathname}${target.search}`, headers: req.headers }, (answer: IncomingMessage) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
+    relay(req, res, { host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, headers: req.headers });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...(await listenLocally(server)), seen };
 }
 
 export interface ScriptedServer {
@@ -171,15 +169,7 @@ export async function startScriptedServer(answer: (req: IncomingMessage, res: im
     answer(req, res);
   };
   const server = tls ? createTlsServer(tls, listener) : createServer(listener);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as { port: number }).port}`,
-    seen,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { ...(await listenLocally(server, tls ? 'https' : 'http')), seen };
 }
 
 /**

@@ -7,7 +7,8 @@
  * signer, so that a header sent but not signed, or signed but sent otherwise, is caught.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { createServer, request, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
+import { listenLocally, relay } from './remote-servers.js';
 
 export interface SignatureGate {
   url: string;
@@ -80,20 +81,7 @@ export async function startSignatureGate(target: string, credentials: GateCreden
       res.writeHead(403, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(xml) }).end(xml);
       return;
     }
-    const upstream = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: { ...req.headers, host: to.host } }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
+    relay(req, res, { host: to.hostname, port: to.port, path: req.url, headers: { ...req.headers, host: to.host } });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    checked,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { ...(await listenLocally(server)), checked };
 }
