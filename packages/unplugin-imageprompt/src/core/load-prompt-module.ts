@@ -62,12 +62,14 @@ export async function loadPromptModule(hook: HookContext, file: string, services
     } else result = await (await build.engine()).load(file);
     // a committed image the prompt file edits or upscales: changing it rebuilds the import
     for (const input of result.inputs ?? []) hook.addWatchFile(input);
+    const images = result.images;
+    const emitImage = (i: number) => emitter.emit(hook, imageAsset(file, i, images.length, images[i]!));
     let code: string;
     if (overrides?.url) {
       // the URL alone: the first image is emitted, and no responsive size is made for this import
-      code = urlModuleCode(await emitter.emit(hook, imageAsset(file, 0, result.images.length, result.images[0]!)));
+      code = urlModuleCode(await emitImage(0));
     } else {
-      const urls = await Promise.all(result.images.map((image, i) => emitter.emit(hook, imageAsset(file, i, result.images.length, image))));
+      const urls = await Promise.all(images.map((_, i) => emitImage(i)));
       if (overrides) result = { ...result, responsive: applyDirectives(result.responsive, overrides, name) };
       const responsive = await responsiveFor(hook, file, result, { build, emitter }, services.emitter instanceof DevServerAssets);
       code = moduleCode(result, build.options.exportShape, urls, responsive);
